@@ -1,0 +1,48 @@
+# booksnap: `make help` lists the targets. Every target creates .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+$(STAMP): setup.cfg
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+.PHONY: help install demo run test test-all lint format bench bench-smoke clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install booksnap with its test and dev tools
+
+demo: $(STAMP) ## run simulator + collectors + writer + query on embedded defaults (Ctrl-C stops)
+	$(BIN)/honcho -f Procfile.demo -e demo.env start
+
+run: $(STAMP) ## run against live Binance (needs internet); settings from .env if present
+	$(BIN)/honcho -f Procfile start
+
+test: $(STAMP) ## run the test suite (no network needed)
+	$(BIN)/pytest -q
+
+test-all: $(STAMP) ## the suite including the slow tests
+	$(BIN)/pytest -q -m "not live"
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared collector writer query simulator
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) ## measure everything and rewrite docs/benchmarks.md
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks
+
+clean: ## remove the virtual environment and demo data
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""booksnap collector process."""

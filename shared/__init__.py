@@ -1,0 +1,1 @@
+"""Code that two or more booksnap processes share: model, codec, config, logging, lifecycle."""

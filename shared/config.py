@@ -1,0 +1,115 @@
+"""Settings shared between processes, their environment variables, and value validators.
+
+Every option has a CLI flag and a ``BOOKSNAP_*`` environment variable (honcho reads ``.env``),
+resolved in the order CLI → environment → default. A fact two processes must agree on (an
+endpoint, the data directory) has exactly one variable name, defined here. Each process keeps its
+own frozen config dataclass in its package, built from these validators, so an invalid value
+stops the process at once with a message that names the option.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from shared.errors import ConfigError
+from shared.model import validate_symbol
+
+DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT")
+DEFAULT_DATA_DIR = "./data"
+DEFAULT_REST_URL = "https://api.binance.com"
+DEFAULT_WS_URL = "wss://stream.binance.com:9443"
+
+# ZeroMQ endpoints. The stable side binds, the transient side connects.
+DEFAULT_INGEST_ENDPOINT = "tcp://127.0.0.1:5555"  # writer binds SUB, collectors connect PUB
+DEFAULT_BACKFILL_ENDPOINT = "tcp://127.0.0.1:5556"  # writer binds ROUTER, collectors DEALER
+DEFAULT_LIVE_ENDPOINT = "tcp://127.0.0.1:5557"  # query binds SUB, collectors connect PUB
+DEFAULT_QUERY_ENDPOINT = "tcp://127.0.0.1:5558"  # query binds ROUTER, clients connect
+DEFAULT_FEED_ENDPOINT = "tcp://127.0.0.1:5559"  # query binds PUB: every stream, for programs
+
+DEFAULT_SIM_HOST = "127.0.0.1"
+DEFAULT_SIM_PORT = 9100
+
+ENV_SYMBOLS = "BOOKSNAP_SYMBOLS"
+ENV_DATA_DIR = "BOOKSNAP_DATA_DIR"
+ENV_REST_URL = "BOOKSNAP_REST_URL"
+ENV_WS_URL = "BOOKSNAP_WS_URL"
+ENV_INGEST_ENDPOINT = "BOOKSNAP_INGEST_ENDPOINT"
+ENV_BACKFILL_ENDPOINT = "BOOKSNAP_BACKFILL_ENDPOINT"
+ENV_LIVE_ENDPOINT = "BOOKSNAP_LIVE_ENDPOINT"
+ENV_QUERY_ENDPOINT = "BOOKSNAP_QUERY_ENDPOINT"
+ENV_FEED_ENDPOINT = "BOOKSNAP_FEED_ENDPOINT"
+ENV_LOG_LEVEL = "BOOKSNAP_LOG_LEVEL"
+
+_ENDPOINT = re.compile(r"^(tcp://[A-Za-z0-9.\-\[\]:*]+:\d{1,5}|ipc://\S+|inproc://\S+)$")
+_HTTP_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]]+(:\d{1,5})?/?$")
+_WS_URL = re.compile(r"^wss?://[A-Za-z0-9.\-\[\]]+(:\d{1,5})?/?$")
+
+
+def parse_symbols(option: str, text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """``"btcusdt, ETHUSDT"`` → ``("BTCUSDT", "ETHUSDT")``; ConfigError names the option."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    symbols: list[str] = []
+    for item in items:
+        if not item.strip():
+            continue
+        try:
+            symbol = validate_symbol(item)
+        except ValueError as exc:
+            raise ConfigError(option, str(exc)) from exc
+        if symbol not in symbols:
+            symbols.append(symbol)
+    if not symbols:
+        raise ConfigError(option, "at least one symbol is needed, e.g. BTCUSDT,ETHUSDT")
+    return tuple(symbols)
+
+
+def check_symbol(option: str, text: str) -> str:
+    try:
+        return validate_symbol(text)
+    except ValueError as exc:
+        raise ConfigError(option, str(exc)) from exc
+
+
+def check_endpoint(option: str, endpoint: str) -> str:
+    if not _ENDPOINT.match(endpoint):
+        raise ConfigError(option, f"{endpoint!r} is not a ZeroMQ endpoint like tcp://127.0.0.1:5555")
+    return endpoint
+
+
+def check_http_url(option: str, url: str) -> str:
+    if not _HTTP_URL.match(url):
+        raise ConfigError(option, f"{url!r} is not a base URL like https://api.binance.com")
+    return url.rstrip("/")
+
+
+def check_ws_url(option: str, url: str) -> str:
+    if not _WS_URL.match(url):
+        raise ConfigError(option, f"{url!r} is not a base URL like wss://stream.binance.com:9443")
+    return url.rstrip("/")
+
+
+def check_range(option: str, value: float, low: float, high: float) -> float:
+    if not low <= value <= high:
+        raise ConfigError(option, f"{value} is outside {low}..{high}")
+    return value
+
+
+def check_int_range(option: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise ConfigError(option, f"{value} is outside {low}..{high}")
+    return value
+
+
+def check_dir(option: str, path: str | Path) -> Path:
+    resolved = Path(path).expanduser()
+    if resolved.exists() and not resolved.is_dir():
+        raise ConfigError(option, f"{resolved} exists and is not a directory")
+    return resolved
+
+
+def check_log_level(option: str, level: str) -> str:
+    upper = level.upper()
+    if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(option, f"{level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    return upper

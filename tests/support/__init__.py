@@ -1,0 +1,1 @@
+"""Helpers the test suites share: free ports, waiting for a condition, real OS processes."""
