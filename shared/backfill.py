@@ -54,8 +54,13 @@ class Done:
 
 def encode_hello(hello: Hello) -> bytes:
     return _pack(
-        {"sym": hello.symbol, "ses": hello.session, "seq": hello.seq, "first": hello.first,
-         "last": hello.last}
+        {
+            "sym": hello.symbol,
+            "ses": hello.session,
+            "seq": hello.seq,
+            "first": hello.first,
+            "last": hello.last,
+        }
     )
 
 

@@ -7,6 +7,7 @@ validates what it returns: a payload that is not exactly a well-formed record ra
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -80,7 +81,7 @@ def parse_key(key: bytes) -> tuple[str, int]:
 
 
 def encode_snapshot(snap: BookSnapshot, *, with_trades: bool = True) -> bytes:
-    """Pack a snapshot; the writer stores it ``with_trades=False`` (trades have their own family)."""
+    """Pack a snapshot (stored ``with_trades=False``: trades have a column family of their own)."""
     record: dict[str, Any] = {
         "v": SCHEMA_VERSION,
         "sym": snap.symbol,
@@ -187,7 +188,7 @@ def decode_trades(data: bytes) -> tuple[str, int, tuple[Trade, ...]]:
 def check_book(bids: Sequence[Level], asks: Sequence[Level]) -> None:
     """DecodeError unless bids fall strictly, asks rise strictly and the book is not crossed."""
     for side, levels, descending in (("bids", bids, True), ("asks", asks, False)):
-        for (p1, _), (p2, _) in zip(levels, levels[1:]):
+        for (p1, _), (p2, _) in itertools.pairwise(levels):
             if (p2 >= p1) if descending else (p2 <= p1):
                 raise DecodeError(f"{side} not sorted best first at price {p2}")
     if bids and asks and bids[0][0] >= asks[0][0]:
@@ -207,9 +208,7 @@ def unpack_map(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_PAYLOAD:
         raise DecodeError(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD}")
     try:
-        record = msgpack.unpackb(
-            data, raw=False, strict_map_key=True, max_bin_len=0, max_ext_len=0
-        )
+        record = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=0, max_ext_len=0)
     except Exception as exc:  # msgpack raises several unrelated types on corrupt input
         raise DecodeError(f"not MessagePack: {exc}") from exc
     if not isinstance(record, dict):

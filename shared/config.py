@@ -73,7 +73,9 @@ def check_symbol(option: str, text: str) -> str:
 
 def check_endpoint(option: str, endpoint: str) -> str:
     if not _ENDPOINT.match(endpoint):
-        raise ConfigError(option, f"{endpoint!r} is not a ZeroMQ endpoint like tcp://127.0.0.1:5555")
+        raise ConfigError(
+            option, f"{endpoint!r} is not a ZeroMQ endpoint like tcp://127.0.0.1:5555"
+        )
     return endpoint
 
 

@@ -22,7 +22,9 @@ def validate_symbol(symbol: str) -> str:
         raise ValueError(f"symbol must be a string, got {type(symbol).__name__}")
     upper = symbol.strip().upper()
     if not SYMBOL_PATTERN.match(upper):
-        raise ValueError(f"invalid symbol {symbol!r}: expected 2-20 letters or digits, e.g. BTCUSDT")
+        raise ValueError(
+            f"invalid symbol {symbol!r}: expected 2-20 letters or digits, e.g. BTCUSDT"
+        )
     return upper
 
 

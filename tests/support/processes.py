@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -70,10 +71,8 @@ class Proc:
         """SIGKILL the process (and its process group, so its children go too)."""
         if self.alive():
             assert self.popen is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.popen.wait(10)
 
     def stop(self, timeout: float = 10.0) -> int:

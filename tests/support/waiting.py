@@ -10,7 +10,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def poll_for(condition: Callable[[], T], timeout: float, interval: float = 0.05, what: str = "") -> T:
+def poll_for(
+    condition: Callable[[], T], timeout: float, interval: float = 0.05, what: str = ""
+) -> T:
     """Call ``condition`` until it returns a truthy value; AssertionError after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -23,7 +25,9 @@ def poll_for(condition: Callable[[], T], timeout: float, interval: float = 0.05,
             last_error = exc
         if time.monotonic() >= deadline:
             detail = f" (last error: {last_error!r})" if last_error else ""
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}{detail}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what or condition}{detail}"
+            )
         time.sleep(interval)
 
 
