@@ -20,10 +20,10 @@ help: ## list the targets
 install: $(STAMP) ## create .venv and install booksnap with its test and dev tools
 
 demo: $(STAMP) ## run simulator + collectors + writer + query on embedded defaults (Ctrl-C stops)
-	$(BIN)/honcho -f Procfile.demo -e demo.env start
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.demo -e demo.env start
 
 run: $(STAMP) ## run against live Binance (needs internet); settings from .env if present
-	$(BIN)/honcho -f Procfile start
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile start
 
 test: $(STAMP) ## run the test suite (no network needed)
 	$(BIN)/pytest -q

@@ -1,0 +1,207 @@
+"""get_order_flow: liquidity added per side, taker delta and Cont-Kukanov-Stoikov OFI.
+
+Every quantity is summed as an exact scaled int and only turned into a float at the end, so
+results do not depend on the order of the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from query.analytics.errors import InsufficientData
+from query.analytics.window import (
+    by_second,
+    check_span,
+    consecutive_pairs,
+    header,
+    trades_between,
+    trades_by_second,
+)
+from shared.fixedpoint import SCALE, format_fixed
+from shared.model import BookSnapshot, Level, Trade
+
+FLOW_LEVELS = 20  # top N levels per side compared between consecutive snapshots
+MIN_SNAPSHOTS = 2
+
+# flow_direction thresholds on ratio = bid_flow_rate / ask_flow_rate (kept from the earlier API).
+STRONG_BUY_ABOVE = 2.0
+MODERATE_BUY_FROM = 1.2
+NEUTRAL_FROM = 0.8
+MODERATE_SELL_FROM = 0.5
+
+
+def classify_flow(bid_rate: float, ask_rate: float) -> tuple[str, float | None]:
+    """(flow_direction, ratio); ratio is None when ask_rate is 0 (it would be infinite)."""
+    if ask_rate == 0.0:
+        # No added ask liquidity: any bid addition is one-sided buying interest; nothing on
+        # either side is no pressure at all.
+        return ("STRONG_BUY" if bid_rate > 0.0 else "NEUTRAL"), None
+    ratio = bid_rate / ask_rate
+    if ratio > STRONG_BUY_ABOVE:
+        return "STRONG_BUY", ratio
+    if ratio >= MODERATE_BUY_FROM:
+        return "MODERATE_BUY", ratio
+    if ratio >= NEUTRAL_FROM:
+        return "NEUTRAL", ratio
+    if ratio >= MODERATE_SELL_FROM:
+        return "MODERATE_SELL", ratio
+    return "STRONG_SELL", ratio
+
+
+def side_changes(
+    before: Sequence[Level],
+    after: Sequence[Level],
+    traded: dict[int, int],
+    *,
+    bids: bool,
+    depth: int = FLOW_LEVELS,
+) -> tuple[int, int]:
+    """(added, removed) scaled quantity on one side between two consecutive snapshots.
+
+    Only prices that BOTH snapshots can see are compared: a side showing ``depth`` levels is cut
+    off at its worst level, so a level that merely scrolled into or out of view when the book
+    moved is not an addition or a cancellation. Inside that range a missing price is truly
+    empty, so new levels count as added and vanished ones as removed. Quantity traded at a
+    price during the second is added back, because a level that was hit and refilled to the
+    same size still received new orders.
+    """
+    before, after = before[:depth], after[:depth]
+    if not before or not after:
+        return 0, 0
+    # Worst price both snapshots observe; a side shorter than ``depth`` shows the whole book.
+    edges = [levels[-1][0] for levels in (before, after) if len(levels) >= depth]
+    bound = (max(edges) if bids else min(edges)) if edges else None
+    old = {p: q for p, q in before if bound is None or (p >= bound if bids else p <= bound)}
+    new = {p: q for p, q in after if bound is None or (p >= bound if bids else p <= bound)}
+    added = removed = 0
+    for price in old.keys() | new.keys():
+        delta = new.get(price, 0) - old.get(price, 0) + traded.get(price, 0)
+        if delta > 0:
+            added += delta
+        else:
+            removed -= delta
+    return added, removed
+
+
+def ofi_event(before: BookSnapshot, after: BookSnapshot) -> int | None:
+    """Cont-Kukanov-Stoikov e_n between two snapshots (scaled qty); None if a side is empty."""
+    if not (before.bids and before.asks and after.bids and after.asks):
+        return None
+    (pb0, qb0), (pa0, qa0) = before.bids[0], before.asks[0]
+    (pb1, qb1), (pa1, qa1) = after.bids[0], after.asks[0]
+    event = 0
+    if pb1 >= pb0:
+        event += qb1
+    if pb1 <= pb0:
+        event -= qb0
+    if pa1 <= pa0:
+        event -= qa1
+    if pa1 >= pa0:
+        event += qa0
+    return event
+
+
+def traded_per_side(trades: Iterable[Trade]) -> tuple[dict[int, int], dict[int, int]]:
+    """Quantity per price that hit the bids (taker sold) and the asks (taker bought)."""
+    hit_bids: dict[int, int] = {}
+    hit_asks: dict[int, int] = {}
+    for trade in trades:
+        target = hit_bids if trade.buyer_maker else hit_asks
+        target[trade.price] = target.get(trade.price, 0) + trade.qty
+    return hit_bids, hit_asks
+
+
+def taker_totals(trades: Iterable[Trade]) -> dict[str, int]:
+    """Exact taker buy/sell volume and counts."""
+    totals = {"buy_qty": 0, "sell_qty": 0, "buy_count": 0, "sell_count": 0}
+    for trade in trades:
+        side = "sell" if trade.buyer_maker else "buy"
+        totals[f"{side}_qty"] += trade.qty
+        totals[f"{side}_count"] += 1
+    return totals
+
+
+def flow_totals(
+    pairs: Sequence[tuple[BookSnapshot, BookSnapshot]], trades_of: dict[int, list[Trade]]
+) -> dict[str, int]:
+    """Added/removed liquidity per side summed over consecutive pairs (scaled ints)."""
+    totals = {"bid_added": 0, "bid_removed": 0, "ask_added": 0, "ask_removed": 0}
+    for before, after in pairs:
+        hit_bids, hit_asks = traded_per_side(trades_of.get(after.second, ()))
+        added, removed = side_changes(before.bids, after.bids, hit_bids, bids=True)
+        totals["bid_added"] += added
+        totals["bid_removed"] += removed
+        added, removed = side_changes(before.asks, after.asks, hit_asks, bids=False)
+        totals["ask_added"] += added
+        totals["ask_removed"] += removed
+    return totals
+
+
+def get_order_flow(
+    snapshots: Iterable[BookSnapshot],
+    trades: Iterable[Trade],
+    *,
+    symbol: str,
+    window_start: int,
+    window_end: int,
+) -> dict[str, object]:
+    """Order flow of [window_start, window_end) from 1 s snapshots and trades."""
+    symbol = check_span(symbol, window_start, window_end)
+    # The snapshot of window_start-1 is the "before" of the window's first second.
+    snaps = by_second(snapshots, window_start - 1, window_end)
+    in_window = sum(1 for s in snaps if s.second >= window_start)
+    if len(snaps) < MIN_SNAPSHOTS:
+        raise InsufficientData("snapshots", in_window, MIN_SNAPSHOTS)
+    pairs = consecutive_pairs(snaps)
+    if not pairs:
+        raise InsufficientData(
+            "consecutive-second snapshot pairs", 0, 1, "every second in the window has a gap"
+        )
+    window_trades = trades_between(trades, window_start, window_end)
+    trades_of = trades_by_second(window_trades)
+    flow = flow_totals(pairs, trades_of)
+    seconds = len(pairs)
+    bid_rate = flow["bid_added"] / SCALE / seconds
+    ask_rate = flow["ask_added"] / SCALE / seconds
+    direction, ratio = classify_flow(bid_rate, ask_rate)
+
+    events = [e for e in (ofi_event(a, b) for a, b in pairs) if e is not None]
+    ofi = sum(events)
+    abs_sum = sum(abs(e) for e in events)
+    touch = [(b.bids[0][1] + b.asks[0][1]) / 2 / SCALE for _, b in pairs if b.bids and b.asks]
+    mean_touch = sum(touch) / len(touch) if touch else 0.0
+
+    taker = taker_totals(window_trades)
+    delta = taker["buy_qty"] - taker["sell_qty"]
+    window_seconds = window_end - window_start
+    return header(
+        symbol,
+        window_start,
+        window_end,
+        snapshots=in_window,
+        trades=len(window_trades),
+        extra={
+            "window_duration_secs": window_seconds,
+            "seconds_with_snapshots": in_window,
+            "seconds_missing": window_seconds - in_window,
+            "flow_seconds": seconds,
+            "levels_compared": FLOW_LEVELS,
+            "bid_flow_rate": bid_rate,
+            "ask_flow_rate": ask_rate,
+            "bid_cancel_rate": flow["bid_removed"] / SCALE / seconds,
+            "ask_cancel_rate": flow["ask_removed"] / SCALE / seconds,
+            "net_flow": (flow["bid_added"] - flow["ask_added"]) / SCALE / seconds,
+            "flow_ratio": ratio,
+            "flow_direction": direction,
+            "cumulative_delta": delta / SCALE,
+            "cumulative_delta_qty": format_fixed(delta),
+            "taker_buy_volume": format_fixed(taker["buy_qty"]),
+            "taker_sell_volume": format_fixed(taker["sell_qty"]),
+            "taker_buy_trades": taker["buy_count"],
+            "taker_sell_trades": taker["sell_count"],
+            "ofi": ofi / SCALE,
+            "ofi_events": len(events),
+            "ofi_normalized": (ofi / SCALE / mean_touch) if mean_touch else 0.0,
+            "ofi_ratio": (ofi / abs_sum) if abs_sum else 0.0,
+        },
+    )

@@ -1,0 +1,120 @@
+"""Validators for request parameters that arrive as JSON (int, float or numeric string)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+
+from query.analytics.errors import ParameterError
+from shared.fixedpoint import DECIMALS, MAX_FIXED, SCALE
+from shared.model import validate_symbol
+
+WINDOW_LOW, WINDOW_HIGH, WINDOW_DEFAULT = 10, 300, 60
+PROFILE_HOURS_DEFAULT = 24
+VACUUM_HOURS_DEFAULT = 1
+HOURS_LOW, HOURS_HIGH = 1, 168
+LEVELS_LOW, LEVELS_HIGH, LEVELS_DEFAULT = 1, 100, 20
+THRESHOLD_DEFAULT = 0.2
+
+
+def check_symbol(value: object) -> str:
+    """Upper-cased, validated symbol; ParameterError('symbol') otherwise."""
+    if value is None:
+        raise ParameterError("symbol", "required, e.g. BTCUSDT")
+    try:
+        return validate_symbol(value)  # type: ignore[arg-type]  # it checks the type itself
+    except ValueError as exc:
+        raise ParameterError(
+            "symbol", f"must be 2-20 letters or digits, e.g. BTCUSDT, got {str(value)[:40]!r}"
+        ) from exc
+
+
+def check_int_range(value: object, name: str, low: int, high: int, default: int) -> int:
+    """An integer in [low, high] from int, integral float or numeric string; None -> default."""
+    if value is None:
+        return default
+    allowed = f"must be an integer from {low} to {high}"
+    # bool is an int subclass, but True as a window length is a client bug, not 1 second.
+    if isinstance(value, bool):
+        raise ParameterError(name, f"{allowed}, got {value!r}")
+    number: int
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ParameterError(name, f"{allowed}, got {value!r}")
+        number = int(value)
+    elif isinstance(value, str):
+        try:
+            parsed = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ParameterError(name, f"{allowed}, got {value!r}") from exc
+        if not parsed.is_finite() or parsed != parsed.to_integral_value():
+            raise ParameterError(name, f"{allowed}, got {value!r}")
+        number = int(parsed)
+    else:
+        raise ParameterError(name, f"{allowed}, got {type(value).__name__}")
+    if not low <= number <= high:
+        raise ParameterError(name, f"{allowed}, got {number}")
+    return number
+
+
+def check_window(value: object, name: str = "window_duration_secs") -> int:
+    """Window length in seconds, 10..300, default 60."""
+    return check_int_range(value, name, WINDOW_LOW, WINDOW_HIGH, WINDOW_DEFAULT)
+
+
+def check_hours(
+    value: object,
+    name: str = "duration_hours",
+    low: int = HOURS_LOW,
+    high: int = HOURS_HIGH,
+    default: int = PROFILE_HOURS_DEFAULT,
+) -> int:
+    """Period length in hours, 1..168; default 24 (volume profile; vacuums pass default=1)."""
+    return check_int_range(value, name, low, high, default)
+
+
+def check_levels(value: object, name: str = "levels") -> int:
+    """Number of book levels per side, 1..100, default 20."""
+    return check_int_range(value, name, LEVELS_LOW, LEVELS_HIGH, LEVELS_DEFAULT)
+
+
+def check_tick_size(value: object, name: str = "tick_size") -> int | None:
+    """A positive price step as a scaled int, exact via its decimal string; None allowed."""
+    if value is None:
+        return None
+    allowed = 'must be a positive number with at most 8 decimals, e.g. "0.01" or 10'
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ParameterError(name, f"{allowed}, got {type(value).__name__}")
+    # Going through the shortest decimal string keeps 0.1 exact (never 0.1000000000000000055).
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    try:
+        parsed = Decimal(text)
+    except InvalidOperation as exc:
+        raise ParameterError(name, f"{allowed}, got {value!r}") from exc
+    if not parsed.is_finite() or parsed <= 0:
+        raise ParameterError(name, f"{allowed}, got {value!r}")
+    scaled = parsed * SCALE
+    if scaled != scaled.to_integral_value():
+        raise ParameterError(name, f"{allowed} (at most {DECIMALS} decimals), got {value!r}")
+    result = int(scaled)
+    if result > MAX_FIXED:
+        raise ParameterError(name, f"{allowed}, got {value!r} (too large)")
+    return result
+
+
+def check_threshold(value: object, name: str = "threshold") -> float:
+    """A fraction strictly between 0 and 1 (vacuum depth threshold), default 0.2."""
+    if value is None:
+        return THRESHOLD_DEFAULT
+    allowed = "must be a number greater than 0 and less than 1"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ParameterError(name, f"{allowed}, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ParameterError(name, f"{allowed}, got {value!r}") from exc
+    if not (math.isfinite(number) and 0.0 < number < 1.0):
+        raise ParameterError(name, f"{allowed}, got {value!r}")
+    return number

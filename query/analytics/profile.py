@@ -1,0 +1,217 @@
+"""get_volume_profile: traded volume per price bin, point of control and 70% value area.
+
+Volumes are summed as exact scaled ints, so the bins, the POC and the value area do not depend
+on the order of the rows (per-minute pre-aggregated rows or raw trades give the same answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from math import gcd
+from typing import NamedTuple
+
+from query.analytics.errors import InsufficientData, ParameterError
+from query.analytics.window import check_span, header
+from shared.fixedpoint import SCALE, format_fixed
+from shared.model import Trade
+
+MIN_TRADES = 10  # fewer trades give no meaningful distribution
+MAX_AUTO_BINS = 100  # automatic bins: between ~50 and 100 unless the range is under 50 ticks
+MAX_BINS = 2000  # an explicit tick_size may not ask for more bins than this
+VALUE_AREA_PERCENT = 70
+
+
+class PriceVolume(NamedTuple):
+    """Traded volume at one exact price (scaled ints); rows may repeat a price (per minute)."""
+
+    price: int
+    qty: int
+    trades: int
+    taker_buy_qty: int
+
+
+def rows_from_trades(trades: Iterable[Trade]) -> list[PriceVolume]:
+    """Aggregate trades into one PriceVolume per exact price, sorted by price."""
+    merged: dict[int, list[int]] = {}
+    for trade in trades:
+        row = merged.get(trade.price)
+        if row is None:
+            row = merged[trade.price] = [0, 0, 0]
+        row[0] += trade.qty
+        row[1] += 1
+        if not trade.buyer_maker:
+            row[2] += trade.qty
+    return [PriceVolume(p, q, n, b) for p, (q, n, b) in sorted(merged.items())]
+
+
+def derive_symbol_tick(prices: Iterable[int]) -> int:
+    """Estimate the exchange tick as the gcd of the observed prices (a multiple of the tick).
+
+    Every price is a multiple of the true tick, so the gcd is too; with a few dozen distinct
+    prices it is almost always the tick itself.
+    """
+    tick = 0
+    for price in prices:
+        tick = gcd(tick, price)
+        if tick == 1:
+            break
+    if tick <= 0:
+        raise InsufficientData("prices", 0, 1, "no price to derive the symbol tick from")
+    return tick
+
+
+def auto_bin_size(low: int, high: int, tick: int) -> int:
+    """The smallest multiple of tick that fits [low, high] into at most MAX_AUTO_BINS bins."""
+    # Aligned bins can straddle both ends, hence the two spare bins.
+    span = high - low
+    per_bin = -(-span // (tick * (MAX_AUTO_BINS - 2))) if span else 1
+    return max(1, per_bin) * tick
+
+
+def merge_rows(rows: Iterable[PriceVolume]) -> dict[int, list[int]]:
+    """Sum rows per exact price: price -> [qty, trades, taker_buy_qty]."""
+    merged: dict[int, list[int]] = {}
+    for price, qty, count, buy in rows:
+        row = merged.get(price)
+        if row is None:
+            merged[price] = [qty, count, buy]
+        else:
+            row[0] += qty
+            row[1] += count
+            row[2] += buy
+    return merged
+
+
+def pick_poc(volumes: list[int]) -> int:
+    """Index of the bin with the most volume; ties go to the bin nearest the middle, then lower."""
+    top = max(volumes)
+    middle2 = len(volumes) - 1  # twice the middle index, to stay in integers
+    candidates = [i for i, v in enumerate(volumes) if v == top]
+    return min(candidates, key=lambda i: (abs(2 * i - middle2), i))
+
+
+def value_area(volumes: list[int], poc: int) -> tuple[int, int]:
+    """(first, last) bin index of the 70% value area grown from the POC two bins at a time.
+
+    Market Profile rule: compare the sum of the next two bins above with the next two below and
+    add the larger pair; on a tie add both pairs (symmetric and deterministic). Near an edge a
+    "pair" is whatever is left on that side.
+    """
+    total = sum(volumes)
+    first = last = poc
+    inside = volumes[poc]
+    while inside * 100 < total * VALUE_AREA_PERCENT:
+        above = volumes[last + 1 : last + 3]
+        below = volumes[max(0, first - 2) : first]
+        if not above and not below:
+            break
+        take_above = bool(above) and (not below or sum(above) >= sum(below))
+        take_below = bool(below) and (not above or sum(below) >= sum(above))
+        if take_above:
+            last += len(above)
+            inside += sum(above)
+        if take_below:
+            first -= len(below)
+            inside += sum(below)
+    return first, last
+
+
+def get_volume_profile(
+    rows: Iterable[PriceVolume],
+    *,
+    symbol: str,
+    start: int,
+    end: int,
+    tick_size: int | None,
+    symbol_tick: int | None,
+) -> dict[str, object]:
+    """Volume profile of the rows (already limited to [start, end) by the caller)."""
+    symbol = check_span(symbol, start, end)
+    for name, value in (("tick_size", tick_size), ("symbol_tick", symbol_tick)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            raise ParameterError(name, f"must be a positive scaled int or None, got {value!r}")
+    merged = merge_rows(rows)
+    merged = {p: r for p, r in merged.items() if r[0] > 0}
+    total_trades = sum(r[1] for r in merged.values())
+    if total_trades < MIN_TRADES:
+        raise InsufficientData("trades", total_trades, MIN_TRADES)
+    low, high = min(merged), max(merged)
+    if tick_size is not None:
+        bin_size, source, tick = tick_size, "tick_size", symbol_tick
+    elif symbol_tick is not None:
+        bin_size, source, tick = auto_bin_size(low, high, symbol_tick), "symbol_tick", symbol_tick
+    else:
+        tick = derive_symbol_tick(merged)
+        bin_size, source = auto_bin_size(low, high, tick), "derived_tick"
+    first_bin = low // bin_size
+    count = high // bin_size - first_bin + 1
+    if count > MAX_BINS:
+        # Suggest the smallest multiple of the requested size that fits.
+        wider = -(-(high - low) // (bin_size * (MAX_BINS - 2))) * bin_size
+        raise ParameterError(
+            "tick_size",
+            f"{format_fixed(bin_size)} gives {count} bins over {format_fixed(low)}.."
+            f"{format_fixed(high)}; at most {MAX_BINS} allowed, use at least {format_fixed(wider)}",
+        )
+    volumes = [0] * count
+    counts = [0] * count
+    buys = [0] * count
+    # The most traded exact price of each bin (ties: the lower price) names the POC.
+    best_qty = [0] * count
+    best_price = [0] * count
+    for price, (qty, n, buy) in merged.items():
+        i = price // bin_size - first_bin
+        volumes[i] += qty
+        counts[i] += n
+        buys[i] += buy
+        if qty > best_qty[i] or (qty == best_qty[i] and price < best_price[i]):
+            best_qty[i], best_price[i] = qty, price
+    total = sum(volumes)
+    poc = pick_poc(volumes)
+    va_first, va_last = value_area(volumes, poc)
+    va_volume = sum(volumes[va_first : va_last + 1])
+    histogram = [
+        {
+            "price_low": format_fixed((first_bin + i) * bin_size),
+            "price_high": format_fixed((first_bin + i + 1) * bin_size),
+            "price_level": ((first_bin + i) * bin_size + bin_size / 2) / SCALE,
+            "volume": volumes[i] / SCALE,
+            "trade_count": counts[i],
+            "taker_buy_volume": buys[i] / SCALE,
+            "taker_sell_volume": (volumes[i] - buys[i]) / SCALE,
+        }
+        for i in range(count)
+    ]
+    return header(
+        symbol,
+        start,
+        end,
+        snapshots=0,
+        trades=total_trades,
+        extra={
+            "time_period_start": start,
+            "time_period_end": end,
+            "rows_used": len(merged),
+            "price_range_low": format_fixed(low),
+            "price_range_high": format_fixed(high),
+            "bin_size": format_fixed(bin_size),
+            "bin_size_source": source,
+            "symbol_tick": format_fixed(tick) if tick is not None else None,
+            "bin_count": count,
+            "histogram": histogram,
+            "total_volume": total / SCALE,
+            "total_volume_qty": format_fixed(total),
+            "total_trades": total_trades,
+            "minimum_trades": MIN_TRADES,
+            "point_of_control": format_fixed(best_price[poc]),
+            "poc_bin_low": format_fixed((first_bin + poc) * bin_size),
+            "poc_bin_high": format_fixed((first_bin + poc + 1) * bin_size),
+            "poc_volume": volumes[poc] / SCALE,
+            "value_area_low": format_fixed((first_bin + va_first) * bin_size),
+            "value_area_high": format_fixed((first_bin + va_last + 1) * bin_size),
+            "value_area_volume": va_volume / SCALE,
+            "value_area_percent": 100.0 * va_volume / total,
+        },
+    )

@@ -1,0 +1,69 @@
+"""The record every anomaly detector returns, and the data the detectors share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.fixedpoint import format_fixed
+from shared.model import BookSnapshot, Level, Trade
+
+Pair = tuple[BookSnapshot, BookSnapshot]
+MAX_REPORTED_PER_TYPE = 5
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the detectors look at: window/baseline snapshots, pairs and trades."""
+
+    window: list[BookSnapshot]
+    baseline: list[BookSnapshot]
+    window_pairs: list[Pair]
+    baseline_pairs: list[Pair]
+    window_trades: list[Trade]
+    baseline_trades: list[Trade]
+    trades_of: dict[int, list[Trade]]
+    snaps_by_second: dict[int, BookSnapshot]
+
+
+def severity(confidence: float) -> str:
+    """The earlier API's severity labels, from confidence."""
+    if confidence > 0.95:
+        return "Critical"
+    if confidence > 0.85:
+        return "High"
+    if confidence > 0.7:
+        return "Medium"
+    return "Low"
+
+
+def anomaly(
+    symbol: str,
+    kind: str,
+    *,
+    confidence: float,
+    second: int,
+    prices: Sequence[int],
+    action: str,
+    evidence: dict[str, object],
+) -> dict[str, object]:
+    """One anomaly record; its id is a digest of its content, so re-running gives the same id."""
+    digest = hashlib.sha1(f"{symbol}|{kind}|{second}|{list(prices)}".encode()).hexdigest()[:16]
+    return {
+        "anomaly_id": digest,
+        "type": kind,
+        "anomaly_type": kind,
+        "severity": severity(confidence),
+        "confidence": confidence,
+        "confidence_score": confidence,
+        "detection_timestamp": second,
+        "affected_price_levels": [format_fixed(p) for p in prices],
+        "recommended_action": action,
+        "evidence": evidence,
+    }
+
+
+def level_map(levels: Sequence[Level]) -> dict[int, int]:
+    """price -> qty of one side."""
+    return dict(levels)

@@ -1,0 +1,107 @@
+"""Window selection shared by the tools: which snapshots/trades count, consecutive pairs, header.
+
+Conventions (docs/analytics.md): a window is the half-open range of unix seconds
+``[window_start, window_end)``. ``BookSnapshot.second == s`` is the book at the END of second s,
+and the trades of second s have ``s*1000 <= ts_trade < (s+1)*1000``. So the changes during
+second s are the difference between snapshots s-1 and s together with the trades of second s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
+from query.analytics.errors import ParameterError
+from query.analytics.params import check_symbol
+from shared.model import BookSnapshot, Trade
+
+# Seconds BEFORE window_start the caller must also load (snapshots and trades), per tool.
+# Order flow needs the snapshot of second window_start-1 to see the changes during the first
+# second; health and anomalies compare the window with the ten minutes before it.
+BASELINE_SECONDS = 600
+HISTORY_SECONDS: dict[str, int] = {
+    "get_order_flow": 1,
+    "get_volume_profile": 0,
+    "get_microstructure_health": BASELINE_SECONDS,
+    "get_liquidity_vacuums": 0,
+    "detect_market_anomalies": BASELINE_SECONDS,
+    "orderbook_l1": 0,
+    "orderbook_l2": 0,
+}
+# Trades are only needed before the window by the anomaly detectors (trades per update in the
+# baseline); loading fewer trades for the other tools saves decoding time. HISTORY_SECONDS is
+# always a safe superset.
+TRADE_HISTORY_SECONDS: dict[str, int] = {
+    **dict.fromkeys(HISTORY_SECONDS, 0),
+    "detect_market_anomalies": BASELINE_SECONDS,
+}
+
+
+def check_span(symbol: str, start: int, end: int) -> str:
+    """Validated symbol; ParameterError unless start < end (unix seconds)."""
+    if (
+        isinstance(start, bool)
+        or isinstance(end, bool)
+        or not (isinstance(start, int) and isinstance(end, int))
+    ):
+        raise ParameterError(
+            "window", f"start and end must be unix seconds, got {start!r}, {end!r}"
+        )
+    if start >= end:
+        raise ParameterError("window", f"start {start} must be before end {end}")
+    return check_symbol(symbol)
+
+
+def by_second(snapshots: Iterable[BookSnapshot], start: int, end: int) -> list[BookSnapshot]:
+    """Snapshots with start <= second < end, sorted, one per second (the latest seq wins)."""
+    chosen: dict[int, BookSnapshot] = {}
+    for snap in snapshots:
+        if start <= snap.second < end:
+            # Two records for one second only happen across a collector restart; the later
+            # session's record is the one the writer keeps, so prefer it here too.
+            old = chosen.get(snap.second)
+            if old is None or (snap.session, snap.seq) > (old.session, old.seq):
+                chosen[snap.second] = snap
+    return [chosen[s] for s in sorted(chosen)]
+
+
+def consecutive_pairs(
+    snaps: Sequence[BookSnapshot],
+) -> list[tuple[BookSnapshot, BookSnapshot]]:
+    """Pairs (s-1, s) one second apart; a missing second breaks the chain (no fake jump)."""
+    return [(a, b) for a, b in pairwise(snaps) if b.second == a.second + 1]
+
+
+def trades_between(trades: Iterable[Trade], start: int, end: int) -> list[Trade]:
+    """Trades of the seconds [start, end), in input order (every use sums exact ints)."""
+    low, high = start * 1000, end * 1000
+    return [t for t in trades if low <= t.ts_trade < high]
+
+
+def trades_by_second(trades: Iterable[Trade]) -> dict[int, list[Trade]]:
+    """Group trades by the unix second they happened in."""
+    grouped: dict[int, list[Trade]] = {}
+    for trade in trades:
+        grouped.setdefault(trade.ts_trade // 1000, []).append(trade)
+    return grouped
+
+
+def two_sided(snap: BookSnapshot) -> bool:
+    """True when the snapshot has at least one bid and one ask (a mid exists)."""
+    return bool(snap.bids) and bool(snap.asks)
+
+
+def header(
+    symbol: str, start: int, end: int, *, snapshots: int, trades: int, extra: dict[str, object]
+) -> dict[str, object]:
+    """The fields every windowed result starts with."""
+    result: dict[str, object] = {
+        "symbol": symbol,
+        "window_start": start,
+        "window_end": end,
+        "window_seconds": end - start,
+        "snapshots_used": snapshots,
+        "trades_used": trades,
+    }
+    result.update(extra)
+    return result

@@ -1,0 +1,124 @@
+"""orderbook_l1 / orderbook_l2 on hand-computed books."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+
+from query.analytics import InsufficientData, ParameterError, orderbook_l1, orderbook_l2
+from shared.fixedpoint import format_fixed
+from shared.model import LiveBook
+from tests.unit.analytics.builders import live
+from tests.unit.analytics.strategies import CENTER, TICK, books
+
+BOOK = live(
+    [
+        ("100.00", "2"),
+        ("99.00", "100"),
+        ("98.00", "1"),
+        ("97.00", "1"),
+        ("96.00", "1"),
+        ("95.00", "1"),
+    ],
+    [("101.00", "1"), ("102.00", "3"), ("103.00", "1"), ("104.00", "1"), ("105.00", "1")],
+)
+
+
+def test_l1_touch_microprice_imbalance_age():
+    result = orderbook_l1(BOOK, now_ms=1_000_600)
+    assert (result["best_bid"], result["best_bid_qty"]) == ("100.00000000", "2.00000000")
+    assert (result["best_ask"], result["best_ask_qty"]) == ("101.00000000", "1.00000000")
+    assert result["mid"] == pytest.approx(100.5)
+    assert result["spread"] == "1.00000000"
+    assert result["spread_bps"] == pytest.approx(1 / 100.5 * 1e4)
+    # (Pb*Qa + Pa*Qb) / (Qa + Qb) = (100*1 + 101*2) / 3
+    assert result["microprice"] == pytest.approx(302 / 3)
+    assert result["imbalance"] == pytest.approx((2 - 1) / 3)
+    assert (result["data_age_ms"], result["event_age_ms"]) == (500, 600)
+    assert result["symbol"] == "TESTUSDT"
+
+
+def test_l1_walls():
+    walls = orderbook_l1(BOOK, now_ms=0)["walls"]
+    assert [w["price"] for w in walls["bids"]] == ["99.00000000"]  # 100 >= 5 x median 1
+    assert walls["bids"][0]["multiple_of_median"] == pytest.approx(100.0)
+    assert walls["bid_median_qty"] == pytest.approx(1.0)
+    assert walls["asks"] == []  # 3 < 5 x median 1
+
+
+def test_l1_slippage_walks_the_book():
+    slip = orderbook_l1(BOOK, now_ms=0)["slippage"]
+    # Sell 10k: 2 @ 100 (200 USD), then the remaining 9,800 USD at 99 (98.99 of 100 there).
+    sell = slip["sell"][0]
+    assert sell["sufficient_depth"] is True
+    assert sell["filled_notional"] == pytest.approx(10_000)
+    base = 2 + 9_800 / 99
+    assert sell["average_price"] == pytest.approx(10_000 / base)
+    assert sell["slippage_bps"] == pytest.approx((100.5 - 10_000 / base) / 100.5 * 1e4)
+    assert sell["levels_consumed"] == 2
+    # Buy side holds only 101 + 306 + 103 + 104 + 105 = 719 USD: not deep enough.
+    buy = slip["buy"][0]
+    assert buy["sufficient_depth"] is False
+    assert buy["filled_notional"] == pytest.approx(719)
+    assert buy["average_price"] == pytest.approx(719 / 7)
+    assert [s["notional"] for s in slip["buy"]] == [10_000, 25_000, 50_000]
+
+
+def test_l1_empty_side():
+    with pytest.raises(InsufficientData):
+        orderbook_l1(live([("1", "1")], []), now_ms=0)
+
+
+def test_l2_honours_levels_with_cumulative_sizes():
+    result = orderbook_l2(BOOK, levels=3, now_ms=1_000_100)
+    assert [b["price"] for b in result["bids"]] == ["100.00000000", "99.00000000", "98.00000000"]
+    assert [b["cumulative_qty"] for b in result["bids"]] == [
+        "2.00000000",
+        "102.00000000",
+        "103.00000000",
+    ]
+    assert len(result["asks"]) == 3
+    assert result["levels_requested"] == 3
+    assert result["data_age_ms"] == 0
+    everything = orderbook_l2(BOOK, levels=100, now_ms=0)
+    assert everything["levels_returned"] == {"bids": 6, "asks": 5}
+
+
+@pytest.mark.parametrize("levels", [0, 101, "many"])
+def test_l2_rejects_bad_levels(levels):
+    with pytest.raises(ParameterError, match=r"levels.*1 to 100"):
+        orderbook_l2(BOOK, levels=levels, now_ms=0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(books(max_levels=60))
+def test_l1_invariants_and_mirror(sides):
+    bids, asks = sides
+    book = LiveBook("TESTUSDT", 1, 1, 1, 0, 0, bids, asks)
+    result = orderbook_l1(book, now_ms=0)
+    assert bids[0][0] / 1e8 <= result["microprice"] <= asks[0][0] / 1e8
+    assert -1.0 <= result["imbalance"] <= 1.0
+    for side in ("buy", "sell"):
+        slips = [s["slippage_bps"] for s in result["slippage"][side]]
+        assert slips == sorted(slips)  # a bigger order never fills better
+        assert slips[0] > 0
+    k = 2 * CENTER * TICK
+    mirrored = orderbook_l1(
+        LiveBook(
+            "TESTUSDT",
+            1,
+            1,
+            1,
+            0,
+            0,
+            tuple((k - p, q) for p, q in asks),
+            tuple((k - p, q) for p, q in bids),
+        ),
+        now_ms=0,
+    )
+    assert mirrored["imbalance"] == pytest.approx(-result["imbalance"])
+    assert mirrored["spread"] == result["spread"]
+    # (Slippage is not mirror-symmetric: a quote notional buys more units at lower prices.)
+    assert mirrored["microprice"] == pytest.approx(k / 1e8 - result["microprice"])
+    depth = orderbook_l2(book, levels=100, now_ms=0)
+    assert depth["bids"][-1]["cumulative_qty"] == format_fixed(sum(q for _, q in bids[:100]))

@@ -1,0 +1,142 @@
+"""get_volume_profile: hand-computed bins, POC, value area, and their invariants."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from query.analytics import (
+    InsufficientData,
+    ParameterError,
+    PriceVolume,
+    derive_symbol_tick,
+    get_volume_profile,
+    rows_from_trades,
+)
+from query.analytics.profile import auto_bin_size, pick_poc, value_area
+from shared.fixedpoint import parse_fixed
+from tests.unit.analytics.builders import fx, trade
+
+TICK = 1_000_000
+
+
+def profile(rows, tick_size=None, symbol_tick=None):
+    return get_volume_profile(
+        rows, symbol="TESTUSDT", start=0, end=3600, tick_size=tick_size, symbol_tick=symbol_tick
+    )
+
+
+def rows_at(volumes: dict[str, int]) -> list[PriceVolume]:
+    # one trade per unit of volume, so MIN_TRADES is met by the volumes themselves
+    return [PriceVolume(fx(p), v * 100_000_000, v, 0) for p, v in volumes.items()]
+
+
+def test_hand_computed_value_area():
+    # Bins of 0.01: volumes 1, 2, 10, 3, 5, 1, 1 at 100.00 .. 100.06 (total 23, 70% = 16.1).
+    rows = rows_at(
+        {"100.00": 1, "100.01": 2, "100.02": 10, "100.03": 3, "100.04": 5, "100.05": 1, "100.06": 1}
+    )
+    result = profile(rows, tick_size=TICK)
+    assert result["bin_count"] == 7
+    assert result["point_of_control"] == "100.02000000"
+    # From the POC: above (3+5=8) vs below (2+1=3) -> add above: 18 >= 16.1, stop.
+    assert result["value_area_low"] == "100.02000000"
+    assert result["value_area_high"] == "100.05000000"
+    assert result["value_area_volume"] == pytest.approx(18.0)
+    assert result["total_volume"] == pytest.approx(23.0)
+    assert result["total_trades"] == 23
+    assert result["price_range_low"] == "100.00000000"
+    assert result["price_range_high"] == "100.06000000"
+    assert [b["trade_count"] for b in result["histogram"]] == [1, 2, 10, 3, 5, 1, 1]
+    assert result["bin_size_source"] == "tick_size"
+
+
+def test_value_area_tie_takes_both_pairs():
+    assert value_area([1, 1, 5, 1, 1], 2) == (0, 4)
+
+
+def test_poc_tie_goes_to_the_middle_then_lower():
+    assert pick_poc([5, 1, 1, 1, 5]) == 0  # equally far from the middle: the lower bin
+    assert pick_poc([5, 1, 5, 1, 1]) == 2  # nearer the middle
+
+
+def test_bins_are_tick_multiples_and_at_most_100():
+    low, high = fx("61556.04"), fx("61860.80")
+    size = auto_bin_size(low, high, TICK)
+    assert size % TICK == 0
+    assert 50 <= high // size - low // size + 1 <= 100
+    assert auto_bin_size(low, low + 30 * TICK, TICK) == TICK  # narrow range: one tick per bin
+
+
+def test_derive_tick_is_gcd():
+    assert derive_symbol_tick([fx("100.01"), fx("100.05"), fx("101")]) == TICK
+    with pytest.raises(InsufficientData):
+        derive_symbol_tick([])
+
+
+def test_rows_from_trades_aggregates_exactly():
+    trades = [
+        trade(1, "100.01", "0.1", taker="buy"),
+        trade(2, "100.01", "0.2", taker="sell"),
+        trade(3, "99.00", "1", taker="buy"),
+    ]
+    assert rows_from_trades(trades) == [
+        PriceVolume(fx("99"), fx("1"), 1, fx("1")),
+        PriceVolume(fx("100.01"), fx("0.3"), 2, fx("0.1")),
+    ]
+
+
+def test_needs_min_trades():
+    with pytest.raises(InsufficientData) as info:
+        profile(rows_at({"100.00": 3}))
+    assert (info.value.what, info.value.have, info.value.needed) == ("trades", 3, 10)
+
+
+def test_too_fine_tick_size_is_a_parameter_error():
+    rows = rows_at({"100.00": 5, "200.00": 5})
+    with pytest.raises(ParameterError) as info:
+        profile(rows, tick_size=TICK)
+    assert info.value.param == "tick_size"
+    assert "at most 2000" in str(info.value)
+    assert "use at least 0.06000000" in str(info.value)
+
+
+price_volumes = st.dictionaries(
+    st.integers(9_000, 10_500).map(lambda t: t * TICK),
+    st.tuples(st.integers(1, 10**10), st.integers(1, 50)),
+    min_size=1,
+    max_size=200,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(price_volumes, st.sampled_from([None, TICK, 7 * TICK, 100 * TICK]), st.randoms())
+def test_value_area_invariants_and_permutation(data, tick_size, rnd: random.Random):
+    rows = [PriceVolume(p, q, n, q // 2) for p, (q, n) in data.items()]
+    if sum(n for _, n in data.values()) < 10:
+        return
+    result = profile(rows, tick_size=tick_size)
+    low, high = parse_fixed(result["value_area_low"]), parse_fixed(result["value_area_high"])
+    poc = parse_fixed(result["point_of_control"])
+    inside = sum(r.qty for r in rows if low <= r.price < high)
+    total = sum(r.qty for r in rows)
+    assert inside * 100 >= total * 70
+    assert low <= poc < high
+    assert parse_fixed(result["price_range_low"]) <= poc <= parse_fixed(result["price_range_high"])
+    # Permuted, and split into several rows per price (per-minute aggregates): same answer.
+    split = []
+    for r in rows:
+        if r.qty > 1 and r.trades > 1:
+            split += [
+                PriceVolume(r.price, r.qty - 1, r.trades - 1, 0),
+                PriceVolume(r.price, 1, 1, r.taker_buy_qty),
+            ]
+        else:
+            split.append(r)
+    rnd.shuffle(split)
+    again = profile(split, tick_size=tick_size)
+    for key in ("point_of_control", "value_area_low", "value_area_high", "bin_size", "histogram"):
+        assert again[key] == result[key]
