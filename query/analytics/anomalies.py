@@ -13,14 +13,16 @@ from statistics import fmean
 
 from query.analytics.errors import InsufficientData
 from query.analytics.flow import traded_per_side
+from query.analytics.icebergs import icebergs
 from query.analytics.measures import (
     clamp,
     depth_notional,
+    percentile,
     safe_median,
     spread_bps,
     update_deltas,
 )
-from query.analytics.signals import MAX_REPORTED_PER_TYPE, Context, anomaly, level_map
+from query.analytics.signals import Context, anomaly
 from query.analytics.spoofing import spoofing
 from query.analytics.window import (
     BASELINE_SECONDS,
@@ -32,7 +34,6 @@ from query.analytics.window import (
     trades_by_second,
     two_sided,
 )
-from shared.fixedpoint import SCALE
 from shared.model import BookSnapshot, Trade
 
 MIN_BASELINE_PAIRS = 60  # a minute of consecutive history before the window
@@ -41,11 +42,11 @@ MIN_WINDOW_SNAPSHOTS = 2  # fewer and "no anomaly" would be a claim without evid
 STUFFING_RATIO = 5.0  # window update rate >= 5x the baseline median rate
 STUFFING_FULL_RATIO = 20.0  # ... confidence reaches 1 at 20x
 FEW_TRADES_FRACTION = 0.5  # trades per update at most half the baseline's
-ICEBERG_MIN_REFILLS = 3
-ICEBERG_MIN_HIT_FRACTION = 0.5  # trades in the second took >= half the displayed size
 FLASH_DEPTH_RATIO = 0.5  # top-20 depth at most half the baseline median ...
-FLASH_SPREAD_RATIO = 2.0  # ... while the spread is at least twice the baseline median
+FLASH_SPREAD_RATIO = 2.0  # ... while the spread is at least twice the baseline median ...
+FLASH_TAIL = 0.01  # ... and both beyond the baseline's own 1% tails (P1 depth, P99 spread)
 FLASH_MIN_SECONDS = 3
+FLASH_SHARE_MULTIPLE = 5.0  # stressed share of window seconds >= 5x the baseline's share
 
 
 def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[dict[str, object]]:
@@ -101,85 +102,40 @@ def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[d
     ]
 
 
-def icebergs(symbol: str, ctx: Context) -> list[dict[str, object]]:
-    """A level traded into again and again but back at/above its prior size the next second."""
-    refills: dict[tuple[str, int], list[tuple[int, int, int]]] = {}  # -> (second, traded, shown)
-    for before, after in ctx.window_pairs:
-        hit_bids, hit_asks = traded_per_side(ctx.trades_of.get(after.second, ()))
-        for side, hit, old, new in (
-            ("bid", hit_bids, before.bids, after.bids),
-            ("ask", hit_asks, before.asks, after.asks),
-        ):
-            if not hit:
-                continue
-            old_map, new_map = level_map(old), level_map(new)
-            for price, traded in hit.items():
-                shown = old_map.get(price)
-                now = new_map.get(price)
-                if shown and now and traded >= ICEBERG_MIN_HIT_FRACTION * shown and now >= shown:
-                    refills.setdefault((side, price), []).append((after.second, traded, shown))
-    ranked: list[tuple[float, str, int, dict[str, object]]] = []
-    for (side, price), events in refills.items():
-        if len(events) < ICEBERG_MIN_REFILLS:
-            continue
-        hit_ratio = fmean(min(1.0, t / s) for _, t, s in events)
-        confidence = clamp(len(events) / (2 * ICEBERG_MIN_REFILLS)) * hit_ratio
-        traded = sum(t for _, t, _ in events)
-        ranked.append(
-            (
-                -confidence,
-                side,
-                price,
-                anomaly(
-                    symbol,
-                    "IcebergOrder",
-                    confidence=confidence,
-                    second=events[-1][0],
-                    prices=[price],
-                    action="Hidden bid liquidity keeps refilling here: expect it to act as support."
-                    if side == "bid"
-                    else "Hidden ask liquidity keeps refilling here: expect it to cap rallies.",
-                    evidence={
-                        "side": side,
-                        "refill_count": len(events),
-                        "seconds": [s for s, _, _ in events][:20],
-                        "traded_volume": traded / SCALE,
-                        "mean_displayed_qty": fmean(s for _, _, s in events) / SCALE,
-                        "traded_to_displayed": traded / sum(s for _, _, s in events),
-                    },
-                ),
-            )
-        )
-    ranked.sort(key=lambda r: r[:3])
-    return [record for *_, record in ranked[:MAX_REPORTED_PER_TYPE]]
-
-
 def flash_crash(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[dict[str, object]]:
-    """Depth collapse together with spread widening, both against the baseline medians."""
+    """Depth collapse with spread widening, beyond both the baseline medians and its own tails."""
     if len(ctx.baseline) < MIN_BASELINE_PAIRS:
         skipped["flash_crash_risk"] = (
             f"needs {MIN_BASELINE_PAIRS} baseline snapshots, have {len(ctx.baseline)}"
         )
         return []
-    base_depth = safe_median([depth_notional(s) for s in ctx.baseline])
-    base_spread = safe_median([spread_bps(s) for s in ctx.baseline])
+    base_depths = [depth_notional(s) for s in ctx.baseline]
+    base_spreads = [spread_bps(s) for s in ctx.baseline]
+    base_depth, base_spread = safe_median(base_depths), safe_median(base_spreads)
     if base_depth <= 0 or base_spread <= 0:
         return []
-    stressed = []
-    for snap in ctx.window:
-        d = depth_notional(snap) / base_depth
-        w = spread_bps(snap) / base_spread
-        if d <= FLASH_DEPTH_RATIO and w >= FLASH_SPREAD_RATIO:
-            stressed.append((snap, d, w))
-    if len(stressed) < FLASH_MIN_SECONDS:
+    # A symbol whose depth often halves for a moment (or whose spread often doubles, e.g. a
+    # one-tick book) shows that in its baseline tails; the lines move out accordingly.
+    depth_line = min(FLASH_DEPTH_RATIO, percentile(base_depths, FLASH_TAIL) / base_depth)
+    spread_line = max(FLASH_SPREAD_RATIO, percentile(base_spreads, 1 - FLASH_TAIL) / base_spread)
+
+    def stress(snap: BookSnapshot) -> tuple[float, float] | None:
+        d, w = depth_notional(snap) / base_depth, spread_bps(snap) / base_spread
+        return (d, w) if d <= depth_line and w >= spread_line else None
+
+    base_stressed = sum(1 for s in ctx.baseline if stress(s) is not None)
+    stressed = [(snap, *dw) for snap in ctx.window if (dw := stress(snap)) is not None]
+    base_share = base_stressed / len(ctx.baseline)
+    share = len(stressed) / len(ctx.window)
+    if len(stressed) < FLASH_MIN_SECONDS or share < FLASH_SHARE_MULTIPLE * base_share:
         return []
     worst = min(stressed, key=lambda x: (x[1] / x[2], x[0].second))
     d_min = min(d for _, d, _ in stressed)
     w_max = max(w for _, _, w in stressed)
     confidence = clamp(
         0.5
-        + 0.25 * clamp((FLASH_DEPTH_RATIO - d_min) / 0.4)
-        + 0.25 * clamp(math.log(w_max / FLASH_SPREAD_RATIO) / math.log(5.0))
+        + 0.25 * clamp((depth_line - d_min) / 0.4)
+        + 0.25 * clamp(math.log(w_max / spread_line) / math.log(5.0))
     )
     snap = worst[0]
     return [
@@ -192,8 +148,11 @@ def flash_crash(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[dict
             action="Depth collapsed while the spread widened: avoid market orders and tight stops.",
             evidence={
                 "stressed_seconds": len(stressed),
+                "baseline_stressed_seconds": base_stressed,
                 "depth_loss_pct": 100.0 * (1.0 - d_min),
                 "spread_multiplier": w_max,
+                "depth_line": depth_line,
+                "spread_line": spread_line,
                 "baseline_depth_notional": base_depth,
                 "baseline_spread_bps": base_spread,
                 "worst_second": snap.second,
@@ -222,17 +181,19 @@ def detect_market_anomalies(
         baseline_pairs=[p for p in pairs if p[1].second < window_start],
         window_trades=[t for t in all_trades if t.ts_trade >= window_start * 1000],
         baseline_trades=[t for t in all_trades if t.ts_trade < window_start * 1000],
-        trades_of=trades_by_second(all_trades),
         snaps_by_second={s.second: s for s in snaps},
+        hits_of={
+            second: traded_per_side(ts) for second, ts in trades_by_second(all_trades).items()
+        },
     )
     if len(ctx.window) < MIN_WINDOW_SNAPSHOTS:
         raise InsufficientData("two-sided snapshots", len(ctx.window), MIN_WINDOW_SNAPSHOTS)
     skipped: dict[str, str] = {}
     found = [
         *quote_stuffing(symbol, ctx, skipped),
-        *icebergs(symbol, ctx),
+        *icebergs(symbol, ctx, skipped),
         *flash_crash(symbol, ctx, skipped),
-        *spoofing(symbol, ctx),
+        *spoofing(symbol, ctx, skipped),
     ]
     return header(
         symbol,

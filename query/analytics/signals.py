@@ -11,6 +11,7 @@ from shared.model import BookSnapshot, Level, Trade
 
 Pair = tuple[BookSnapshot, BookSnapshot]
 MAX_REPORTED_PER_TYPE = 5
+NO_HITS: tuple[dict[int, int], dict[int, int]] = ({}, {})
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,14 @@ class Context:
     baseline_pairs: list[Pair]
     window_trades: list[Trade]
     baseline_trades: list[Trade]
-    trades_of: dict[int, list[Trade]]
     snaps_by_second: dict[int, BookSnapshot]
+    # second -> (qty per price that hit the bids, ... the asks); built once, read by several
+    # detectors for baseline and window alike.
+    hits_of: dict[int, tuple[dict[int, int], dict[int, int]]]
+
+    def hits(self, second: int) -> tuple[dict[int, int], dict[int, int]]:
+        """Traded quantity per price against the bids and against the asks in ``second``."""
+        return self.hits_of.get(second, NO_HITS)
 
 
 def severity(confidence: float) -> str:

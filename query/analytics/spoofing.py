@@ -1,19 +1,26 @@
 """Spoofing-like behaviour: large near-touch orders that appear and vanish untraded.
 
-One record per side summarises the events of the window. An order that vanishes because it was
-moved (the same size re-appears at another price of the same side in the same second, as pegged
-market-maker quotes do every time the touch moves) is a re-quote, not a cancel, and is ignored.
+Such orders are part of ordinary life on a busy book (BTCUSDT shows ~27 a minute), so the
+window is judged against the symbol's own baseline: it is reported only when these events come
+far more often than in the baseline, or far larger than any the baseline showed. An order that
+vanishes because it was moved (the same size re-appears at another price of the same side in
+the same second, as pegged market-maker quotes do when the touch moves) is a re-quote, not a
+cancel, and is ignored.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from statistics import fmean
 
-from query.analytics.flow import traded_per_side
-from query.analytics.measures import BPS, clamp, safe_median
-from query.analytics.signals import MAX_REPORTED_PER_TYPE, Context, anomaly, level_map
+from query.analytics.evidence import (
+    FIRE_EVIDENCE,
+    confidence_from,
+    corrected,
+    p_value,
+    rate_evidence,
+)
+from query.analytics.measures import BPS, safe_median
+from query.analytics.signals import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from query.analytics.window import two_sided
 from shared.fixedpoint import SCALE
 from shared.model import BookSnapshot, Level
@@ -23,7 +30,10 @@ SPOOF_MAX_BPS = 10.0  # ... within 10 bps of the touch ...
 SPOOF_MAX_LIFE = 5  # ... gone again within 5 seconds ...
 SPOOF_MAX_TRADED = 0.2  # ... with less than 20% of it traded at that price ...
 SPOOF_GONE = 0.8  # ("gone": at least 80% of the added size left the level)
-SPOOF_FULL_EVENTS = 10  # repetition part of the confidence reaches 1 at 10 events per side
+SPOOF_MIN_BASELINE_SECONDS = 180  # judge only against >= 3 minutes of consecutive history
+SPOOF_MIN_RATE_RATIO = 3.0  # the rate test needs >= 3x the baseline rate (real rates vary ~2x)
+SPOOF_OUTSIZED = 2.0  # "outsized": >= 2x the largest event of the baseline
+SPOOF_TESTS = 2  # rate and size test per side: Bonferroni factor
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: int
         levels = snap.bids if side == "bid" else snap.asks
         if not levels or (price < levels[-1][0] if side == "bid" else price > levels[-1][0]):
             return None  # scrolled out of view: not evidence of a cancel
-        hit_bids, hit_asks = traded_per_side(ctx.trades_of.get(second, ()))
+        hit_bids, hit_asks = ctx.hits(second)
         traded += (hit_bids if side == "bid" else hit_asks).get(price, 0)
         if level_map(levels).get(price, 0) - base > (1.0 - SPOOF_GONE) * added:
             continue
@@ -72,10 +82,10 @@ def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: int
     return None
 
 
-def find_events(ctx: Context, typical: float) -> list[Event]:
-    """Every qualifying appear-and-vanish event of the window."""
+def find_events(ctx: Context, typical: float, pairs: list[Pair]) -> list[Event]:
+    """Every qualifying appear-and-vanish event that appeared in the given pairs."""
     events = []
-    for before, after in ctx.window_pairs:
+    for before, after in pairs:
         if not two_sided(after):
             continue
         mid = (after.bids[0][0] + after.asks[0][0]) / 2
@@ -94,37 +104,66 @@ def find_events(ctx: Context, typical: float) -> list[Event]:
     return events
 
 
-def spoofing(symbol: str, ctx: Context) -> list[dict[str, object]]:
-    """One SpoofingLike record per side with events, strongest first."""
+def spoofing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[dict[str, object]]:
+    """One SpoofingLike record per side whose events are abnormal against the baseline."""
+    base_span, span = len(ctx.baseline_pairs), len(ctx.window_pairs)
+    if base_span < SPOOF_MIN_BASELINE_SECONDS:
+        # Cold start: without minutes of history "many" and "large" mean nothing.
+        skipped["spoofing"] = (
+            f"needs {SPOOF_MIN_BASELINE_SECONDS} consecutive baseline seconds, have {base_span}"
+        )
+        return []
     sizes = [q for s in (*ctx.baseline, *ctx.window) for side in (s.bids, s.asks) for _, q in side]
     typical = safe_median(sizes)
-    if typical <= 0:
+    if typical <= 0 or span == 0:
         return []
-    events = find_events(ctx, typical)
+    base_events = find_events(ctx, typical, ctx.baseline_pairs)
+    events = find_events(ctx, typical, ctx.window_pairs)
+    # Both sides' baseline events set the size scale: more data, and spoofers use either side.
+    base_largest = max((e.added for e in base_events), default=0)
+    outsized = SPOOF_OUTSIZED * max(base_largest, SPOOF_SIZE_MULTIPLE * typical)
     found = []
     for side in ("bid", "ask"):
         mine = sorted(
             (e for e in events if e.side == side), key=lambda e: (-e.added, e.appeared, e.price)
         )
-        if not mine:
+        theirs = [e for e in base_events if e.side == side]
+        rate_ratio = (len(mine) / span) / (max(len(theirs), 1) / base_span)
+        by_rate = rate_evidence(len(mine), len(theirs), span, base_span)
+        big = sum(1 for e in mine if e.added >= outsized)
+        by_size = rate_evidence(big, sum(1 for e in theirs if e.added >= outsized), span, base_span)
+        usable_rate = by_rate if rate_ratio >= SPOOF_MIN_RATE_RATIO else 0.0
+        strength = corrected(max(usable_rate, by_size), SPOOF_TESTS)
+        if strength < FIRE_EVIDENCE:
             continue
-        size_part = clamp(math.log(mine[0].multiple / SPOOF_SIZE_MULTIPLE) / math.log(10.0))
-        repeat_part = clamp(len(mine) / SPOOF_FULL_EVENTS)
-        untraded = fmean(1.0 - e.traded / e.added for e in mine)
-        confidence = clamp(untraded * (0.5 * size_part + 0.5 * repeat_part))
         top = mine[:MAX_REPORTED_PER_TYPE]
+        theirs_sizes = [e.added / SCALE for e in theirs]
         found.append(
             anomaly(
                 symbol,
                 "SpoofingLike",
-                confidence=confidence,
+                confidence=confidence_from(strength),
                 second=top[0].appeared,
                 prices=sorted({e.price for e in top}),
-                action="Large near-touch orders appear and vanish untraded: distrust that depth.",
+                action="Large near-touch orders appear and vanish untraded far more than usual:"
+                " distrust that depth.",
                 evidence={
                     "side": side,
                     "events": len(mine),
+                    "window_seconds": span,
+                    "window_rate_per_min": 60.0 * len(mine) / span,
+                    "baseline_events": len(theirs),
+                    "baseline_seconds": base_span,
+                    "baseline_rate_per_min": 60.0 * len(theirs) / base_span,
+                    "rate_ratio": rate_ratio,
+                    "rate_p_value": p_value(by_rate),
                     "median_level_qty": typical / SCALE,
+                    "baseline_median_event_qty": safe_median(theirs_sizes),
+                    "baseline_largest_event_qty": base_largest / SCALE,
+                    "outsized_qty": outsized / SCALE,
+                    "outsized_events": big,
+                    "size_p_value": p_value(by_size),
+                    "evidence_log10": strength,
                     "largest": [
                         {
                             "price": e.price / SCALE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 
 import pytest
@@ -42,7 +43,9 @@ def test_calm_book_has_no_anomaly(seed, drift):
     snaps, trades = calm_market(random.Random(seed), START, 660, drift=drift)
     result = detect(snaps, trades)
     assert result["anomalies"] == []
-    assert result["checks_skipped"] == {}
+    # The calm book never trades a level away, so the iceberg check has no refill baseline.
+    assert set(result["checks_skipped"]) == {"iceberg"}
+    assert "heavy hits" in result["checks_skipped"]["iceberg"]
 
 
 def stuffed(rate_in_window: int, trades_in_window: bool = False, seed: int = 1):
@@ -87,36 +90,67 @@ def test_quote_stuffing_needs_few_trades():
 def test_start_up_without_baseline_never_fires_stuffing():
     snaps, trades = calm_market(random.Random(4), W0 - 5, 65, rate=5000, trades_per_second=0)
     result = detect(snaps, trades)
-    assert "QuoteStuffing" not in kinds(result)
-    assert "quote_stuffing" in result["checks_skipped"]
-    assert "flash_crash_risk" in result["checks_skipped"]
+    assert result["anomalies"] == []
+    assert set(result["checks_skipped"]) == {
+        "quote_stuffing",
+        "flash_crash_risk",
+        "iceberg",
+        "spoofing",
+    }
 
 
-def test_iceberg_refilled_after_trades():
+def iceberg_market(window_hits: int):
+    """Baseline: the best bid is hit heavily every 10 s and stays depleted (no refill), as real
+    levels mostly do. Window: the ask at 100.01 is always shown at 1.0 while 1.5 trades at it
+    in `window_hits` seconds: it refills every time."""
     ask = 10_001 * TICK  # the best ask of the calm book (mid 100.00, no drift)
+    hit_seconds = set(range(START + 5, W0 - 5, 10))
 
     def pin(second, bids, asks):
-        # The ask at `ask` is always shown at 1.0 ...
         for level in asks:
             if level[0] == ask:
                 level[1] = UNIT
+        if second in hit_seconds:
+            bids[0][1] //= 2
 
     snaps, trades = calm_market(random.Random(5), START, 660, drift=False, tweak=pin)
-    # ... while 1.5 trades at it in six window seconds: it refills every time.
+    base_hits = [
+        Trade(8 * 10**6 + s, 10_000 * TICK, UNIT * 8 // 10, s * 1000 + 300, True)
+        for s in sorted(hit_seconds)
+    ]
     hits = [
         Trade(9 * 10**6 + s, ask, UNIT * 3 // 2, s * 1000 + 300, False)
-        for s in range(W0 + 10, W0 + 16)
+        for s in range(W0 + 10, W0 + 10 + window_hits)
     ]
-    result = detect(snaps, trades + hits)
+    return snaps, trades + base_hits + hits
+
+
+def test_iceberg_refilled_after_trades():
+    result = detect(*iceberg_market(6))
     check_records(result)
+    assert result["checks_skipped"] == {}
     found = [a for a in result["anomalies"] if a["type"] == "IcebergOrder"]
     assert len(found) == 1
     assert found[0]["affected_price_levels"] == ["100.01000000"]
-    assert found[0]["evidence"]["refill_count"] == 6
-    assert found[0]["confidence"] == 1.0  # 6 refills, each taking >= the shown size
-    fewer = detect(snaps, trades + hits[:3])
-    assert next(a for a in fewer["anomalies"] if a["type"] == "IcebergOrder")["confidence"] == 0.5
-    assert "IcebergOrder" not in kinds(detect(snaps, trades + hits[:2]))
+    evidence = found[0]["evidence"]
+    assert (evidence["refill_count"], evidence["heavy_hits"]) == (6, 6)
+    assert evidence["baseline_heavy_hits"] == 59
+    assert evidence["baseline_refills"] == 0
+    # Fisher: all 6 refills of 65 heavy hits fell on this level's 6 → p = 1 / C(65, 6).
+    assert evidence["evidence_log10"] == pytest.approx(math.log10(math.comb(65, 6)))
+    # More refills, stronger evidence, higher confidence; fewer than 3 never fires.
+    fewer = detect(*iceberg_market(3))
+    weaker = next(a for a in fewer["anomalies"] if a["type"] == "IcebergOrder")
+    assert 0.5 <= weaker["confidence"] < found[0]["confidence"]
+    assert "IcebergOrder" not in kinds(detect(*iceberg_market(2)))
+
+
+def test_iceberg_not_judged_without_refill_baseline():
+    snaps, trades = iceberg_market(6)
+    baseline_hits = {8 * 10**6 + s for s in range(START, W0)}
+    result = detect(snaps, [t for t in trades if t.agg_id not in baseline_hits])
+    assert "IcebergOrder" not in kinds(result)
+    assert "iceberg" in result["checks_skipped"]
 
 
 def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
@@ -137,35 +171,65 @@ def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
     assert found[0]["evidence"]["depth_loss_pct"] > 80
 
 
-def spoof_market(traded: bool = False, moved: bool = False):
-    flash = W0 + 20
+FLASHES = tuple(range(W0 + 5, W0 + 55, 5))  # ten flashes, one every 5 s
+
+
+def spoof_market(flashes=FLASHES, traded: bool = False, moved: bool = False):
+    """A 50-lot bid (25x the median level) two ticks off the touch, shown for one second at
+    each flash second; `traded`: 20 lots trade at it each time; `moved`: it is re-quoted one
+    tick lower instead of vanishing (a pegged quote)."""
 
     def spoof(second, bids, asks):
-        if second == flash:
-            bids[2][1] += 50 * UNIT  # 50x the median level, 2 ticks from the touch
-        if moved and second > flash:
-            bids[3][1] += 50 * UNIT  # re-quoted one tick lower, and it stays
+        if second in flashes:
+            bids[2][1] += 50 * UNIT
+        elif moved and second > flashes[0]:
+            bids[3][1] += 50 * UNIT
 
     snaps, trades = calm_market(random.Random(7), START, 660, drift=False, tweak=spoof)
     if traded:
-        price = snaps[flash - START].bids[2][0]
-        trades.append(Trade(10**8, price, 20 * UNIT, (flash + 1) * 1000 + 100, True))
+        for flash in flashes:
+            price = snaps[flash - START].bids[2][0]
+            trades.append(Trade(10**8 + flash, price, 20 * UNIT, (flash + 1) * 1000 + 100, True))
     return snaps, trades
 
 
-def test_spoofing_like_order_appears_and_vanishes_untraded():
+def test_repeated_spoofing_like_order_fires_against_a_quiet_baseline():
     result = detect(*spoof_market())
     check_records(result)
     found = [a for a in result["anomalies"] if a["type"] == "SpoofingLike"]
     assert len(found) == 1
-    assert found[0]["evidence"]["side"] == "bid"
+    evidence = found[0]["evidence"]
     assert found[0]["affected_price_levels"] == ["99.98000000"]
-    assert found[0]["evidence"]["largest"][0]["lifetime_seconds"] == 1
+    assert (evidence["side"], evidence["events"], evidence["baseline_events"]) == ("bid", 10, 0)
+    assert evidence["outsized_events"] == 10
+    assert evidence["largest"][0]["lifetime_seconds"] == 1
+    # 10 of 10 events in the window's 60 of 659 seconds: p = (60/659)^10, x2 for two tests.
+    expected = -10 * math.log10(60 / 659) - math.log10(2)
+    assert evidence["evidence_log10"] == pytest.approx(expected)
+    assert found[0]["severity"] == "High"
+    # Fewer repetitions, weaker evidence, lower confidence.
+    five = detect(*spoof_market(FLASHES[:5]))
+    weaker = next(a for a in five["anomalies"] if a["type"] == "SpoofingLike")
+    assert 0.5 <= weaker["confidence"] < found[0]["confidence"]
+
+
+def test_a_single_flash_is_not_spoofing():
+    # One appear-and-vanish lands in the window with probability 60/659 even when nothing
+    # changed: far from the p <= 1e-4 a finding needs.
+    assert "SpoofingLike" not in kinds(detect(*spoof_market(FLASHES[:1])))
 
 
 def test_spoofing_ignores_traded_or_requoted_orders():
     assert "SpoofingLike" not in kinds(detect(*spoof_market(traded=True)))
     assert "SpoofingLike" not in kinds(detect(*spoof_market(moved=True)))
+
+
+def test_spoofing_is_not_judged_on_a_cold_start():
+    snaps, trades = spoof_market()
+    recent = [s for s in snaps if s.second >= W0 - 120]
+    result = detect(recent, trades)
+    assert "SpoofingLike" not in kinds(result)
+    assert "spoofing" in result["checks_skipped"]
 
 
 def test_no_data_is_insufficient_not_calm():
