@@ -10,6 +10,8 @@ import importlib
 
 import click
 
+from query.commands import register
+
 # subcommand name → "module:attribute" of its click command
 PROCESS_COMMANDS = {
     "simulate": "simulator.__main__:main",
@@ -31,11 +33,32 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module_name, attribute = self.lazy[cmd_name].split(":")
-            command = getattr(importlib.import_module(module_name), attribute)
-            assert isinstance(command, click.Command)
-            return command
+            return _load(cmd_name, self.lazy[cmd_name])
         return super().get_command(ctx, cmd_name)
+
+
+def _load(name: str, target: str) -> click.Command:
+    """Import a process command; if that fails, a stand-in that reports why when it is run.
+
+    ``booksnap --help`` imports every process command for its one-line summary, so one package
+    that cannot be imported (not installed, a syntax error while developing) must not break the
+    help of all the others.
+    """
+    module_name, attribute = target.split(":")
+    try:
+        command = getattr(importlib.import_module(module_name), attribute)
+    except Exception as exc:  # ImportError, AttributeError, or whatever the module raised
+        reason = f"{type(exc).__name__}: {exc}"
+
+        def unavailable() -> None:
+            raise click.ClickException(f"booksnap {name} is unavailable ({reason})")
+
+        return click.Command(
+            name, callback=unavailable, help=f"(unavailable: {reason})", short_help="(unavailable)"
+        )
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
 
 
 @click.group(cls=LazyGroup, lazy=PROCESS_COMMANDS)
@@ -48,3 +71,6 @@ def cli() -> None:
     Ask it:             booksnap l1 BTCUSDT
                         booksnap order-flow BTCUSDT --window 60
     """
+
+
+register(cli)

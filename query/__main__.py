@@ -1,0 +1,114 @@
+"""``python -m query`` / ``booksnap query``: serve analytics over the writer's database."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import click
+import zmq
+
+from query.config import QueryConfig, remove_stale_secondary_dirs
+from query.server import QueryServer
+from shared.clock import SystemClock
+from shared.config import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_FEED_ENDPOINT,
+    DEFAULT_LIVE_ENDPOINT,
+    DEFAULT_QUERY_ENDPOINT,
+    ENV_DATA_DIR,
+    ENV_FEED_ENDPOINT,
+    ENV_LIVE_ENDPOINT,
+    ENV_LOG_LEVEL,
+    ENV_QUERY_ENDPOINT,
+)
+from shared.errors import ConfigError
+from shared.lifecycle import stop_on_signals
+from shared.log import configure_logging
+
+
+@click.command(name="query")
+@click.option(
+    "--data-dir",
+    envvar=ENV_DATA_DIR,
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    help="Directory holding the writer's database (<data-dir>/rocksdb).",
+)
+@click.option(
+    "--secondary-dir",
+    envvar="BOOKSNAP_SECONDARY_DIR",
+    default=None,
+    help="This process's own RocksDB secondary directory [default: "
+    "<data-dir>/secondary-<pid>, removed on exit].",
+)
+@click.option(
+    "--endpoint",
+    envvar=ENV_QUERY_ENDPOINT,
+    default=DEFAULT_QUERY_ENDPOINT,
+    show_default=True,
+    help="ROUTER endpoint to bind for JSON requests.",
+)
+@click.option(
+    "--live-endpoint",
+    envvar=ENV_LIVE_ENDPOINT,
+    default=DEFAULT_LIVE_ENDPOINT,
+    show_default=True,
+    help="SUB endpoint to bind for the collectors' live books.",
+)
+@click.option(
+    "--feed-endpoint",
+    envvar=ENV_FEED_ENDPOINT,
+    default=DEFAULT_FEED_ENDPOINT,
+    show_default=True,
+    help="PUB endpoint to bind that re-publishes the live stream.",
+)
+@click.option("--log-level", envvar=ENV_LOG_LEVEL, default="INFO", show_default=True)
+def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
+    data_dir: str,
+    secondary_dir: str | None,
+    endpoint: str,
+    live_endpoint: str,
+    feed_endpoint: str,
+    log_level: str,
+) -> None:
+    """Answer analytics and live order-book requests (read-only; run the writer beside it).
+
+    \b
+    Example:
+        booksnap query --data-dir ./data
+        booksnap l1 BTCUSDT          # from another terminal
+    """
+    try:
+        config = QueryConfig(
+            data_dir=Path(data_dir),
+            secondary_dir=Path(secondary_dir or QueryConfig.default_secondary_dir(Path(data_dir))),
+            query_endpoint=endpoint,
+            live_endpoint=live_endpoint,
+            feed_endpoint=feed_endpoint,
+            log_level=log_level.upper(),
+            remove_secondary_dir=secondary_dir is None,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    configure_logging(process="query", level=config.log_level)
+    if config.remove_secondary_dir:
+        for stale in remove_stale_secondary_dirs(config.data_dir):
+            logging.getLogger("query").info("removed %s, left by a killed query process", stale)
+    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    try:
+        with stop_on_signals() as stop:
+            try:
+                server = QueryServer.from_config(config, context, SystemClock())
+            except zmq.ZMQError as exc:
+                raise click.ClickException(f"cannot bind the query sockets: {exc}") from exc
+            server.run(stop)
+    finally:
+        context.destroy(linger=0)
+        if config.remove_secondary_dir:
+            shutil.rmtree(config.secondary_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""QueryClient: a DEALER socket that sends JSON requests to the query process and awaits replies.
+
+Used by the ``booksnap`` CLI, the tests and the benchmarks. A request that gets no reply within the
+timeout means the query process is not running (or is overloaded): ZeroMQ connects lazily and
+never reports a missing peer, so a timeout is the only signal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import zmq
+
+from query.protocol import ERROR_NAMES, decode_reply, encode_request
+from shared.errors import BooksnapError
+
+
+class QueryTimeout(BooksnapError):
+    """No reply within the timeout."""
+
+
+class QueryFailed(BooksnapError):
+    """The query process answered with an error reply."""
+
+    def __init__(self, code: int, message: str, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data or {}
+
+    @property
+    def name(self) -> str:
+        return ERROR_NAMES.get(self.code, "error")
+
+
+class QueryClient:
+    """Send requests to ``endpoint``; each ``request`` waits at most ``timeout`` seconds."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        timeout: float = 10.0,
+        context: zmq.Context[zmq.Socket[bytes]] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._own_context = context is None
+        self.context: zmq.Context[zmq.Socket[bytes]] = context or zmq.Context()
+        self._ids = itertools.count(1)
+        self._socket: zmq.Socket[bytes] | None = None
+
+    def _connect(self) -> zmq.Socket[bytes]:
+        if self._socket is None:
+            sock = self.context.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 0)  # never hang on exit waiting for a dead server
+            sock.connect(self.endpoint)
+            self._socket = sock
+        return self._socket
+
+    def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        """The result of ``method``; QueryFailed on an error reply, QueryTimeout on silence."""
+        request_id = next(self._ids)
+        reply = self.send_raw([encode_request(request_id, method, params or {})], request_id)
+        if "error" in reply:
+            error = reply["error"]
+            raise QueryFailed(
+                int(error.get("code", 0)), str(error.get("message")), error.get("data")
+            )
+        return reply["result"]
+
+    def send_raw(self, frames: list[bytes], request_id: object = None) -> dict[str, Any]:
+        """Send arbitrary frames and return the reply whose id matches (None: the next reply)."""
+        sock = self._connect()
+        sock.send_multipart(frames)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sock.poll(int(remaining * 1000) + 1, zmq.POLLIN):
+                self._reset()
+                raise QueryTimeout(
+                    f"no reply from the query process at {self.endpoint} within {self.timeout:g} s"
+                )
+            reply = decode_reply(sock.recv_multipart()[-1])
+            # A late reply to an earlier, timed-out request is skipped, never mistaken for ours.
+            if request_id is None or reply.get("id") == request_id:
+                return reply
+
+    def _reset(self) -> None:
+        # After a timeout the socket may still deliver the stale reply later: start afresh.
+        if self._socket is not None:
+            self._socket.close(linger=0)
+            self._socket = None
+
+    def close(self) -> None:
+        self._reset()
+        if self._own_context:
+            self.context.term()
+
+    def __enter__(self) -> QueryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

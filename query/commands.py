@@ -1,0 +1,327 @@
+"""The query subcommands of ``booksnap``: one per method, each a thin layer over QueryClient."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from query import render
+from query.client import QueryClient
+from query.options import (
+    TimeType,
+    ask,
+    ask_with,
+    check_tick_size,
+    connection_options,
+    drop_none,
+    end_option,
+    output,
+    symbol_argument,
+    window_option,
+)
+from query.times import format_time
+
+# --- windowed analytics ---------------------------------------------------------------------------
+
+
+def _window_command(name: str, method: str, summary: str, example: str) -> click.Command:
+    @click.command(name=name, help=f"{summary}\n\n\b\nExample:\n    {example}")
+    @symbol_argument
+    @window_option
+    @end_option
+    @connection_options
+    def command(
+        *, symbol: str, window: int, end: int | None, endpoint: str, timeout: float, as_json: bool
+    ) -> None:
+        params = drop_none(symbol=symbol, window_duration_secs=window, end=end)
+        output(ask(endpoint, timeout, method, params), as_json)
+
+    return command
+
+
+order_flow = _window_command(
+    "order-flow",
+    "get_order_flow",
+    "Order flow of the last WINDOW seconds: liquidity added/cancelled per side, taker delta, OFI.",
+    "booksnap order-flow BTCUSDT --window 60",
+)
+health = _window_command(
+    "health",
+    "get_microstructure_health",
+    "Microstructure health score of the last WINDOW seconds compared with the 10 minutes before.",
+    "booksnap health BTCUSDT --window 60",
+)
+anomalies = _window_command(
+    "anomalies",
+    "detect_market_anomalies",
+    "Anomalies (spoofing-like walls, spread blowouts, bursts) in the last WINDOW seconds.",
+    "booksnap anomalies BTCUSDT --window 60",
+)
+
+
+@click.command(name="volume-profile")
+@symbol_argument
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 168),
+    default=24,
+    show_default=True,
+    help="Period length in hours (1-168).",
+)
+@click.option(
+    "--tick-size",
+    callback=check_tick_size,
+    default=None,
+    help="Bin width as a price step, e.g. 0.5 [default: ~50-100 automatic bins].",
+)
+@end_option
+@connection_options
+def volume_profile(
+    *,
+    symbol: str,
+    hours: int,
+    tick_size: str | None,
+    end: int | None,
+    endpoint: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Traded volume per price bin, with the point of control (POC) and the 70 % value area.
+
+    \b
+    Example:
+        booksnap volume-profile ETHUSDT --hours 24 --tick-size 0.5
+    """
+    params = drop_none(symbol=symbol, duration_hours=hours, tick_size=tick_size, end=end)
+    output(
+        ask(endpoint, timeout, "get_volume_profile", params), as_json, render.render_volume_profile
+    )
+
+
+@click.command(name="vacuums")
+@symbol_argument
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24),
+    default=1,
+    show_default=True,
+    help="Period length in hours (1-24).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Depth below this fraction of normal is a vacuum.",
+)
+@end_option
+@connection_options
+def vacuums(
+    *,
+    symbol: str,
+    hours: int,
+    threshold: float,
+    end: int | None,
+    endpoint: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Price zones near the touch where resting liquidity was far thinner than usual.
+
+    \b
+    Example:
+        booksnap vacuums BTCUSDT --hours 1
+    """
+    params = drop_none(symbol=symbol, duration_hours=hours, threshold=threshold, end=end)
+    output(ask(endpoint, timeout, "get_liquidity_vacuums", params), as_json)
+
+
+# --- live book ---------------------------------------------------------------------------------
+
+
+@click.command(name="l1")
+@symbol_argument
+@connection_options
+def l1(symbol: str, endpoint: str, timeout: float, as_json: bool) -> None:
+    """Best bid/ask, spread, microprice and imbalance from the live book (not from disk).
+
+    \b
+    Example:
+        booksnap l1 BTCUSDT
+    """
+    output(ask(endpoint, timeout, "orderbook_l1", {"symbol": symbol}), as_json)
+
+
+@click.command(name="l2")
+@symbol_argument
+@click.option(
+    "--levels",
+    type=click.IntRange(1, 100),
+    default=20,
+    show_default=True,
+    help="Levels per side (1-100).",
+)
+@connection_options
+def l2(symbol: str, levels: int, endpoint: str, timeout: float, as_json: bool) -> None:
+    """The best LEVELS bids and asks of the live book, with cumulative sizes.
+
+    \b
+    Example:
+        booksnap l2 BTCUSDT --levels 50
+    """
+    result = ask(endpoint, timeout, "orderbook_l2", {"symbol": symbol, "levels": levels})
+    output(result, as_json, render.render_l2)
+
+
+# --- stored data ----------------------------------------------------------------------------------
+
+
+@click.command(name="snapshots")
+@symbol_argument
+@click.option(
+    "--start",
+    type=TimeType(),
+    required=True,
+    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
+)
+@click.option(
+    "--end",
+    type=TimeType(),
+    default=None,
+    help="Last second (inclusive), same formats [default: now].",
+)
+@click.option(
+    "--levels",
+    type=click.IntRange(1, 5000),
+    default=None,
+    help="Levels per side to print [default: all].",
+)
+@click.option("--trades", is_flag=True, help="Include each second's trades.")
+@connection_options
+def snapshots(
+    *,
+    symbol: str,
+    start: int,
+    end: int | None,
+    levels: int | None,
+    trades: bool,
+    endpoint: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Stored 1-second snapshots from START to END; --json prints one JSON line per second.
+
+    Prices and quantities are the exact 8-decimal strings Binance sent. Long ranges are fetched
+    page by page (3,600 seconds per request) and streamed.
+
+    \b
+    Example:
+        booksnap snapshots BTCUSDT --start 2026-11-24T08:00:00Z --end 2026-11-24T08:05:00Z --json
+    """
+    if end is not None and end < start:
+        raise click.BadParameter(
+            f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
+        )
+    rows: list[dict[str, Any]] = []
+    with QueryClient(endpoint, timeout=timeout) as client:
+        cursor: int | None = start
+        while cursor is not None:
+            params = drop_none(
+                symbol=symbol, start=cursor, end=end, levels=levels, trades=trades or None
+            )
+            page = ask_with(client, "query_snapshots", params)
+            for snap in page["snapshots"]:
+                if as_json:
+                    click.echo(json.dumps(snap, separators=(",", ":")))
+                else:
+                    rows.append(render.render_snapshot_row(snap))
+            cursor = page["next_start"]
+            end = page["end"]  # pin "now" so later pages do not chase new data
+    if not as_json:
+        click.echo(
+            render.render_table(rows) if rows else f"no snapshots of {symbol} stored in that range"
+        )
+
+
+@click.command(name="status")
+@connection_options
+def status(endpoint: str, timeout: float, as_json: bool) -> None:
+    """Per symbol: is its collector publishing, what is stored, gaps and restarts; database size.
+
+    \b
+    Example:
+        booksnap status
+    """
+    output(ask(endpoint, timeout, "status", {}), as_json, render.render_status)
+
+
+@click.command(name="coverage")
+@symbol_argument
+@click.option(
+    "--hours", type=click.IntRange(1, 192), default=None, help="The last N hours [default: 1]."
+)
+@click.option(
+    "--start",
+    type=TimeType(),
+    default=None,
+    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
+)
+@click.option(
+    "--end",
+    type=TimeType(),
+    default=None,
+    help="Last second (inclusive), same formats [default: now].",
+)
+@connection_options
+def coverage(
+    *,
+    symbol: str,
+    hours: int | None,
+    start: int | None,
+    end: int | None,
+    endpoint: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """The fraction of seconds stored in a range, and the missing ranges.
+
+    \b
+    Examples:
+        booksnap coverage BTCUSDT --hours 1
+        booksnap coverage BTCUSDT --start 2026-11-24T00:00:00Z --end 2026-11-24T06:00:00Z
+    """
+    if hours is not None and start is not None:
+        raise click.UsageError("give either --hours or --start/--end, not both")
+    if start is None and end is not None:
+        raise click.BadParameter("--end needs --start (or use --hours)", param_hint="--end")
+    if start is not None and end is not None and end < start:
+        raise click.BadParameter(
+            f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
+        )
+    if start is None:
+        params = drop_none(symbol=symbol, duration_hours=hours or 1)
+    else:
+        params = drop_none(symbol=symbol, start=start, end=end)
+    output(ask(endpoint, timeout, "coverage", params), as_json, render.render_coverage)
+
+
+COMMANDS = (
+    order_flow,
+    volume_profile,
+    health,
+    vacuums,
+    anomalies,
+    l1,
+    l2,
+    snapshots,
+    status,
+    coverage,
+)
+
+
+def register(group: click.Group) -> None:
+    """Add every query subcommand to the ``booksnap`` group."""
+    for command in COMMANDS:
+        group.add_command(command)

@@ -1,0 +1,138 @@
+"""The building blocks of the query subcommands: argument types, shared options, one request.
+
+Arguments are validated before anything is sent (a bad symbol or range is a usage error, exit
+2). A query process that does not answer in ``--timeout`` seconds exits 3 with how to start it;
+an error reply (insufficient data, no data yet, ...) exits 1 with its message on one line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from query import render
+from query.client import QueryClient, QueryFailed, QueryTimeout
+from query.protocol import INSUFFICIENT_DATA
+from query.times import parse_time
+from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_QUERY_ENDPOINT
+from shared.fixedpoint import parse_fixed
+from shared.model import validate_symbol
+
+F = TypeVar("F", bound=Callable[..., Any])
+Renderer = Callable[[dict[str, Any]], str]
+
+
+class NotRunning(click.ClickException):
+    """No reply from the query process: exit 3, so scripts can tell it from an error reply."""
+
+    exit_code = 3
+
+
+class TimeType(click.ParamType):
+    """Unix seconds or ISO-8601 (``2026-11-24T08:00:00Z``, ``+01:00``; naive means UTC)."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            return parse_time(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def check_symbol(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return validate_symbol(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+
+
+def check_tick_size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        positive = parse_fixed(value.strip()) > 0
+    except ValueError:
+        positive = False
+    if not positive:
+        raise click.BadParameter(
+            f"{value!r} is not a positive price step with at most 8 decimals, e.g. 0.5", ctx, param
+        )
+    return value.strip()
+
+
+def connection_options(func: F) -> F:
+    """--endpoint, --timeout and --json, shared by every query subcommand."""
+    func = click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document (for scripts)."
+    )(func)
+    func = click.option(
+        "--timeout",
+        default=10.0,
+        show_default=True,
+        type=click.FloatRange(0.1, 600.0),
+        help="Seconds to wait for the reply before giving up.",
+    )(func)
+    func = click.option(
+        "--endpoint",
+        envvar=ENV_QUERY_ENDPOINT,
+        default=DEFAULT_QUERY_ENDPOINT,
+        show_default=True,
+        help=f"The query process's endpoint (env {ENV_QUERY_ENDPOINT}).",
+    )(func)
+    return func
+
+
+symbol_argument = click.argument("symbol", callback=check_symbol)
+end_option = click.option(
+    "--end",
+    type=TimeType(),
+    default=None,
+    help="End of the window (exclusive): unix seconds or ISO-8601, no offset = UTC [default: now].",
+)
+window_option = click.option(
+    "--window",
+    type=click.IntRange(10, 300),
+    default=60,
+    show_default=True,
+    help="Window length in seconds (10-300).",
+)
+
+
+def ask(endpoint: str, timeout: float, method: str, params: dict[str, Any]) -> Any:
+    """One request; every failure becomes a one-line click error."""
+    with QueryClient(endpoint, timeout=timeout) as client:
+        return ask_with(client, method, params)
+
+
+def ask_with(client: QueryClient, method: str, params: dict[str, Any]) -> Any:
+    try:
+        return client.request(method, params)
+    except QueryTimeout:
+        raise NotRunning(
+            f"the query process is not answering at {client.endpoint} "
+            f"(waited {client.timeout:g} s); "
+            "start it with `booksnap query` (or `make demo` for the whole pipeline)"
+        ) from None
+    except QueryFailed as exc:
+        message = exc.message
+        if exc.code == INSUFFICIENT_DATA and exc.data:
+            message = (
+                f"insufficient data: {exc.data.get('have')} {exc.data.get('what')} in the window, "
+                f"{exc.data.get('needed')} needed ({exc.message})"
+            )
+        raise click.ClickException(f"{exc.name}: {message}") from None
+
+
+def output(result: Any, as_json: bool, renderer: Renderer = render.render_mapping) -> None:
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(renderer(result))
+
+
+def drop_none(**params: Any) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if value is not None}

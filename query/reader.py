@@ -1,0 +1,240 @@
+"""SecondaryReader: the query process's read-only view of the writer's RocksDB.
+
+It opens the database as a RocksDB *secondary* instance in its own directory and catches up with
+the primary before every answer, so a second the writer stored a moment ago is visible. It never
+writes. It copes with a database that does not exist yet (the writer has not started) and with
+writer restarts (a failed catch-up closes and reopens the secondary).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from rocksdict import Rdict, ReadOptions
+
+from shared import storage
+from shared.codec import decode_snapshot, decode_trades, snapshot_key, symbol_prefix
+from shared.errors import BooksnapError, DecodeError, StoreUnavailable
+from shared.model import BookSnapshot, Trade
+
+log = logging.getLogger(__name__)
+
+
+MAX_LOADED_LEVELS = 4_000_000  # book levels one request may hold in memory (~0.4 GB at worst)
+
+
+class NoDataYet(BooksnapError):
+    """The writer has not created the database yet."""
+
+
+class TooMuchData(BooksnapError):
+    """A request would load more than MAX_LOADED_LEVELS book levels; ask for a shorter period."""
+
+
+class SecondaryReader:
+    """Opens, catches up and reads the secondary instance; used from one thread only."""
+
+    def __init__(self, db_path: Path, secondary_dir: Path, retry_seconds: float = 1.0) -> None:
+        self.db_path = db_path
+        self.secondary_dir = secondary_dir
+        self.retry_seconds = retry_seconds
+        self._db: Rdict | None = None
+        self._families: dict[str, Rdict] = {}
+        self._last_attempt = float("-inf")
+        self._waiting_logged = False
+        self.reopens = 0
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def refresh(self) -> None:
+        """Open if needed, then catch up with the primary; NoDataYet/StoreUnavailable otherwise."""
+        if self._db is None:
+            self._open()
+            return
+        try:
+            self._db.try_catch_up_with_primary()
+        except Exception as exc:  # rocksdict raises plain Exception on I/O errors
+            # The writer may have been restarted or its files compacted away: start afresh.
+            log.warning("catch-up with the primary failed (%s); reopening the secondary", exc)
+            self.close()
+            self._last_attempt = float("-inf")
+            self._open()
+            self.reopens += 1
+
+    def maybe_open(self) -> None:
+        """Try to open when it is time to retry; never raises (for the idle loop)."""
+        if self._db is None and time.monotonic() - self._last_attempt >= self.retry_seconds:
+            with contextlib.suppress(BooksnapError):
+                self._open()
+
+    def _open(self) -> None:
+        if time.monotonic() - self._last_attempt < min(self.retry_seconds, 0.2):
+            # Rate-limit attempts: a burst of requests must not hammer a missing database.
+            raise self._not_open_error()
+        self._last_attempt = time.monotonic()
+        if not (self.db_path / "CURRENT").exists():
+            if not self._waiting_logged:
+                log.info("waiting for the writer to create %s", self.db_path)
+                self._waiting_logged = True
+            raise self._not_open_error()
+        try:
+            db = storage.open_secondary(self.db_path, self.secondary_dir)
+            db.try_catch_up_with_primary()
+            families = {name: db.get_column_family(name) for name in storage.COLUMN_FAMILIES}
+        except Exception as exc:
+            log.error("cannot open %s as a secondary: %s", self.db_path, exc)
+            raise StoreUnavailable(f"cannot open the database {self.db_path}: {exc}") from exc
+        self._db, self._families = db, families
+        log.info("opened %s as a secondary (own dir %s)", self.db_path, self.secondary_dir)
+
+    def _not_open_error(self) -> BooksnapError:
+        if (self.db_path / "CURRENT").exists():
+            return StoreUnavailable(f"the database {self.db_path} cannot be opened right now")
+        return NoDataYet(f"no data yet: the writer has not created {self.db_path} yet")
+
+    def close(self) -> None:
+        """Release the secondary; safe to call twice."""
+        self._families = {}
+        if self._db is not None:
+            try:
+                self._db.close()
+            except Exception as exc:
+                log.warning("closing the secondary failed: %s", exc)
+            self._db = None
+
+    def _family(self, name: str) -> Rdict:
+        if self._db is None:
+            raise self._not_open_error()
+        return self._families[name]
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def snapshots(
+        self, symbol: str, first: int, last: int, limit: int, max_levels: int = MAX_LOADED_LEVELS
+    ) -> list[BookSnapshot]:
+        """Snapshots of ``first..last`` inclusive, ascending, at most ``limit`` of them.
+
+        TooMuchData once they hold more than ``max_levels`` levels in total (collectors may store
+        up to 5,000 levels per side, so a day of them would not fit in memory).
+        """
+        found: list[BookSnapshot] = []
+        levels = 0
+        for snap in self.iter_snapshots(symbol, first, last):
+            levels += len(snap.bids) + len(snap.asks)
+            if levels > max_levels:
+                raise TooMuchData(
+                    f"{symbol} {first}..{last} holds more than {max_levels:,} book levels "
+                    f"({len(found):,} snapshots loaded so far); ask for a shorter period"
+                )
+            found.append(snap)
+            if len(found) >= limit:
+                break
+        return found
+
+    def iter_snapshots(self, symbol: str, first: int, last: int) -> Iterator[BookSnapshot]:
+        """Snapshots of ``first..last`` inclusive, ascending, decoded one at a time."""
+        for _, value in storage.iter_range(self._family(storage.SNAPSHOTS_CF), symbol, first, last):
+            # The writer validated every book before storing it; skip re-checking the order.
+            yield decode_snapshot(value, validate=False)
+
+    def trades(self, symbol: str, first: int, last: int) -> dict[int, tuple[Trade, ...]]:
+        """Stored trades per second of ``first..last``; seconds not recorded are absent."""
+        found: dict[int, tuple[Trade, ...]] = {}
+        for second, value in storage.iter_range(
+            self._family(storage.TRADES_CF), symbol, first, last
+        ):
+            _, _, trades = decode_trades(value)
+            found[second] = trades
+        return found
+
+    def iter_trades(self, symbol: str, first: int, last: int) -> Iterator[Trade]:
+        """Every stored trade of ``first..last``, in time order, decoded one second at a time.
+
+        For aggregations over days (the volume profile): only one second's trades are in memory.
+        """
+        for _, value in storage.iter_range(self._family(storage.TRADES_CF), symbol, first, last):
+            yield from decode_trades(value)[2]
+
+    def stored_seconds(self, symbol: str, first: int, last: int) -> Iterator[int]:
+        """The stored seconds of ``first..last``, keys only (values are never read)."""
+        if last < first:
+            return
+        read = ReadOptions()
+        read.set_iterate_lower_bound(snapshot_key(symbol, first))
+        read.set_iterate_upper_bound(snapshot_key(symbol, last + 1))
+        it = self._family(storage.SNAPSHOTS_CF).iter(read)
+        it.seek(snapshot_key(symbol, first))
+        skip = len(symbol_prefix(symbol))
+        while it.valid():
+            yield int(it.key()[skip:])
+            it.next()
+        del it
+
+    def count(self, symbol: str, first: int, last: int) -> int:
+        """How many seconds of ``first..last`` are stored (a key-only range scan)."""
+        return sum(1 for _ in self.stored_seconds(symbol, first, last))
+
+    def missing_ranges(
+        self, symbol: str, first: int, last: int, max_ranges: int
+    ) -> tuple[int, int, list[tuple[int, int]]]:
+        """(stored seconds, missing range count, first ``max_ranges`` missing [from, to] ranges)."""
+        stored = 0
+        ranges = 0
+        listed: list[tuple[int, int]] = []
+        expected = first
+        for second in self.stored_seconds(symbol, first, last):
+            stored += 1
+            if second > expected:
+                ranges += 1
+                if len(listed) < max_ranges:
+                    listed.append((expected, second - 1))
+            expected = second + 1
+        if expected <= last:
+            ranges += 1
+            if len(listed) < max_ranges:
+                listed.append((expected, last))
+        return stored, ranges, listed
+
+    def last_second(self, symbol: str) -> int | None:
+        return storage.last_second(self._family(storage.SNAPSHOTS_CF), symbol)
+
+    def first_second(self, symbol: str) -> int | None:
+        return storage.first_second(self._family(storage.SNAPSHOTS_CF), symbol)
+
+    def symbols(self) -> list[str]:
+        return storage.known_symbols(self._family(storage.META_CF))
+
+    def writer_status(self) -> dict[str, Any] | None:
+        """The writer's status record from ``meta`` (msgpack map), or None if absent/unreadable."""
+        raw = self._family(storage.META_CF).get(storage.STATUS_KEY)
+        if raw is None:
+            return None
+        try:
+            record = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+        except Exception as exc:
+            raise DecodeError(f"unreadable writer status record: {exc}") from exc
+        if not isinstance(record, dict):
+            raise DecodeError("writer status record is not a map")
+        return record
+
+    def size_bytes(self) -> int:
+        """Sum of the file sizes under the database directory."""
+        total = 0
+        if self.db_path.exists():
+            for path in self.db_path.rglob("*"):
+                try:
+                    if path.is_file():
+                        total += path.stat().st_size
+                except OSError:  # a file compacted away while we looked
+                    continue
+        return total

@@ -1,0 +1,231 @@
+"""Readable terminal output for the query replies: key/value blocks, tables, a histogram.
+
+Every renderer takes the JSON-ready result and returns text; ``--json`` bypasses them. Unknown
+fields are still shown (as ``key: value`` lines), so a renderer never hides new analytics output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from query.times import format_time
+
+BAR_WIDTH = 40
+MAX_HISTOGRAM_ROWS = 100  # automatic profiles have at most 100 bins: never merged
+
+
+def render_value(value: Any) -> str:
+    """One cell: floats to 6 significant digits, None as '-', lists by length."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list) and not value:
+        return "none"
+    if isinstance(value, list):
+        return (
+            ", ".join(render_value(item) for item in value)
+            if len(value) <= 8
+            else f"[{len(value)} items]"
+        )
+    return str(value)
+
+
+def render_mapping(result: dict[str, Any], skip: Sequence[str] = (), indent: int = 0) -> str:
+    """``key: value`` lines, aligned; nested maps indented, lists of maps as tables."""
+    lines: list[str] = []
+    keys = [key for key in result if key not in skip]
+    width = max((len(key) for key in keys), default=0)
+    pad = " " * indent
+    for key in keys:
+        value = result[key]
+        if isinstance(value, dict):
+            lines.append(f"{pad}{key}:")
+            lines.append(render_mapping(value, indent=indent + 2) if value else f"{pad}  -")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            lines.append(f"{pad}{key}:")
+            lines.append(render_table(value, indent=indent + 2))
+        else:
+            lines.append(f"{pad}{key.ljust(width)}  {render_value(value)}")
+    return "\n".join(line for line in lines if line)
+
+
+def render_table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str] = (), indent: int = 0
+) -> str:
+    """A plain aligned table of dict rows (columns: the given ones, else the union in order)."""
+    if not rows:
+        return " " * indent + "(none)"
+    if not columns:
+        seen: dict[str, None] = {}
+        for row in rows:
+            seen.update(dict.fromkeys(row))
+        columns = list(seen)
+    cells = [[render_value(row.get(column)) for column in columns] for row in rows]
+    widths = [
+        max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)
+    ]
+    pad = " " * indent
+    out = [pad + "  ".join(column.ljust(w) for column, w in zip(columns, widths, strict=True))]
+    out.append(pad + "  ".join("-" * w for w in widths))
+    out.extend(
+        pad + "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True))
+        for line in cells
+    )
+    return "\n".join(out)
+
+
+def render_l2(result: dict[str, Any]) -> str:
+    """Bids and asks side by side, best first, with any summary fields above."""
+    bids = result.get("bids") or []
+    asks = result.get("asks") or []
+    head = render_mapping(result, skip=("bids", "asks"))
+    rows = []
+    for i in range(max(len(bids), len(asks))):
+        row: dict[str, Any] = {"#": i + 1}
+        row.update(_side(bids[i] if i < len(bids) else None, "bid"))
+        row.update(_side(asks[i] if i < len(asks) else None, "ask"))
+        rows.append(row)
+    return head + "\n\n" + render_table(rows)
+
+
+def _side(level: Any, side: str) -> dict[str, Any]:
+    if level is None:
+        return {f"{side} price": "", f"{side} qty": "", f"{side} cum": ""}
+    if isinstance(level, dict):
+        return {
+            f"{side} price": level.get("price"),
+            f"{side} qty": level.get("qty", level.get("quantity")),
+            f"{side} cum": level.get("cumulative_qty", level.get("cumulative")),
+        }
+    price, qty = level[0], level[1]
+    return {f"{side} price": price, f"{side} qty": qty, f"{side} cum": ""}
+
+
+def render_volume_profile(result: dict[str, Any]) -> str:
+    """Summary, then a horizontal histogram (high prices on top) marking POC and value area."""
+    bins = result.get("histogram") or []
+    head = render_mapping(result, skip=("histogram",))
+    if not bins:
+        return head
+    rows = _merge_bins(bins, MAX_HISTOGRAM_ROWS)
+    poc = _to_float(result.get("point_of_control"))
+    va_low = _to_float(result.get("value_area_low"))
+    va_high = _to_float(result.get("value_area_high"))
+    peak = max(volume for _, _, volume in rows) or 1.0
+    label_width = max(len(f"{low} - {high}") for low, high, _ in rows)
+    lines = [
+        "",
+        f"{'price bin'.ljust(label_width)}  volume (█ = value area, ░ = outside, ◀ POC)",
+    ]
+    for low, high, volume in reversed(rows):
+        low_f, high_f = float(low), float(high)
+        # A merged row counts as inside the value area when its middle is.
+        middle = (low_f + high_f) / 2
+        inside = va_low is not None and va_high is not None and va_low <= middle <= va_high
+        bar = ("█" if inside else "░") * max(
+            1 if volume > 0 else 0, round(BAR_WIDTH * volume / peak)
+        )
+        mark = "  ◀ POC" if poc is not None and low_f <= poc < high_f else ""
+        lines.append(
+            f"{f'{low} - {high}'.ljust(label_width)}  {bar.ljust(BAR_WIDTH)} {volume:.6g}{mark}"
+        )
+    return head + "\n" + "\n".join(lines)
+
+
+def _merge_bins(bins: Sequence[dict[str, Any]], limit: int) -> list[tuple[str, str, float]]:
+    """(low, high, volume) rows; consecutive bins are merged so at most ``limit`` rows remain."""
+    group = max(1, -(-len(bins) // limit))
+    rows = []
+    for i in range(0, len(bins), group):
+        chunk = bins[i : i + group]
+        volume = sum(float(b.get("volume") or 0.0) for b in chunk)
+        rows.append((str(chunk[0].get("price_low")), str(chunk[-1].get("price_high")), volume))
+    return rows
+
+
+def _to_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def render_status(result: dict[str, Any]) -> str:
+    """Database line, one row per symbol, then the writer's counters."""
+    db = result.get("database", {})
+    size = db.get("size_bytes", 0) / 1_048_576
+    state = "open" if db.get("open") else f"not open ({db.get('error', 'unknown')})"
+    lines = [
+        f"now       {format_time(result['now'])}",
+        f"database  {db.get('path')}: {state}, {size:.1f} MiB",
+    ]
+    rows = []
+    for symbol, entry in result.get("symbols", {}).items():
+        live = entry.get("live") or {}
+        writer = entry.get("writer") or {}
+        last = entry.get("last_stored_second")
+        rows.append(
+            {
+                "symbol": symbol,
+                "publishing": entry.get("publishing"),
+                "last stored": format_time(last) if last else None,
+                "lag s": entry.get("last_stored_age_s"),
+                "stored 1m": entry.get("stored_last_minute"),
+                "stored 1h": entry.get("stored_last_hour"),
+                "restarts": live.get("sessions_seen"),
+                "resyncs": live.get("resyncs"),
+                "seq gaps": live.get("snapshot_seq_gaps"),
+                "writer gaps": writer.get("gaps"),
+                "missing s": writer.get("missing"),
+            }
+        )
+    lines.append("")
+    lines.append(
+        render_table(rows) if rows else "no symbols seen yet (no live stream, nothing stored)"
+    )
+    writer_record = result.get("writer")
+    if isinstance(writer_record, dict):
+        lines.append("")
+        lines.append("writer:")
+        lines.append(render_mapping(writer_record, skip=("symbols", "v"), indent=2))
+    lines.append(f"\ninvalid live messages dropped: {result.get('live_invalid_messages', 0)}")
+    return "\n".join(lines)
+
+
+def render_coverage(result: dict[str, Any]) -> str:
+    """Fraction stored and the missing ranges."""
+    lines = [
+        f"{result['symbol']} {format_time(result['start'])} .. {format_time(result['end'])}",
+        f"stored {result['stored_seconds']} of {result['expected_seconds']} seconds "
+        f"({100.0 * result['fraction']:.2f} %), {result['missing_seconds']} missing "
+        f"in {result['missing_range_count']} range(s)",
+    ]
+    if result.get("missing"):
+        rows = [
+            {"from": format_time(m["start"]), "to": format_time(m["end"]), "seconds": m["seconds"]}
+            for m in result["missing"]
+        ]
+        lines.append("")
+        lines.append(render_table(rows))
+        if result.get("missing_truncated"):
+            lines.append(f"... only the first {len(rows)} ranges are listed")
+    return "\n".join(lines)
+
+
+def render_snapshot_row(snap: dict[str, Any]) -> dict[str, Any]:
+    """One compact table row of a snapshot (the full book is in ``--json``)."""
+    bids, asks = snap.get("bids") or [], snap.get("asks") or []
+    return {
+        "time": snap["time"],
+        "best bid": bids[0][0] if bids else None,
+        "bid qty": bids[0][1] if bids else None,
+        "best ask": asks[0][0] if asks else None,
+        "ask qty": asks[0][1] if asks else None,
+        "levels": f"{len(bids)}/{len(asks)}",
+        "trades": len(snap["trades"]) if "trades" in snap else None,
+        "update_id": snap.get("update_id"),
+    }

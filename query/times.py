@@ -1,0 +1,52 @@
+"""Times as operators type them: unix seconds or ISO-8601, naive meaning UTC."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+
+MAX_SECOND = 9_999_999_999  # keys hold 10 digits of seconds
+_NUMBER = re.compile(r"^\d{1,11}(\.\d*)?$")
+
+
+def parse_time(value: object) -> int:
+    """Unix seconds (int, or a string of digits) or ISO-8601 text → unix seconds (floored).
+
+    ``2026-11-24T08:00:00Z``, ``2026-11-24T09:00:00+01:00`` and ``2026-11-24 08:00`` (naive, read
+    as UTC) all mean the same second. Raises ValueError with an example of what is accepted.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, int):
+        return _check(value, value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a time: {value!r}")
+        return _check(int(value // 1), value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a time: {type(value).__name__}")
+    text = value.strip()
+    if _NUMBER.match(text):
+        return _check(int(text.split(".")[0]), value)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"not a time: {value[:40]!r}; use unix seconds (1763971200) or ISO-8601 "
+            "(2025-11-24T08:00:00Z; without an offset it is read as UTC)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return _check(int(parsed.timestamp() // 1), value)
+
+
+def format_time(second: int) -> str:
+    """Unix seconds → ``2026-11-24T08:00:00Z``."""
+    return datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check(second: int, original: object) -> int:
+    if not 0 <= second <= MAX_SECOND:
+        raise ValueError(f"time {str(original)[:40]!r} is outside 1970..2286")
+    return second

@@ -1,0 +1,177 @@
+"""The RocksDB layout both the writer (primary) and the query reader (secondary) open.
+
+One database at ``<data-dir>/rocksdb`` with these column families (``default`` is unused):
+
+- ``snapshots``: key ``SYMBOL:0123456789`` → ``codec.encode_snapshot(snap, with_trades=False)``
+- ``trades``: the same key → ``codec.encode_trades(...)``; written for every stored second, even
+  with an empty trade list, so "no trades in that second" differs from "second not recorded".
+- ``meta``: ``symbol:<SYMBOL>`` → empty (the symbols ever stored, so retention and readers never
+  scan data keys to find them), ``status`` → the writer's msgpack status record, and
+  ``retention`` → msgpack ``{"v", "cutoff", "at"}`` of the last retention run.
+
+``docs/storage.md`` documents the format for readers without booksnap. Options are raw
+(``raw_mode=True``): keys and values are bytes, and msgpack stays the only codec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from rocksdict import (
+    AccessType,
+    BlockBasedOptions,
+    DBCompressionType,
+    Options,
+    Rdict,
+    RdictIter,
+    ReadOptions,
+)
+
+from shared.codec import SECOND_DIGITS, check_symbol_field, snapshot_key, symbol_prefix
+
+DB_DIRNAME = "rocksdb"
+SNAPSHOTS_CF = "snapshots"
+TRADES_CF = "trades"
+META_CF = "meta"
+DATA_FAMILIES = (SNAPSHOTS_CF, TRADES_CF)
+COLUMN_FAMILIES = (SNAPSHOTS_CF, TRADES_CF, META_CF)
+
+META_SYMBOL_PREFIX = b"symbol:"
+STATUS_KEY = b"status"
+RETENTION_KEY = b"retention"
+LAST_SECOND = 10**SECOND_DIGITS - 1
+
+
+def db_path(data_dir: str | Path) -> Path:
+    """Where the database of a data directory lives."""
+    return Path(data_dir) / DB_DIRNAME
+
+
+def build_options(*, secondary: bool = False) -> Options:
+    """The Options of the database and of every column family (writer and reader alike).
+
+    Why these choices, for ~1 KB values written once a second per symbol and read by range:
+    - No prefix extractor: symbols have 2-20 characters, so neither a fixed-length nor a
+      max-length prefix matches ``SYMBOL:``; a wrong one would make bounded iterators skip keys.
+      Range reads instead set exact iterator bounds (``iter_range``), which is as cheap: keys are
+      time-ordered within a symbol, so a seek lands on the first wanted block.
+    - Whole-key bloom filters (10 bits/key, ~1 % false positives) make the point lookups of one
+      exact second (``get``) skip table files that do not hold it.
+    - LZ4 on the upper levels (cheap while data is fresh) and zstd on the bottommost level, where
+      almost all of a 7-day history ends up; 16 KiB blocks give zstd many similar consecutive
+      seconds of the same book to work on.
+    - A modest write buffer and a WAL cap: the ``meta`` family is written rarely, and without the
+      cap its unflushed entries would keep every old WAL file alive.
+    """
+    table = BlockBasedOptions()
+    table.set_bloom_filter(10, False)
+    table.set_block_size(16 * 1024)
+    table.set_cache_index_and_filter_blocks(True)
+    options = Options(raw_mode=True)
+    options.set_block_based_table_factory(table)
+    options.set_compression_type(DBCompressionType.lz4())
+    options.set_bottommost_compression_type(DBCompressionType.zstd())
+    options.set_write_buffer_size(16 * 1024 * 1024)
+    options.set_max_total_wal_size(64 * 1024 * 1024)
+    options.set_keep_log_file_num(3)
+    if secondary:
+        options.set_max_open_files(-1)  # a secondary must keep every table file open
+    else:
+        options.create_if_missing(True)
+        options.create_missing_column_families(True)
+    return options
+
+
+def _families(secondary: bool) -> dict[str, Options]:
+    return {name: build_options(secondary=secondary) for name in COLUMN_FAMILIES}
+
+
+def open_primary(path: str | Path) -> Rdict:
+    """Open (creating if missing) the database for writing; only the writer calls this."""
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return Rdict(str(path), build_options(), column_families=_families(False))
+
+
+def open_secondary(path: str | Path, secondary_dir: str | Path) -> Rdict:
+    """Open a read-only secondary; call ``try_catch_up_with_primary()`` before each read.
+
+    Raises (a rocksdict exception) when the primary has not created the database yet.
+    """
+    Path(secondary_dir).mkdir(parents=True, exist_ok=True)
+    return Rdict(
+        str(path),
+        build_options(secondary=True),
+        column_families=_families(True),
+        access_type=AccessType.secondary(str(secondary_dir)),
+    )
+
+
+def iter_range(family: Rdict, symbol: str, first: int, last: int) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(second, value)`` for keys of ``symbol`` from ``first`` to ``last`` inclusive.
+
+    Seeks to the first key and stops at an exact upper bound: never reads another symbol's keys
+    nor anything older than ``first``.
+    """
+    if last < first:
+        return
+    read = ReadOptions()
+    read.set_iterate_lower_bound(snapshot_key(symbol, first))
+    read.set_iterate_upper_bound(snapshot_key(symbol, min(last, LAST_SECOND - 1) + 1))
+    it = family.iter(read)
+    it.seek(snapshot_key(symbol, first))
+    skip = len(symbol_prefix(symbol))
+    while it.valid():
+        key: bytes = it.key()
+        yield int(key[skip:]), it.value()
+        it.next()
+    del it
+
+
+def last_second(family: Rdict, symbol: str) -> int | None:
+    """The newest stored second of ``symbol`` in ``family``, by one backward seek."""
+    it = family.iter()
+    it.seek_for_prev(snapshot_key(symbol, LAST_SECOND))
+    found = _second_if_symbol(it, symbol)
+    del it
+    return found
+
+
+def first_second(family: Rdict, symbol: str) -> int | None:
+    """The oldest stored second of ``symbol`` in ``family``, by one forward seek."""
+    it = family.iter()
+    it.seek(snapshot_key(symbol, 0))
+    found = _second_if_symbol(it, symbol)
+    del it
+    return found
+
+
+def _second_if_symbol(it: RdictIter, symbol: str) -> int | None:
+    if not it.valid():
+        return None
+    key: bytes = it.key()
+    prefix = symbol_prefix(symbol)
+    if not key.startswith(prefix):
+        return None
+    return int(key[len(prefix) :])
+
+
+def symbol_meta_key(symbol: str) -> bytes:
+    """The ``meta`` key recording that ``symbol`` has data."""
+    return META_SYMBOL_PREFIX + symbol.encode("ascii")
+
+
+def known_symbols(meta: Rdict) -> list[str]:
+    """The symbols recorded in the ``meta`` family (a handful of keys, not a data scan)."""
+    read = ReadOptions()
+    read.set_iterate_lower_bound(META_SYMBOL_PREFIX)
+    read.set_iterate_upper_bound(META_SYMBOL_PREFIX[:-1] + bytes([META_SYMBOL_PREFIX[-1] + 1]))
+    it = meta.iter(read)
+    it.seek(META_SYMBOL_PREFIX)
+    symbols: list[str] = []
+    while it.valid():
+        key: bytes = it.key()
+        symbols.append(check_symbol_field(key[len(META_SYMBOL_PREFIX) :].decode("ascii")))
+        it.next()
+    del it
+    return symbols

@@ -1,0 +1,124 @@
+"""The writer's ROUTER against real DEALERs: hello, fetch, EHOSTUNREACH, handover, timeouts."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import zmq
+
+from shared import backfill as proto
+from tests.support.waiting import free_endpoint, poll_for
+from writer.backfill import BackfillRecord, BackfillServer
+
+
+@pytest.fixture
+def dealer(zmq_context):
+    """Makes DEALERs like a collector's (routing id = symbol); all closed at the end."""
+    made = []
+
+    def make(endpoint, symbol=b"BTCUSDT"):
+        sock = zmq_context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.ROUTING_ID, symbol)
+        sock.connect(endpoint)
+        made.append(sock)
+        return sock
+
+    yield make
+    for sock in made:
+        sock.close(0)
+
+
+def hello(sock, first=100, last=200, symbol="BTCUSDT"):
+    sock.send_multipart([proto.HELLO, proto.encode_hello(proto.Hello(symbol, 1, 5, first, last))])
+
+
+def received(server, now=0.0):
+    events = []
+    poll_for(lambda: events.extend(server.receive(now)) or events, 10)
+    return events
+
+
+def test_fetch_reaches_the_collector_that_said_hello(zmq_context, dealer):
+    endpoint = free_endpoint()
+    server = BackfillServer(zmq_context, endpoint, fetch_timeout=5.0)
+    collector = dealer(endpoint)
+    hello(collector)
+    assert isinstance(received(server)[0], proto.Hello)
+    server.want("BTCUSDT", 150, 160)
+    server.pump(0.0)
+    assert collector.poll(5000)
+    kind, payload = collector.recv_multipart()
+    assert kind == proto.FETCH
+    assert proto.decode_fetch(payload) == proto.Fetch("BTCUSDT", 150, 160)
+    collector.send_multipart([proto.RECORD, b"payload"])
+    done = proto.Done("BTCUSDT", 150, 160, 11)
+    collector.send_multipart([proto.DONE, proto.encode_done(done)])
+    events = received(server)
+    assert events[0] == BackfillRecord("BTCUSDT", b"payload", (150, 160))
+    assert server.pending_ranges() == 0
+    server.close()
+
+
+def test_a_vanished_collector_is_ehostunreach_then_a_new_one_takes_over(
+    zmq_context, dealer, caplog
+):
+    endpoint = free_endpoint()
+    server = BackfillServer(zmq_context, endpoint, fetch_timeout=5.0)
+    first = dealer(endpoint)
+    hello(first)
+    received(server)
+    monitor = server.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    first.close(0)
+    assert monitor.poll(10_000)  # the ROUTER has seen the collector go
+    server.socket.disable_monitor()
+    monitor.close(0)
+    server.want("BTCUSDT", 150, 160)
+    with caplog.at_level(logging.WARNING):
+        poll_for(lambda: server.pump(0.0) or "not connected" in caplog.text, 10)
+    assert server.pending_ranges() == 1  # kept for the next collector
+
+    second = dealer(endpoint)  # same routing id: ROUTER_HANDOVER
+    hello(second)
+    received(server)
+    server.pump(0.0)
+    assert second.poll(5000)
+    assert proto.decode_fetch(second.recv_multipart()[1]) == proto.Fetch("BTCUSDT", 150, 160)
+    server.close()
+
+
+def test_ranges_older_than_the_buffer_are_given_up_and_timeouts_retried(
+    zmq_context, dealer, caplog
+):
+    endpoint = free_endpoint()
+    server = BackfillServer(zmq_context, endpoint, fetch_timeout=1.0)
+    collector = dealer(endpoint)
+    hello(collector, first=100, last=200)
+    received(server)
+    server.want("BTCUSDT", 10, 20)  # gone from the buffer
+    server.want("BTCUSDT", 90, 110)  # partly gone
+    with caplog.at_level(logging.WARNING):
+        server.pump(0.0)
+    assert server.unrecoverable == 11 + 10
+    assert proto.decode_fetch(collector.recv_multipart()[1]) == proto.Fetch("BTCUSDT", 100, 110)
+    with caplog.at_level(logging.WARNING):
+        server.pump(2.0)  # no answer: retried
+    assert "timed out" in caplog.text
+    assert proto.decode_fetch(collector.recv_multipart()[1]) == proto.Fetch("BTCUSDT", 100, 110)
+    server.close()
+
+
+def test_hostile_peers_are_reported_not_trusted(zmq_context, dealer):
+    endpoint = free_endpoint()
+    server = BackfillServer(zmq_context, endpoint, fetch_timeout=1.0)
+    liar = dealer(endpoint, b"ETHUSDT")
+    hello(liar, symbol="BTCUSDT")
+    unnamed = dealer(endpoint, b"not a symbol!")
+    hello(unnamed)
+    events = []
+    poll_for(lambda: events.extend(server.receive(0.0)) or len(events) >= 2, 10)
+    assert all(isinstance(e, str) for e in events)
+    assert any("speaks for" in e for e in events)
+    assert any("is not a symbol" in e for e in events)
+    server.close()

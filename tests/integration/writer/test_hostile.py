@@ -1,0 +1,171 @@
+"""Hostile ZeroMQ traffic (hypothesis): rejected and counted, never stored, never a crash."""
+
+from __future__ import annotations
+
+import time
+
+import msgpack
+import zmq
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from shared import backfill as proto
+from shared.codec import decode_snapshot, encode_snapshot, snap_topic
+from shared.errors import DecodeError
+from tests.integration.writer.harness import read_status, series, stored
+from tests.support.waiting import poll_for
+
+NOW = int(time.time())
+GOOD = series("BTCUSDT", NOW - 50, 1)[0]
+FIELDS = ["v", "sym", "sec", "ses", "seq", "uid", "E", "recv", "b", "a", "tr"]
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.binary(max_size=30),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _good_record() -> dict:
+    return msgpack.unpackb(encode_snapshot(GOOD))
+
+
+@st.composite
+def wrong_types(draw) -> list[bytes]:
+    """A real snapshot with some fields replaced by values of random types."""
+    record = _good_record()
+    for name in draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=4, unique=True)):
+        record[name] = draw(values)
+    payload = msgpack.packb(record)
+    assume(not _decodes(payload))  # e.g. "ses" replaced by another valid int is still valid
+    return [b"snap.BTCUSDT", payload]
+
+
+def _decodes(payload: bytes) -> bool:
+    try:
+        decode_snapshot(payload)
+    except DecodeError:
+        return False
+    return True
+
+
+@st.composite
+def crossed_or_unsorted(draw) -> list[bytes]:
+    record = _good_record()
+    price = draw(st.integers(min_value=1, max_value=10**15))
+    if draw(st.booleans()):
+        record["b"], record["a"] = [[price + draw(st.integers(0, 10**6)), 1]], [[price, 1]]
+    else:
+        record["b"] = [[price, 1], [price + draw(st.integers(0, 10**6)), 1]]
+    return [b"snap.BTCUSDT", msgpack.packb(record)]
+
+
+@st.composite
+def wrong_symbols(draw) -> list[bytes]:
+    record = _good_record()
+    topic_symbol, payload_symbol = draw(
+        st.sampled_from(
+            [
+                ("BTCUSDT", "ETHUSDT"),
+                ("btcusdt", "btcusdt"),
+                ("BTC-USD", "BTC-USD"),
+                ("BTCUSDT", "B"),
+                ("A" * 21, "A" * 21),
+                ("BTCUSDT", ""),
+            ]
+        )
+    )
+    record["sym"] = payload_symbol
+    return [b"snap." + topic_symbol.encode(), msgpack.packb(record)]
+
+
+@st.composite
+def bad_seconds(draw) -> list[bytes]:
+    record = _good_record()
+    record["sec"] = draw(st.one_of(st.integers(0, NOW - 90_000), st.integers(NOW + 3600, 2**40)))
+    return [b"snap.BTCUSDT", msgpack.packb(record)]
+
+
+frames = st.lists(st.binary(max_size=200), max_size=5)
+messages = st.one_of(
+    frames.map(lambda f: [b"snap.BTCUSDT", *f] if len(f) != 1 else [b"snap.X", *f]),
+    st.binary(max_size=300).map(lambda p: [b"snap.BTCUSDT", p]),
+    st.lists(st.just(encode_snapshot(GOOD)), min_size=2, max_size=4).map(
+        lambda p: [snap_topic("BTCUSDT"), *p]
+    ),
+    wrong_types(),
+    crossed_or_unsorted(),
+    wrong_symbols(),
+    bad_seconds(),
+)
+backfill_messages = st.one_of(
+    st.lists(st.binary(max_size=100), min_size=1, max_size=4),
+    st.tuples(
+        st.sampled_from([proto.HELLO, proto.DONE, proto.RECORD, b"fetch", b"??"]),
+        st.binary(max_size=200),
+    ).map(list),
+    st.just([proto.RECORD, encode_snapshot(GOOD)]),  # valid, but nobody asked for it
+)
+
+
+def test_hostile_messages_are_rejected_and_nothing_reaches_disk(writer, zmq_context, tmp_path):
+    writer.start()
+    pub = zmq_context.socket(zmq.PUB)
+    pub.setsockopt(zmq.SNDHWM, 0)
+    pub.connect(writer.ingest)
+    dealer = zmq_context.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.ROUTING_ID, b"BTCUSDT")
+    dealer.connect(writer.backfill)
+    sentinel = series("ETHUSDT", NOW - 40, 1)[0]
+    # Wait until the SUB connection carries messages (the slow joiner): a valid record of
+    # another symbol, re-sent until stored.
+    poll_for(
+        lambda: (
+            pub.send_multipart([snap_topic("ETHUSDT"), encode_snapshot(sentinel)])
+            or sentinel.second in writer.logged("ETHUSDT")
+        ),
+        20,
+        interval=0.2,
+    )
+    sent = {"n": 0}
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(messages, min_size=1, max_size=5), st.lists(backfill_messages, max_size=2))
+    def send(batch, backfill_batch):
+        for message in batch:
+            pub.send_multipart(message)
+        for message in backfill_batch:
+            dealer.send_multipart(message)
+        sent["n"] += len(batch)
+
+    send()
+    pub.send_multipart([b"snap.BTCUSDT", b"\x00" * (5 * 1024 * 1024)])  # over the codec's limit
+
+    status = poll_for(
+        lambda: (
+            (s := read_status(writer.data_dir, tmp_path / "sec"))
+            and sum(s["rejected"].values()) >= sent["n"]
+            and s
+        ),
+        30,
+        what="every hostile message counted as rejected",
+    )
+    assert writer.proc.alive()
+    assert {"frames", "decode", "topic"} <= set(status["rejected"])
+    assert "Rejected a message" in writer.log()
+    assert writer.log().count("Rejected a message") < 50  # aggregated, not a line per message
+    pub.close(0)
+    dealer.close(0)
+    assert writer.proc.stop(10) == 0
+    assert stored(writer.data_dir, "BTCUSDT") == {}
+    assert set(stored(writer.data_dir, "ETHUSDT")) == {sentinel.second}

@@ -1,0 +1,99 @@
+"""A writer process stores what real ZeroMQ publishers send, one key per symbol-second."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from shared import storage
+from shared.codec import decode_snapshot, decode_trades, encode_snapshot
+from tests.integration.writer.harness import FakeCollector, read_status, series, stored
+from tests.support.waiting import poll_for
+
+
+def test_one_snapshot_per_symbol_per_second_with_its_log_line(
+    writer, collectors, zmq_context, tmp_path
+):
+    writer.start()
+    first = int(time.time()) - 120
+    books = {sym: series(sym, first, 40) for sym in ("BTCUSDT", "ETHUSDT")}
+    for snaps in books.values():
+        collectors.append(FakeCollector(zmq_context, writer, snaps))
+        collectors[-1].start()
+    expected = set(range(first, first + 40))
+    for sym in books:
+        writer.wait_stored(sym, expected)
+
+    status = poll_for(
+        lambda: (
+            (s := read_status(writer.data_dir, tmp_path / "sec"))
+            and s["symbols"].get("ETHUSDT", {}).get("last") == first + 39
+            and s
+        ),
+        15,
+    )
+    assert status["store"] == "ok"
+    assert status["symbols"]["BTCUSDT"]["hour"] == 40
+    assert writer.proc.stop(10) == 0
+
+    log = writer.log()
+    for sym, snaps in books.items():
+        assert all(log.count(f"Stored snapshot for {sym} at {s}\n") >= 1 for s in expected)
+        values = stored(writer.data_dir, sym)
+        trades = stored(writer.data_dir, sym, storage.TRADES_CF)
+        assert set(values) == expected
+        assert set(trades) == expected  # also the seconds without a trade
+        for snap in snaps:
+            assert decode_snapshot(values[snap.second]) == snap.__class__(
+                **{**{f: getattr(snap, f) for f in snap.__slots__}, "trades": ()}
+            )
+            assert decode_trades(trades[snap.second]) == (sym, snap.second, snap.trades)
+
+
+def test_missed_seconds_are_fetched_from_the_collector_buffer(writer, collectors, zmq_context):
+    writer.start()
+    first = int(time.time()) - 100
+    skip = {first + 10, first + 11, first + 12, first + 25}
+    fake = FakeCollector(zmq_context, writer, series("BTCUSDT", first, 40), skip=skip)
+    collectors.append(fake)
+    fake.start()
+    writer.wait_stored("BTCUSDT", set(range(first, first + 40)))
+    assert (first + 10, first + 12) in fake.fetches
+    assert (first + 25, first + 25) in fake.fetches
+    assert "missed 3 seconds" in writer.log()
+    assert writer.proc.stop(10) == 0
+    assert set(stored(writer.data_dir, "BTCUSDT")) == set(range(first, first + 40))
+
+
+def test_sigterm_stops_within_5s_with_everything_flushed(writer, collectors, zmq_context):
+    writer.start()
+    first = int(time.time()) - 600
+    fake = FakeCollector(zmq_context, writer, series("BTCUSDT", first, 400), interval=0.0)
+    collectors.append(fake)
+    fake.start()
+    poll_for(fake.finished, 20, what="all 400 records published")
+    writer.wait_stored("BTCUSDT", {first})
+    started = time.monotonic()
+    writer.proc.signal(signal.SIGTERM)
+    assert writer.proc.popen.wait(10) == 0
+    assert time.monotonic() - started < 5.0
+    logged = writer.logged("BTCUSDT")
+    assert logged == set(range(first, first + 400))
+    assert set(stored(writer.data_dir, "BTCUSDT")) == logged
+    assert "Database closed" in writer.log()
+
+
+def test_a_writer_started_after_the_collector_fetches_what_it_buffered(
+    writer, collectors, zmq_context
+):
+    writer.start()
+    first = int(time.time()) - 100
+    books = series("BTCUSDT", first, 50)
+    fake = FakeCollector(zmq_context, writer, books[30:])
+    fake.buffer.update({b.second: encode_snapshot(b) for b in books[:30]})  # before the writer
+    collectors.append(fake)
+    fake.start()
+    writer.wait_stored("BTCUSDT", set(range(first, first + 50)))
+    assert "new symbol; fetching the collector's buffered seconds" in writer.log()
+    assert writer.proc.stop(10) == 0
+    assert set(stored(writer.data_dir, "BTCUSDT")) == set(range(first, first + 50))

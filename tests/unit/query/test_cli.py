@@ -1,0 +1,89 @@
+"""The ``booksnap`` group: help everywhere, clear usage errors, a clear 'not running' error."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from query.cli import cli
+from query.commands import COMMANDS
+from tests.support.waiting import free_endpoint
+
+QUERY_COMMANDS = [command.name for command in COMMANDS]
+
+
+def test_group_help_lists_every_subcommand():
+    result = CliRunner().invoke(cli, ["--help"])
+
+    assert result.exit_code == 0, result.output
+    for name in [*QUERY_COMMANDS, "query", "writer", "collector", "simulate"]:
+        assert name in result.output
+
+
+@pytest.mark.parametrize("name", [*QUERY_COMMANDS, "query"])
+def test_each_subcommand_has_help_with_an_example(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+    assert "booksnap" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["l1", "btc-usdt"], "invalid symbol"),
+        (["l1"], "Missing argument 'SYMBOL'"),
+        (["l2", "BTCUSDT", "--levels", "0"], "--levels"),
+        (["l2", "BTCUSDT", "--levels", "101"], "--levels"),
+        (["order-flow", "BTCUSDT", "--window", "5"], "--window"),
+        (["health", "BTCUSDT", "--window", "301"], "--window"),
+        (["anomalies", "BTCUSDT", "--end", "yesterday"], "not a time"),
+        (["volume-profile", "ETHUSDT", "--hours", "0"], "--hours"),
+        (["volume-profile", "ETHUSDT", "--tick-size", "-1"], "positive price step"),
+        (["volume-profile", "ETHUSDT", "--tick-size", "0.000000001"], "positive price step"),
+        (["vacuums", "BTCUSDT", "--threshold", "1"], "--threshold"),
+        (["snapshots", "BTCUSDT"], "--start"),
+        (
+            [
+                "snapshots",
+                "BTCUSDT",
+                "--start",
+                "2026-11-24T01:00:00Z",
+                "--end",
+                "2026-11-24T00:00:00Z",
+            ],
+            "before",
+        ),
+        (["coverage", "BTCUSDT", "--hours", "1", "--start", "0"], "either --hours"),
+        (["coverage", "BTCUSDT", "--end", "100"], "--end needs --start"),
+        (["l1", "BTCUSDT", "--timeout", "0"], "--timeout"),
+        (["nosuch"], "No such command"),
+    ],
+)
+def test_bad_arguments_are_usage_errors_before_anything_is_sent(args, fragment):
+    # An endpoint nobody listens on: had anything been sent, this would time out (exit 3).
+    result = CliRunner().invoke(
+        cli, [*args, "--endpoint", free_endpoint()] if args[0] != "nosuch" else args
+    )
+
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output
+
+
+def test_query_process_not_running_is_one_clear_line_and_exit_3():
+    result = CliRunner().invoke(cli, ["status", "--endpoint", free_endpoint(), "--timeout", "0.3"])
+
+    assert result.exit_code == 3
+    assert "not answering" in result.output
+    assert "booksnap query" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_query_option_errors_name_the_option(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["query", "--data-dir", str(tmp_path), "--endpoint", "localhost"]
+    )
+
+    assert result.exit_code == 2
+    assert "--endpoint" in result.output

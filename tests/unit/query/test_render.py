@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from query.render import (
+    render_coverage,
+    render_l2,
+    render_mapping,
+    render_status,
+    render_table,
+    render_volume_profile,
+)
+
+
+def test_mapping_aligns_keys_and_formats_values():
+    text = render_mapping(
+        {"symbol": "BTCUSDT", "ratio": 1.23456789, "missing": None, "ok": True, "nested": {"a": 1}}
+    )
+
+    assert "symbol   BTCUSDT" in text
+    assert "ratio    1.23457" in text
+    assert "missing  -" in text
+    assert "ok       yes" in text
+    assert "nested:\n  a  1" in text
+
+
+def test_table_has_header_rule_and_rows():
+    lines = render_table([{"a": 1, "bb": "x"}, {"a": 22}]).splitlines()
+
+    assert lines[0].split() == ["a", "bb"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert lines[3].split() == ["22", "-"]
+
+
+def test_l2_puts_bids_and_asks_side_by_side():
+    text = render_l2(
+        {
+            "symbol": "BTCUSDT",
+            "bids": [["100.00000000", "1.00000000"]],
+            "asks": [["101.00000000", "2.00000000"], ["102.00000000", "3.00000000"]],
+        }
+    )
+
+    rows = text.splitlines()
+    assert "symbol  BTCUSDT" in rows[0]
+    assert "100.00000000" in text
+    assert "102.00000000" in text
+
+
+def profile(bins: int) -> dict:
+    histogram = [
+        {
+            "price_low": f"{100 + i}.00000000",
+            "price_high": f"{101 + i}.00000000",
+            "volume": float(10 - abs(5 - i)),
+        }
+        for i in range(bins)
+    ]
+    return {
+        "symbol": "ETHUSDT",
+        "point_of_control": "105.50000000",
+        "value_area_low": "103.00000000",
+        "value_area_high": "108.00000000",
+        "histogram": histogram,
+    }
+
+
+def test_volume_profile_histogram_marks_poc_and_value_area():
+    text = render_volume_profile(profile(10))
+
+    poc_lines = [line for line in text.splitlines() if "POC" in line and line.startswith("105")]
+    assert len(poc_lines) == 1
+    assert "█" in poc_lines[0]
+    assert "░" in next(line for line in text.splitlines() if line.startswith("100.00000000 -"))
+    # highest prices on top
+    bars = [line for line in text.splitlines() if " - " in line and "00000000" in line]
+    assert bars[0].startswith("109.00000000")
+
+
+def test_volume_profile_merges_many_bins_into_at_most_100_rows():
+    text = render_volume_profile(profile(500))
+
+    assert len([line for line in text.splitlines() if " - " in line and "00000000" in line]) <= 100
+
+
+def test_status_and_coverage_render():
+    status = render_status(
+        {
+            "now": 1_795_478_400,
+            "database": {"path": "/d/rocksdb", "open": True, "size_bytes": 2_097_152},
+            "writer": {"pid": 5, "symbols": {}},
+            "symbols": {
+                "BTCUSDT": {
+                    "publishing": True,
+                    "last_stored_second": 1_795_478_399,
+                    "live": {"sessions_seen": 1},
+                }
+            },
+            "live_invalid_messages": 0,
+        }
+    )
+    coverage = render_coverage(
+        {
+            "symbol": "BTCUSDT",
+            "start": 0,
+            "end": 99,
+            "expected_seconds": 100,
+            "stored_seconds": 90,
+            "fraction": 0.9,
+            "missing_seconds": 10,
+            "missing_range_count": 1,
+            "missing": [{"start": 10, "end": 19, "seconds": 10}],
+            "missing_truncated": False,
+        }
+    )
+
+    assert "2.0 MiB" in status
+    assert "BTCUSDT" in status
+    assert "yes" in status
+    assert "90.00 %" in coverage
+    assert "1970-01-01T00:00:10Z" in coverage

@@ -1,0 +1,131 @@
+"""``python -m writer``: store every collector's snapshots in RocksDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from shared.config import (
+    DEFAULT_BACKFILL_ENDPOINT,
+    DEFAULT_DATA_DIR,
+    DEFAULT_INGEST_ENDPOINT,
+    DEFAULT_SYMBOLS,
+    ENV_BACKFILL_ENDPOINT,
+    ENV_DATA_DIR,
+    ENV_INGEST_ENDPOINT,
+    ENV_LOG_LEVEL,
+    ENV_SYMBOLS,
+    check_log_level,
+    parse_symbols,
+)
+from shared.errors import ConfigError
+from shared.lifecycle import stop_on_signals
+from shared.log import configure_logging
+from writer.config import (
+    ENV_PENDING_CAPACITY,
+    ENV_RETENTION,
+    ENV_RETENTION_DAYS,
+    ENV_RETENTION_INTERVAL,
+    WriterConfig,
+    parse_duration,
+)
+from writer.service import Writer
+
+
+@click.command(name="writer")
+@click.option(
+    "--data-dir",
+    envvar=ENV_DATA_DIR,
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    help="Directory holding the database (<data-dir>/rocksdb).",
+)
+@click.option(
+    "--ingest-endpoint",
+    envvar=ENV_INGEST_ENDPOINT,
+    default=DEFAULT_INGEST_ENDPOINT,
+    show_default=True,
+    help="Where to bind the SUB socket collectors publish to.",
+)
+@click.option(
+    "--backfill-endpoint",
+    envvar=ENV_BACKFILL_ENDPOINT,
+    default=DEFAULT_BACKFILL_ENDPOINT,
+    show_default=True,
+    help="Where to bind the ROUTER socket collectors' backfill DEALERs connect to.",
+)
+@click.option(
+    "--symbols",
+    envvar=ENV_SYMBOLS,
+    default=",".join(DEFAULT_SYMBOLS),
+    show_default=True,
+    help="Expected symbols; sizes the in-memory queue (any is stored).",
+)
+@click.option(
+    "--retention-days",
+    envvar=ENV_RETENTION_DAYS,
+    type=int,
+    default=7,
+    show_default=True,
+    help="Delete data older than this many days.",
+)
+@click.option(
+    "--retention",
+    envvar=ENV_RETENTION,
+    default=None,
+    help="Retention as a duration (7d, 36h, 90m, 30s); overrides --retention-days.",
+)
+@click.option(
+    "--retention-interval",
+    envvar=ENV_RETENTION_INTERVAL,
+    default="1h",
+    show_default=True,
+    help="How often old data is deleted (duration).",
+)
+@click.option(
+    "--pending-capacity",
+    envvar=ENV_PENDING_CAPACITY,
+    type=int,
+    default=0,
+    help="Records held while the disk is unavailable [default: 20 min of --symbols].",
+)
+@click.option("--log-level", envvar=ENV_LOG_LEVEL, default="INFO", show_default=True)
+def main(
+    *,
+    data_dir: str,
+    ingest_endpoint: str,
+    backfill_endpoint: str,
+    symbols: str,
+    retention_days: int,
+    retention: str | None,
+    retention_interval: str,
+    pending_capacity: int,
+    log_level: str,
+) -> None:
+    """Store one order-book snapshot per symbol per second in RocksDB.
+
+    Example: python -m writer --data-dir ./data --retention-days 7
+    """
+    try:
+        level = check_log_level("--log-level", log_level)
+        config = WriterConfig(
+            data_dir=Path(data_dir).expanduser(),
+            ingest_endpoint=ingest_endpoint,
+            backfill_endpoint=backfill_endpoint,
+            symbols=parse_symbols("--symbols", symbols),
+            retention_seconds=(
+                parse_duration("--retention", retention) if retention else retention_days * 86_400
+            ),
+            retention_interval=float(parse_duration("--retention-interval", retention_interval)),
+            pending_capacity=pending_capacity,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    configure_logging(process="writer", level=level)
+    with stop_on_signals() as stop:
+        Writer.from_config(config).run(stop)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Records waiting to be written: a bounded, de-duplicating FIFO that survives a full disk."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One validated symbol-second, already encoded exactly as it will be stored."""
+
+    symbol: str
+    second: int
+    snapshot: bytes  # codec.encode_snapshot(snap, with_trades=False) → CF "snapshots"
+    trades: bytes  # codec.encode_trades(...) → CF "trades" (even when the list is empty)
+    session: int
+    seq: int
+    backfilled: bool = False
+    received: float = 0.0  # monotonic arrival time, for the durability deadline
+
+
+class PendingQueue:
+    """Oldest-first queue of Records keyed by (symbol, second), bounded in records.
+
+    While the database is unavailable the queue fills; once full, the oldest record is dropped
+    (and reported) so the newest data keeps flowing: the dropped seconds can still come back
+    from the collectors' backfill buffers, the newest ones could not.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, int], Record] = OrderedDict()
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, record: Record) -> Record | None:
+        """Queue a record (replacing one for the same second); return the record dropped if full."""
+        key = (record.symbol, record.second)
+        if key in self._items:
+            # The same second again (live + backfill): keep the place, take the newer bytes.
+            self._items[key] = record
+            return None
+        dropped: Record | None = None
+        if len(self._items) >= self.capacity:
+            _, dropped = self._items.popitem(last=False)
+            self.dropped += 1
+        self._items[key] = record
+        return dropped
+
+    def peek(self, limit: int) -> list[Record]:
+        """The oldest ``limit`` records, left in the queue until ``remove`` confirms the write."""
+        batch: list[Record] = []
+        for record in self._items.values():
+            if len(batch) >= limit:
+                break
+            batch.append(record)
+        return batch
+
+    def remove(self, records: list[Record]) -> None:
+        """Forget records that were written (a replaced newer copy stays queued)."""
+        for record in records:
+            key = (record.symbol, record.second)
+            if self._items.get(key) is record:
+                del self._items[key]
+
+    def oldest_arrival(self) -> float | None:
+        """Monotonic arrival time of the oldest queued record, or None when empty."""
+        for record in self._items.values():
+            return record.received
+        return None

@@ -1,0 +1,159 @@
+"""SnapshotStore: the only code that opens the database for writing.
+
+Writes are WriteBatches synced to the WAL, so a record is durable when ``write`` returns. Any
+failed write (a full disk, an I/O error) leaves RocksDB in a sticky error state, so the store
+then drops its handle entirely; the service reopens it later with ``open()`` (see FACTS.md).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from rocksdict import ColumnFamily, Rdict, WriteBatch, WriteOptions
+
+from shared import storage
+from shared.codec import snapshot_key
+from shared.errors import StoreUnavailable
+from writer.pending import Record
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotStore:
+    """Synced batch writes, range deletes and the few seeks the writer needs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: Rdict | None = None
+        self._families: dict[str, Rdict] = {}
+        self._handles: dict[str, ColumnFamily] = {}
+        self._symbols: set[str] = set()
+        self._synced = WriteOptions()
+        self._synced.sync = True
+        self._unsynced = WriteOptions()
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def open(self) -> None:
+        """Open (or create) the database; StoreUnavailable with the cause if it cannot be."""
+        try:
+            db = storage.open_primary(self.path)
+        except Exception as exc:  # rocksdict raises plain Exception with RocksDB's message
+            gc.collect()  # let a half-built handle release the LOCK file before the retry
+            raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
+        self._db = db
+        for name in storage.COLUMN_FAMILIES:
+            self._families[name] = db.get_column_family(name)
+            self._handles[name] = db.get_column_family_handle(name)
+        self._symbols = set(storage.known_symbols(self._families[storage.META_CF]))
+
+    def write(self, records: Iterable[Record]) -> None:
+        """Store records in one WAL-synced batch; StoreUnavailable (handle dropped) on failure."""
+        db = self._require()
+        batch = WriteBatch(raw_mode=True)
+        new_symbols: set[str] = set()
+        for record in records:
+            key = snapshot_key(record.symbol, record.second)
+            batch.put(key, record.snapshot, self._handles[storage.SNAPSHOTS_CF])
+            batch.put(key, record.trades, self._handles[storage.TRADES_CF])
+            if record.symbol not in self._symbols:
+                new_symbols.add(record.symbol)
+        for symbol in new_symbols:
+            batch.put(storage.symbol_meta_key(symbol), b"", self._handles[storage.META_CF])
+        try:
+            db.write(batch, self._synced)
+        except Exception as exc:
+            self.discard()
+            raise StoreUnavailable(f"write failed: {exc}") from exc
+        self._symbols |= new_symbols
+
+    def put_meta(self, key: bytes, value: bytes) -> None:
+        """Write a small ``meta`` entry (the status record); not synced, it is rewritten often."""
+        self._require()
+        try:
+            self._families[storage.META_CF].put(key, value, self._unsynced)
+        except Exception as exc:
+            self.discard()
+            raise StoreUnavailable(f"meta write failed: {exc}") from exc
+
+    def last_second(self, symbol: str) -> int | None:
+        """The newest stored second of ``symbol`` (one seek)."""
+        self._require()
+        return storage.last_second(self._families[storage.SNAPSHOTS_CF], symbol)
+
+    def seconds(self, symbol: str, first: int, last: int) -> list[int]:
+        """The stored seconds of ``symbol`` within ``first..last`` (one bounded range read)."""
+        self._require()
+        family = self._families[storage.SNAPSHOTS_CF]
+        return [second for second, _ in storage.iter_range(family, symbol, first, last)]
+
+    def known_symbols(self) -> list[str]:
+        """Every symbol ever stored, from the ``meta`` family."""
+        self._require()
+        return sorted(self._symbols)
+
+    def delete_before(self, symbols: Iterable[str], cutoff: int, marker: bytes) -> None:
+        """Range-delete every second older than ``cutoff`` of ``symbols`` in both data families.
+
+        One synced batch with all the range tombstones plus the ``retention`` marker in ``meta``:
+        a lone ``delete_range`` is not seen by a secondary until the next write (measured with
+        rocksdict 0.3.29), a batch is seen at its next catch-up.
+        """
+        db = self._require()
+        batch = WriteBatch(raw_mode=True)
+        for symbol in symbols:
+            begin, end = snapshot_key(symbol, 0), snapshot_key(symbol, cutoff)
+            for name in storage.DATA_FAMILIES:
+                batch.delete_range(begin, end, self._handles[name])
+        batch.put(storage.RETENTION_KEY, marker, self._handles[storage.META_CF])
+        try:
+            db.write(batch, self._synced)
+        except Exception as exc:
+            self.discard()
+            raise StoreUnavailable(f"range delete failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Flush memtables and close; safe to call twice."""
+        if self._db is None:
+            return
+        db = self._db
+        self._forget()
+        try:
+            db.close()
+        except Exception as exc:
+            log.error("Closing the database failed: %s", exc)
+        del db
+        gc.collect()
+
+    def discard(self) -> None:
+        """Drop a handle that is in RocksDB's sticky error state, releasing its LOCK file.
+
+        ``close()`` itself fails then ("Writer has previous error"); what matters is that no
+        Python object (column family, handle, iterator) keeps the C++ DB alive, so a later
+        ``open()`` in this same process can take the lock again.
+        """
+        if self._db is None:
+            return
+        db = self._db
+        self._forget()
+        try:
+            db.close()
+        except Exception as exc:
+            log.debug("Closing the failed database handle: %s", exc)
+        del db
+        gc.collect()
+
+    def _forget(self) -> None:
+        self._db = None
+        self._families.clear()
+        self._handles.clear()
+
+    def _require(self) -> Rdict:
+        if self._db is None:
+            raise StoreUnavailable("the database is not open")
+        return self._db

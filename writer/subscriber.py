@@ -1,0 +1,40 @@
+"""The SUB socket every collector's ``snap.`` records arrive on."""
+
+from __future__ import annotations
+
+import zmq
+
+from shared.codec import MAX_PAYLOAD, SNAP_PREFIX
+
+# A larger message makes ZeroMQ drop the sending connection before any of it is buffered: the
+# cheapest defence against a hostile multi-megabyte frame. Payloads up to 2x the codec's limit
+# still get through, so an oversize-but-plausible record is rejected (and counted) by validation.
+MAX_MESSAGE = 2 * MAX_PAYLOAD
+RECEIVE_HWM = 100_000  # ~1 minute of 1,000 symbols: bursts after a stall are not dropped
+MAX_DRAIN = 5_000  # messages read per loop turn, so flushing and backfill still get their turn
+
+
+class SnapshotSubscriber:
+    """Binds SUB on the ingest endpoint, subscribed to ``snap.`` only."""
+
+    def __init__(self, context: zmq.Context[zmq.Socket[bytes]], endpoint: str) -> None:
+        self.socket: zmq.Socket[bytes] = context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.RCVHWM, RECEIVE_HWM)
+        self.socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        self.socket.setsockopt(zmq.SUBSCRIBE, SNAP_PREFIX)
+        self.socket.bind(endpoint)
+        self.endpoint = endpoint
+
+    def drain(self, limit: int = MAX_DRAIN) -> list[list[bytes]]:
+        """Every message already waiting (up to ``limit``), without blocking."""
+        messages: list[list[bytes]] = []
+        while len(messages) < limit:
+            try:
+                messages.append(self.socket.recv_multipart(zmq.NOBLOCK))
+            except zmq.Again:
+                break
+        return messages
+
+    def close(self) -> None:
+        self.socket.close(linger=0)
