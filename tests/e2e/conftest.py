@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ class Pipeline:
 
     def cli(self) -> list[str]:
         """The ``booksnap`` console command of this virtualenv."""
-        return [str(Path(os.__file__).parents[2] / "bin" / "booksnap")]
+        return [str(Path(sys.executable).parent / "booksnap")]
 
 
 def pipeline_env(root: Path, sim_port: int) -> dict[str, str]:

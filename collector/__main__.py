@@ -1,0 +1,175 @@
+"""``python -m collector``: the supervisor, or with ``--symbol`` one symbol's collector."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+import zmq
+
+from collector.config import (
+    ENV_BUFFER_SECONDS,
+    ENV_LEVELS,
+    ENV_LIVE_LEVELS,
+    ENV_MAX_CONNECTION_AGE,
+    ENV_MAX_SILENCE,
+    ENV_SNAPSHOT_DEPTH,
+    ENV_SUMMARY_INTERVAL,
+    ENV_TRADE_GRACE,
+    ENV_WATCHDOG,
+    CollectorConfig,
+    SupervisorConfig,
+)
+from collector.service import Collector
+from collector.supervisor import Supervisor
+from shared import config as env
+from shared.errors import ConfigError
+from shared.lifecycle import stop_on_signals
+from shared.log import configure_logging
+
+log = logging.getLogger("collector")
+
+
+@click.command()
+@click.option("--symbol", default=None, help="Run one symbol's collector, e.g. BTCUSDT.")
+@click.option(
+    "--symbols",
+    envvar=env.ENV_SYMBOLS,
+    default=",".join(env.DEFAULT_SYMBOLS),
+    show_default=True,
+    help="Without --symbol: the symbols to supervise.",
+)
+@click.option(
+    "--rest-url", envvar=env.ENV_REST_URL, default=env.DEFAULT_REST_URL, show_default=True
+)
+@click.option("--ws-url", envvar=env.ENV_WS_URL, default=env.DEFAULT_WS_URL, show_default=True)
+@click.option(
+    "--ingest-endpoint",
+    envvar=env.ENV_INGEST_ENDPOINT,
+    default=env.DEFAULT_INGEST_ENDPOINT,
+    show_default=True,
+)
+@click.option(
+    "--live-endpoint",
+    envvar=env.ENV_LIVE_ENDPOINT,
+    default=env.DEFAULT_LIVE_ENDPOINT,
+    show_default=True,
+)
+@click.option(
+    "--backfill-endpoint",
+    envvar=env.ENV_BACKFILL_ENDPOINT,
+    default=env.DEFAULT_BACKFILL_ENDPOINT,
+    show_default=True,
+)
+@click.option(
+    "--levels",
+    envvar=ENV_LEVELS,
+    type=int,
+    default=20,
+    show_default=True,
+    help="Levels per side in each once-a-second record.",
+)
+@click.option("--live-levels", envvar=ENV_LIVE_LEVELS, type=int, default=100, show_default=True)
+@click.option(
+    "--snapshot-depth",
+    envvar=ENV_SNAPSHOT_DEPTH,
+    type=int,
+    default=1000,
+    show_default=True,
+    help="REST snapshot limit.",
+)
+@click.option(
+    "--watchdog-seconds",
+    envvar=ENV_WATCHDOG,
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Replace a connection silent this long.",
+)
+@click.option(
+    "--max-connection-age",
+    envvar=ENV_MAX_CONNECTION_AGE,
+    type=float,
+    default=23 * 3600 + 50 * 60,
+    show_default=True,
+    help="Seconds; replace a connection before Binance's 24 h cut.",
+)
+@click.option(
+    "--trade-grace",
+    envvar=ENV_TRADE_GRACE,
+    type=float,
+    default=0.25,
+    show_default=True,
+    help="Seconds after a second's end before its record is sent.",
+)
+@click.option(
+    "--max-silence",
+    envvar=ENV_MAX_SILENCE,
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Seconds without depth or trade data after which no record is sent (may be stale).",
+)
+@click.option(
+    "--buffer-seconds",
+    envvar=ENV_BUFFER_SECONDS,
+    type=int,
+    default=900,
+    show_default=True,
+    help="Records kept for the writer's backfill.",
+)
+@click.option(
+    "--summary-interval", envvar=ENV_SUMMARY_INTERVAL, type=float, default=60.0, show_default=True
+)
+@click.option("--reconnect-max", type=float, default=30.0, show_default=True)
+@click.option(
+    "--restart-max",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Supervisor: cap of the restart backoff, seconds.",
+)
+@click.option("--log-level", envvar=env.ENV_LOG_LEVEL, default="INFO", show_default=True)
+def main(
+    symbol: str | None, symbols: str, restart_max: float, log_level: str, **options: object
+) -> None:
+    """Keep exact Binance order books and publish one snapshot per symbol per second.
+
+    Example: BOOKSNAP_SYMBOLS=BTCUSDT,ETHUSDT python -m collector
+    """
+    try:
+        supervisor = SupervisorConfig(
+            symbols=env.parse_symbols("--symbols", symbols), restart_max=restart_max
+        )
+        # In supervisor mode this validates the options the children will get, once, up front.
+        config = CollectorConfig(
+            symbol=symbol or supervisor.symbols[0],
+            log_level=log_level,
+            **options,  # type: ignore[arg-type]
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if symbol is None:
+        configure_logging("collector", "supervisor", log_level)
+        forwarded = [f"--log-level={log_level}"]
+        forwarded += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+        with stop_on_signals() as stop:
+            Supervisor(supervisor, forwarded).run(stop)
+        return
+    configure_logging("collector", config.symbol, config.log_level)
+    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    try:
+        with stop_on_signals() as stop:
+            Collector.from_config(config, context).run(stop)
+    except Exception:
+        # Anything not recovered where it happened ends the process; the supervisor restarts it.
+        log.exception("collector %s failed", config.symbol)
+        sys.exit(1)
+    finally:
+        context.destroy(linger=0)  # closes only sockets left open by a failure
+    log.info("stopped")
+
+
+if __name__ == "__main__":
+    main()

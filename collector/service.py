@@ -1,0 +1,273 @@
+"""Collector: one symbol's feed, book, seconds, publisher and backfill, driven by one loop."""
+
+from __future__ import annotations
+
+import logging
+
+import zmq
+
+from collector.backfill import BackfillServer, RecordBuffer
+from collector.config import CollectorConfig, depth_weight
+from collector.feed import STANDBY, Feed, Frame
+from collector.handover import HeldFrames
+from collector.publisher import SnapshotPublisher
+from collector.recorder import Recorder
+from collector.rest import RestGate, SnapshotFetcher
+from collector.resync import Resync
+from collector.seconds import Capture, SecondAssembler
+from collector.summary import Counters
+from collector.sync import BookSync, Phase
+from collector.wire import (
+    AggTrade,
+    DepthUpdate,
+    MalformedFrame,
+    Message,
+    ServerShutdown,
+    parse_frame,
+)
+from shared.clock import Clock, SystemClock
+from shared.errors import BookGap
+from shared.lifecycle import StopFlag
+from shared.model import Trade
+
+log = logging.getLogger(__name__)
+
+LOOP_TIMEOUT = 0.5  # s: the longest any call in the loop may block
+
+
+class Collector:
+    """Keeps one symbol's book in sync and publishes a record every second it is synced."""
+
+    def __init__(
+        self,
+        config: CollectorConfig,
+        *,
+        clock: Clock,
+        feed: Feed,
+        fetcher: SnapshotFetcher,
+        publisher: SnapshotPublisher,
+        backfill: BackfillServer,
+        buffer: RecordBuffer,
+        session: int,
+    ) -> None:
+        self.config = config
+        self.symbol = config.symbol
+        self._clock = clock
+        self._feed = feed
+        self._fetcher = fetcher
+        self._publisher = publisher
+        self._backfill = backfill
+        self.session = session
+        self.sync = BookSync(buffer_cap=config.event_buffer)
+        self._seconds = SecondAssembler(clock.now(), config.trade_grace)
+        self._last_trade_id = -1
+        self._last_data = 0.0  # wall-clock time of the last depth or trade message
+        self._quiet = False  # True while seconds go unrecorded for silence
+        self._held = HeldFrames(clock, config.handover_timeout)  # from a handover connection
+        self._counters = Counters()
+        self._recorder = Recorder(
+            config.symbol,
+            session,
+            levels=config.levels,
+            live_levels=config.live_levels,
+            live_interval=config.live_interval,
+            publisher=publisher,
+            buffer=buffer,
+            backfill=backfill,
+            clock=clock,
+            counters=self._counters,
+        )
+        self._next_summary = clock.monotonic() + config.summary_interval
+        self._last_reconnects = 0
+        self._snapshots = Resync(
+            config.symbol,
+            sync=self.sync,
+            fetcher=fetcher,
+            clock=clock,
+            counters=self._counters,
+            on_gap=self._resync,
+            probe_interval=max(5.0, config.watchdog_seconds),
+        )
+
+    @classmethod
+    def from_config(
+        cls,
+        config: CollectorConfig,
+        context: zmq.Context[zmq.Socket[bytes]],
+        clock: Clock | None = None,
+    ) -> Collector:
+        """Build the real components (sockets connect here; the feed connects in the loop)."""
+        clock = clock or SystemClock()
+        session = int(clock.now() * 1_000_000_000)
+        buffer = RecordBuffer(config.buffer_seconds)
+        gate = RestGate(clock, depth_weight(config.snapshot_depth), config.rest_weight_budget)
+        return cls(
+            config=config,
+            clock=clock,
+            feed=Feed(
+                config.stream_url,
+                clock,
+                watchdog=config.watchdog_seconds,
+                max_age=config.max_connection_age,
+                backoff_min=config.reconnect_min,
+                backoff_max=config.reconnect_max,
+            ),
+            fetcher=SnapshotFetcher(config.depth_url, gate, config.rest_timeout),
+            publisher=SnapshotPublisher(
+                context, [config.ingest_endpoint, config.live_endpoint], config.send_hwm
+            ),
+            backfill=BackfillServer(
+                context,
+                endpoint=config.backfill_endpoint,
+                symbol=config.symbol,
+                session=session,
+                buffer=buffer,
+                clock=clock,
+                hello_interval=config.hello_interval,
+                hwm=config.buffer_seconds + 16,
+            ),
+            buffer=buffer,
+            session=session,
+        )
+
+    def run(self, stop: StopFlag) -> None:
+        """Loop until ``stop``; every blocking call inside has a timeout of at most 0.5 s."""
+        log.info("collecting %s from %s (session %d)", self.symbol, self._feed.url, self.session)
+        try:
+            while not stop:
+                self.step()
+        finally:
+            self.close()
+
+    def step(self) -> None:
+        """One turn of the loop: receive, keep time, resync, publish, answer backfill."""
+        wait = min(LOOP_TIMEOUT, max(0.0, self._seconds.next_deadline() - self._clock.now()))
+        for frame in self._feed.poll(wait):
+            self._keep_time()  # capture a boundary before the frame that follows it
+            self._on_frame(frame)
+        if self._feed.lost:
+            self._feed.lost = False
+            self._invalidate("connection lost")
+        self._keep_time()
+        self._handover()
+        self._snapshots.poll()
+        self._recorder.live(self.sync)
+        self._backfill.poll()
+        self._summary()
+
+    def close(self) -> None:
+        """Close in reverse order of setup."""
+        log.info("stopping: closing the WebSocket, backfill and publisher sockets")
+        self._feed.close()
+        self._backfill.close()
+        self._publisher.close()
+
+    # --- frames ---------------------------------------------------------------------------------
+
+    def _on_frame(self, frame: Frame) -> None:
+        try:
+            message = parse_frame(frame.text)
+            if isinstance(message, (DepthUpdate, AggTrade)) and message.s != self.symbol:
+                raise MalformedFrame(f"event for {message.s!r} on the {self.symbol} stream")
+        except MalformedFrame as exc:
+            self._counters.malformed += 1
+            if self._counters.should_log_malformed():
+                log.error("dropped a malformed frame (%s): %.120r", exc, frame.text)
+            return
+        if frame.source == STANDBY:
+            self._held.hold(message, frame.recv_ms)
+            return
+        self._on_message(message, frame.recv_ms)
+
+    def _on_message(self, message: Message, recv_ms: int) -> None:
+        if isinstance(message, (DepthUpdate, AggTrade)):
+            self._last_data = self._clock.now()
+            if self._quiet:
+                self._quiet = False
+                log.info("stream speaks again")
+        if isinstance(message, DepthUpdate):
+            try:
+                if self.sync.on_event(message, recv_ms):
+                    self._counters.events += 1
+                    self._counters.observe_lag(recv_ms - message.E)
+            except BookGap as exc:
+                self._resync(str(exc))
+        elif isinstance(message, AggTrade):
+            if message.a <= self._last_trade_id:
+                return  # a duplicate from an overlapping connection
+            self._last_trade_id = message.a
+            trade = Trade(message.a, message.p, message.q, message.T, message.m)
+            if self._seconds.add_trade(trade):
+                self._counters.trades += 1
+        elif isinstance(message, ServerShutdown):
+            self._start_handover("the server announced serverShutdown")
+
+    def _resync(self, reason: str) -> None:
+        self._counters.resyncs += 1
+        log.warning("book invalid: %s; resyncing (buffering events, fetching a snapshot)", reason)
+
+    def _invalidate(self, reason: str) -> None:
+        had_book = self.sync.phase is not Phase.BUFFERING or self.sync.buffered > 0
+        self.sync.reset()
+        self._held.clear()
+        if had_book:
+            self.sync.stats.gaps += 1
+            self._resync(reason)
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def _keep_time(self) -> None:
+        now = self._clock.now()
+        if self._seconds.boundary_due(now):
+            skipped = self._seconds.on_boundary(now, self._capture)
+            if skipped:
+                log.warning("loop held up: %d seconds were not observed, no record", skipped)
+        for done in self._seconds.completed(now):
+            self._recorder.publish(done.capture, done.trades)
+
+    def _capture(self, second: int) -> Capture | None:
+        # A stream that has said nothing for a while may be stalled while the market moves, so
+        # a book that old is not vouched for: no record rather than a possibly stale one.
+        silence = self._clock.now() - self._last_data
+        if self.sync.synced and silence > self.config.max_silence:
+            self._counters.silent += 1
+            if not self._quiet:
+                self._quiet = True
+                log.warning("stream silent for %.1f s: no record from second %d", silence, second)
+            return None
+        return self._recorder.capture(self.sync, second)
+
+    # --- snapshots and handovers ----------------------------------------------------------------
+
+    def _start_handover(self, reason: str) -> None:
+        if self._feed.standby is None:
+            self._feed.start_handover(reason)
+            self._held.begin()
+
+    def _handover(self) -> None:
+        feed = self._feed
+        if feed.needs_handover():
+            self._start_handover("the connection reached its maximum age")
+        if feed.standby is None:
+            self._held.clear()
+        elif self._held.ready(self.sync.synced, self.sync.update_id):
+            feed.promote()
+            for message, recv_ms in self._held.take():
+                self._on_message(message, recv_ms)
+
+    def _summary(self) -> None:
+        now = self._clock.monotonic()
+        if now < self._next_summary:
+            return
+        self._next_summary = now + self.config.summary_interval
+        c = self._counters
+        c.reconnects = self._feed.reconnects - self._last_reconnects
+        self._last_reconnects = self._feed.reconnects
+        seconds = self._seconds
+        extra = (
+            f"u={self.sync.update_id} seq={self._recorder.seq} late_trades={seconds.late_trades} "
+            f"unrecorded_trades={seconds.unrecorded_trades} "
+            f"skipped_seconds={seconds.skipped_seconds}"
+        )
+        log.info(c.line(self.config.summary_interval, self.sync.synced, extra))
+        c.reset()

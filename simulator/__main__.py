@@ -1,0 +1,154 @@
+"""``python -m simulator``: a local Binance-Spot-compatible exchange (REST + WebSocket)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import click
+
+from shared.config import DEFAULT_SYMBOLS, ENV_LOG_LEVEL, ENV_SYMBOLS, parse_symbols
+from shared.errors import ConfigError
+from shared.lifecycle import stop_on_signals
+from shared.log import configure_logging
+from simulator import config as cfg
+from simulator.faults import FaultError, parse_fault_option
+from simulator.market import MarketSource
+from simulator.recordings import RecordingError, load_recording
+from simulator.replay import ReplaySource
+from simulator.server import SimulatorServer
+from simulator.synthetic_source import SyntheticSource
+
+log = logging.getLogger("simulator")
+
+
+@click.command()
+@click.option("--port", type=int, default=9100, envvar=cfg.ENV_PORT, show_default=True)
+@click.option("--host", default="127.0.0.1", envvar=cfg.ENV_HOST, show_default=True)
+@click.option(
+    "--symbols",
+    default=",".join(DEFAULT_SYMBOLS),
+    envvar=[cfg.ENV_SYMBOLS, ENV_SYMBOLS],
+    show_default=True,
+    help="Comma-separated symbols to serve.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(cfg.SOURCES),
+    default="synthetic",
+    envvar=cfg.ENV_SOURCE,
+    show_default=True,
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    envvar=cfg.ENV_SPEED,
+    show_default=True,
+    help="Replay speed (2.0 = twice real time).",
+)
+@click.option("--seed", type=int, default=1, envvar=cfg.ENV_SEED, show_default=True)
+@click.option(
+    "--recordings",
+    type=click.Path(path_type=Path),
+    default=cfg.DEFAULT_RECORDINGS,
+    envvar=cfg.ENV_RECORDINGS,
+    help="Directory of <symbol>_<date>.gz recordings.",
+)
+@click.option(
+    "--max-connection-seconds",
+    type=float,
+    default=86_400.0,
+    envvar=cfg.ENV_MAX_CONNECTION_SECONDS,
+    show_default=True,
+)
+@click.option(
+    "--ping-interval", type=float, default=20.0, envvar=cfg.ENV_PING_INTERVAL, show_default=True
+)
+@click.option(
+    "--pong-timeout", type=float, default=60.0, envvar=cfg.ENV_PONG_TIMEOUT, show_default=True
+)
+@click.option(
+    "--weight-limit",
+    type=int,
+    default=6000,
+    envvar=cfg.ENV_WEIGHT_LIMIT,
+    show_default=True,
+    help="REST request weight per IP per minute.",
+)
+@click.option(
+    "--ban-seconds",
+    type=float,
+    default=120.0,
+    envvar=cfg.ENV_BAN_SECONDS,
+    show_default=True,
+    help="How long a client that ignores 429s gets 418.",
+)
+@click.option(
+    "--message-limit",
+    type=int,
+    default=5,
+    envvar=cfg.ENV_MESSAGE_LIMIT,
+    show_default=True,
+    help="Incoming WebSocket messages per second per connection.",
+)
+@click.option(
+    "--summary-interval",
+    type=float,
+    default=60.0,
+    envvar=cfg.ENV_SUMMARY_INTERVAL,
+    show_default=True,
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    envvar=cfg.ENV_FAULTS,
+    help="Inject at start, e.g. gap:BTCUSDT:count=1 (repeatable).",
+)
+@click.option("--log-level", default="INFO", envvar=ENV_LOG_LEVEL, show_default=True)
+def main(
+    symbols: str, source: str, faults: tuple[str, ...], log_level: str, **options: object
+) -> None:
+    """Run a Binance-Spot-compatible exchange on 127.0.0.1 (REST, WebSocket streams, admin).
+
+    \b
+    Example:  python -m simulator --source replay --speed 10 --symbols BTCUSDT,ETHUSDT
+              curl -XPOST localhost:9100/admin/fault -d '{"fault":"gap","symbol":"BTCUSDT"}'
+    """
+    configure_logging(process="simulator", level=log_level)
+    try:
+        config = cfg.SimConfig(
+            symbols=parse_symbols("--symbols", symbols),
+            source=source,
+            faults=tuple(parse_fault_option(f) for f in faults),
+            **options,  # type: ignore[arg-type]
+        )
+        market = build_source(config)
+    except (ConfigError, FaultError, RecordingError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    with stop_on_signals() as stop:
+        asyncio.run(SimulatorServer(config, market).run(stop))
+
+
+def build_source(config: cfg.SimConfig) -> MarketSource:
+    """The synthetic market, or the recordings loaded for replay."""
+    if config.source == "synthetic":
+        return SyntheticSource(config.symbols, config.seed, int(time.time() * 1000))
+    recordings = []
+    for symbol in config.symbols:
+        recording = load_recording(config.recordings, symbol)
+        log.info(
+            "Loaded %s: %d events from %s",
+            symbol,
+            len(recording.timeline),
+            ", ".join(recording.files),
+        )
+        recordings.append(recording)
+    return ReplaySource(recordings, config.speed, int(time.time() * 1000))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The WebSocket feed: pongs, the watchdog, capped backoff with jitter, and handovers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+import websocket
+from aiohttp import WSMsgType, web
+
+from collector.feed import ACTIVE, STANDBY, Feed
+from shared.clock import SystemClock
+from tests.support.waiting import free_port, poll_for
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1_000.0
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class FakeSocket:
+    """Stands in for websocket.WebSocket below the connect seam."""
+
+    def __init__(self, frames: list[str]) -> None:
+        self.frames = frames
+        self.closed = False
+
+    def settimeout(self, timeout: float) -> None:
+        pass
+
+    def recv_data_frame(self, control_frame: bool):
+        if self.closed:
+            raise websocket.WebSocketConnectionClosedException("closed")
+        if not self.frames:
+            raise websocket.WebSocketTimeoutException("timed out")
+        return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=self.frames.pop(0))
+
+    def close(self, timeout: float = 0) -> None:
+        self.closed = True
+
+
+def make_feed(clock, sockets: list, **overrides) -> Feed:
+    settings = {"watchdog": 5.0, "max_age": 100.0, "backoff_min": 1.0, "backoff_max": 8.0}
+    settings.update(overrides)
+
+    def connect(url: str, timeout: float):
+        item = sockets.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return Feed("ws://x/stream", clock, connect=connect, **settings)
+
+
+def test_watchdog_drops_a_silent_connection_and_backoff_is_capped():
+    clock = FakeClock()
+    failures = [ConnectionRefusedError("refused")] * 6
+    feed = make_feed(clock, [FakeSocket(["a"]), *failures, FakeSocket([])])
+
+    feed.poll(0.1)  # connects
+    assert [f.text for f in feed.poll(0.1)] == ["a"]
+    clock.t += 6  # silent for longer than the watchdog
+    feed.poll(0.1)
+    assert feed.active is None
+    assert feed.lost
+    delays = []
+    for _ in range(6):
+        clock.t = feed._next_attempt
+        before = clock.t
+        feed.poll(0.1)  # the attempt fails: the next delay is scheduled
+        delays.append(feed._next_attempt - before)
+
+    assert all(0.5 <= d <= 8.0 for d in delays)
+    assert delays[-1] >= 4.0  # grew to the cap (with jitter in [cap/2, cap])
+    assert feed.reconnects == 7
+
+
+def test_handover_reads_both_and_promote_closes_the_old_one():
+    clock = FakeClock()
+    old, new = FakeSocket(["old-1"]), FakeSocket(["new-1"])
+    feed = make_feed(clock, [old, new], max_age=10.0)
+    feed.poll(0.1)
+    clock.t += 11
+
+    assert feed.needs_handover()
+    feed.start_handover("age")
+    frames = feed.poll(0.1)
+    assert {(f.source, f.text) for f in frames} == {(STANDBY, "new-1"), (ACTIVE, "old-1")}
+    feed.promote()
+    assert old.closed
+    assert feed.active is not None
+    assert feed.active.ws is new
+    assert feed.standby is None
+
+
+@pytest.fixture
+def pinging_server() -> Iterator[tuple[str, list[bytes]]]:
+    """An aiohttp WebSocket server that pings every 50 ms and records the pongs it gets."""
+    pongs: list[bytes] = []
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        for number in range(5):
+            await ws.ping(f"ping-{number}".encode())
+            msg = await ws.receive(timeout=2)
+            if msg.type == WSMsgType.PONG:
+                pongs.append(bytes(msg.data))
+            await asyncio.sleep(0.05)
+        await ws.send_str('{"done": true}')
+        await ws.close()
+        return ws
+
+    async def serve() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_get("/stream", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        runner = loop.run_until_complete(serve())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield f"ws://127.0.0.1:{port}/stream", pongs
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_every_ping_is_answered_with_its_pong(pinging_server):
+    url, pongs = pinging_server
+    feed = Feed(url, SystemClock(), watchdog=5, max_age=100, backoff_min=1, backoff_max=2)
+    texts: list[str | bytes] = []
+    try:
+        poll_for(lambda: texts.extend(f.text for f in feed.poll(0.1)) or texts, 10)
+    finally:
+        feed.close()
+
+    assert texts == [b'{"done": true}']
+    assert pongs == [f"ping-{n}".encode() for n in range(5)]
