@@ -122,9 +122,17 @@ log = logging.getLogger("collector")
 @click.option(
     "--summary-interval", envvar=ENV_SUMMARY_INTERVAL, type=float, default=60.0, show_default=True
 )
-@click.option("--reconnect-max", type=float, default=30.0, show_default=True)
+@click.option(
+    "--reconnect-max",
+    envvar="BOOKSNAP_RECONNECT_MAX",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Cap of the reconnect backoff, seconds.",
+)
 @click.option(
     "--restart-max",
+    envvar="BOOKSNAP_RESTART_MAX",
     type=float,
     default=30.0,
     show_default=True,
