@@ -90,8 +90,12 @@ class DbHandlers:
         end = self._end(params)
         start = end - hours * 3600
         self.reader.refresh()
-        # Streamed: a week of trades (millions) is aggregated without ever being held at once.
-        rows = analytics.rows_from_trades(self.reader.iter_trades(symbol, start, end - 1))
+        # The writer's per-minute/per-hour aggregates plus raw trades at the edges: exactly the
+        # rows ``rows_from_trades`` gives over the window's trades, one per price, by price.
+        rows = [
+            analytics.PriceVolume(*row)
+            for row in self.reader.volume_rows(symbol, start, end - 1).rows()
+        ]
         symbol_tick = analytics.derive_symbol_tick(row.price for row in rows) if rows else None
         return analytics.get_volume_profile(
             rows, symbol=symbol, start=start, end=end, tick_size=tick_size, symbol_tick=symbol_tick

@@ -21,7 +21,9 @@ from rocksdict import Rdict, ReadOptions
 from shared import storage
 from shared.codec import decode_snapshot, decode_trades, snapshot_key, symbol_prefix
 from shared.errors import BooksnapError, DecodeError, StoreUnavailable
+from shared.fastcodec import decode_trade_columns
 from shared.model import BookSnapshot, Trade
+from shared.volume import HOUR, MINUTE, Volume
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ class SecondaryReader:
         try:
             db = storage.open_secondary(self.db_path, self.secondary_dir)
             db.try_catch_up_with_primary()
-            families = {name: db.get_column_family(name) for name in storage.COLUMN_FAMILIES}
+            families = storage.families(db)
         except Exception as exc:
             log.error("cannot open %s as a secondary: %s", self.db_path, exc)
             raise StoreUnavailable(f"cannot open the database {self.db_path}: {exc}") from exc
@@ -164,6 +166,73 @@ class SecondaryReader:
         """
         for _, value in storage.iter_range(self._family(storage.TRADES_CF), symbol, first, last):
             yield from decode_trades(value)[2]
+
+    def volume_rows(self, symbol: str, first: int, last: int) -> Volume:
+        """Traded volume per exact price over the seconds ``first..last`` (inclusive).
+
+        Exactly the sum of the stored trades, read mostly from the writer's aggregates: whole
+        hours from ``volume_hours``, whole minutes from ``volume``, and raw trades only for the
+        ragged edges and for any hour/minute without an aggregate (see docs/storage.md).
+        """
+        rows = Volume()
+        if last < first:
+            return rows
+        minutes_from = -(-first // MINUTE) * MINUTE
+        minutes_to = (last + 1) // MINUTE * MINUTE  # exclusive
+        if minutes_from >= minutes_to:
+            self._add_raw(rows, symbol, first, last)
+            return rows
+        self._add_raw(rows, symbol, first, minutes_from - 1)
+        hours_from = -(-minutes_from // HOUR) * HOUR
+        hours_to = minutes_to // HOUR * HOUR
+        if hours_from < hours_to:
+            self._add_minutes(rows, symbol, minutes_from, hours_from)
+            missing = self._add_aggregates(
+                rows, storage.VOLUME_HOURS_CF, symbol, (hours_from, hours_to), HOUR
+            )
+            for start, end in missing:
+                self._add_minutes(rows, symbol, start, end)
+            self._add_minutes(rows, symbol, hours_to, minutes_to)
+        else:
+            self._add_minutes(rows, symbol, minutes_from, minutes_to)
+        self._add_raw(rows, symbol, minutes_to, last)
+        return rows
+
+    def _add_minutes(self, rows: Volume, symbol: str, start: int, end: int) -> None:
+        """Whole minutes ``start..end`` (exclusive end): aggregates, raw trades where absent."""
+        for gap_start, gap_end in self._add_aggregates(
+            rows, storage.VOLUME_CF, symbol, (start, end), MINUTE
+        ):
+            self._add_raw(rows, symbol, gap_start, gap_end - 1)
+
+    def _add_aggregates(
+        self, rows: Volume, family: str, symbol: str, span: tuple[int, int], length: int
+    ) -> list[tuple[int, int]]:
+        """Add the aggregates (periods of ``length`` s) within ``span`` = ``[start, end)``.
+
+        Returns the ranges ``[from, to)`` that have no aggregate.
+        """
+        start, end = span
+        if end <= start:
+            return []
+        if self._db is not None and family not in self._families:
+            return [span]  # a database from before the aggregates existed
+        missing: list[tuple[int, int]] = []
+        expected = start
+        for period, value in storage.iter_range(self._family(family), symbol, start, end - 1):
+            if period % length:
+                continue  # not a period key (never written so); its seconds are read raw
+            if period > expected:
+                missing.append((expected, period))
+            rows.add(Volume.decode(value))
+            expected = period + length
+        if expected < end:
+            missing.append((expected, end))
+        return missing
+
+    def _add_raw(self, rows: Volume, symbol: str, first: int, last: int) -> None:
+        for _, value in storage.iter_range(self._family(storage.TRADES_CF), symbol, first, last):
+            rows.add_trades(*decode_trade_columns(value)[2:])
 
     def stored_seconds(self, symbol: str, first: int, last: int) -> Iterator[int]:
         """The stored seconds of ``first..last``, keys only (values are never read)."""

@@ -5,6 +5,10 @@ One database at ``<data-dir>/rocksdb`` with these column families (``default`` i
 - ``snapshots``: key ``SYMBOL:0123456789`` → ``codec.encode_snapshot(snap, with_trades=False)``
 - ``trades``: the same key → ``codec.encode_trades(...)``; written for every stored second, even
   with an empty trade list, so "no trades in that second" differs from "second not recorded".
+- ``volume``: key ``SYMBOL:<minute start second>`` → ``shared.volume.Volume.encode()`` (traded
+  volume per exact price of that minute, kept equal to the sum of its stored trades, same batch).
+- ``volume_hours``: key ``SYMBOL:<hour start second>`` → the same for a whole hour, written once
+  the hour is over (an hour or minute without a key is read from the finer level).
 - ``meta``: ``symbol:<SYMBOL>`` → empty (the symbols ever stored, so retention and readers never
   scan data keys to find them), ``status`` → the writer's msgpack status record, and
   ``retention`` → msgpack ``{"v", "cutoff", "at"}`` of the last retention run.
@@ -34,8 +38,11 @@ DB_DIRNAME = "rocksdb"
 SNAPSHOTS_CF = "snapshots"
 TRADES_CF = "trades"
 META_CF = "meta"
+VOLUME_CF = "volume"  # per-minute volume aggregates
+VOLUME_HOURS_CF = "volume_hours"  # per-hour volume aggregates
 DATA_FAMILIES = (SNAPSHOTS_CF, TRADES_CF)
-COLUMN_FAMILIES = (SNAPSHOTS_CF, TRADES_CF, META_CF)
+AGGREGATE_FAMILIES = (VOLUME_CF, VOLUME_HOURS_CF)
+COLUMN_FAMILIES = (SNAPSHOTS_CF, TRADES_CF, META_CF, VOLUME_CF, VOLUME_HOURS_CF)
 
 META_SYMBOL_PREFIX = b"symbol:"
 STATUS_KEY = b"status"
@@ -96,15 +103,32 @@ def open_primary(path: str | Path) -> Rdict:
 def open_secondary(path: str | Path, secondary_dir: str | Path) -> Rdict:
     """Open a read-only secondary; call ``try_catch_up_with_primary()`` before each read.
 
-    Raises (a rocksdict exception) when the primary has not created the database yet.
+    The aggregate families are optional: a database last written by a writer that predates them
+    still opens without them (see ``families``). Raises (a rocksdict exception, or ValueError
+    while the primary is still creating its families) when the database is not ready yet.
     """
     Path(secondary_dir).mkdir(parents=True, exist_ok=True)
+    existing = set(Rdict.list_cf(str(path)))
+    missing = [name for name in COLUMN_FAMILIES if name not in existing]
+    if any(name not in AGGREGATE_FAMILIES for name in missing):
+        raise ValueError(f"column families {missing} of {path} do not exist yet")
     return Rdict(
         str(path),
         build_options(secondary=True),
-        column_families=_families(True),
+        column_families={n: o for n, o in _families(True).items() if n in existing},
         access_type=AccessType.secondary(str(secondary_dir)),
     )
+
+
+def families(db: Rdict) -> dict[str, Rdict]:
+    """The column families of ``COLUMN_FAMILIES`` that ``db`` has open, by name."""
+    found: dict[str, Rdict] = {}
+    for name in COLUMN_FAMILIES:
+        try:
+            found[name] = db.get_column_family(name)
+        except Exception:  # rocksdict: not opened (the family did not exist then)
+            continue
+    return found
 
 
 def iter_range(family: Rdict, symbol: str, first: int, last: int) -> Iterator[tuple[int, bytes]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import click
@@ -31,6 +32,7 @@ from writer.config import (
     parse_duration,
 )
 from writer.service import Writer
+from writer.storedlog import cache_time_formatting
 
 
 @click.command(name="writer")
@@ -123,6 +125,12 @@ def main(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     configure_logging(process="writer", level=level)
+    cache_time_formatting()  # one Stored line per snapshot: tens of thousands a second at peak
+    # Every record unpacks ~100 short-lived lists, and records wait in the pending queue: with the
+    # default thresholds the cyclic GC runs every few records and rescans that queue. The
+    # writer's data has no reference cycles, so collect far less often (measured ~20 % faster).
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
     with stop_on_signals() as stop:
         Writer.from_config(config).run(stop)
 

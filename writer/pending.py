@@ -21,6 +21,10 @@ class Record:
     seq: int
     backfilled: bool = False
     received: float = 0.0  # monotonic arrival time, for the durability deadline
+    # The trades as columns, in trade order, for the volume aggregates (writer/volume.py).
+    prices: tuple[int, ...] = ()
+    qtys: tuple[int, ...] = ()
+    buyer_maker: tuple[bool, ...] = ()
 
 
 class PendingQueue:

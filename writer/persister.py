@@ -17,6 +17,7 @@ from writer.config import WriterConfig
 from writer.pending import PendingQueue, Record
 from writer.status import WriterStatus
 from writer.store import SnapshotStore
+from writer.storedlog import StoredLog
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Persister:
         self._reopen_delay = config.reopen_min_delay
         self._reopen_at = 0.0
         self._dropped_reported = 0
+        self._stored_log = StoredLog(log)
 
     def queue(self, record: Record) -> None:
         if self.pending.add(record) is not None:
@@ -62,10 +64,12 @@ class Persister:
                 self.failed(exc, f"writing {len(batch)} records")
                 return
             self.pending.remove(batch)
+            # Only now, with the batch durable: one "Stored snapshot for ..." line per record.
+            self._stored_log.emit(batch)
             now = self.clock.now()
+            stored = self.status.stored
             for record in batch:
-                log.info("Stored snapshot for %s at %d", record.symbol, record.second)
-                self.status.stored(record.symbol, record.second, now, record.backfilled)
+                stored(record.symbol, record.second, now, record.backfilled)
 
     def put_meta(self, key: bytes, value: bytes) -> None:
         """Write a ``meta`` entry if the store is open (a failure counts like a failed write)."""

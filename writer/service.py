@@ -26,7 +26,7 @@ from writer.retention import RetentionSchedule
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore
 from writer.subscriber import SnapshotSubscriber
-from writer.validate import Limits, Rejected, to_record, validate_message, validate_payload
+from writer.validate import Limits, Rejected, storable_message, storable_payload, storable_record
 
 log = logging.getLogger(__name__)
 
@@ -130,20 +130,21 @@ class Writer:
         if not messages:
             return
         now, monotonic = self.clock.now(), self.clock.monotonic()
+        limits, gaps, queue = self.limits, self.gaps, self.persister.queue
         for frames in messages:
             try:
-                snap = validate_message(frames, now, self.limits)
+                snap = storable_message(frames, now, limits)
             except Rejected as rejected:
                 self.rejects.reject(rejected.reason, rejected.detail, monotonic)
                 continue
-            if self.gaps.last_second(snap.symbol) is None:
+            if gaps.last_second(snap.symbol) is None:
                 if not self._admit(snap.symbol, monotonic):
                     continue
                 self._first_live[snap.symbol] = snap.second
-            gap = self.gaps.observe(snap.symbol, snap.second, snap.session, snap.seq)
+            gap = gaps.observe(snap.symbol, snap.second, snap.session, snap.seq)
             if gap is not None:
                 self._on_gap(gap)
-            self.persister.queue(to_record(snap, monotonic))
+            queue(storable_record(snap, monotonic))
 
     def _admit(self, symbol: str, monotonic: float) -> bool:
         """Whether records of a symbol not seen before may still be taken in."""
@@ -196,7 +197,7 @@ class Writer:
 
     def _on_backfill_record(self, event: BackfillRecord, now: float, monotonic: float) -> None:
         try:
-            snap = validate_payload(event.payload, now, self.limits)
+            snap = storable_payload(event.payload, now, self.limits)
             if snap.symbol != event.symbol:
                 raise Rejected("backfill", f"peer {event.symbol} sent a {snap.symbol} record")
             if event.fetched is None or not event.fetched[0] <= snap.second <= event.fetched[1]:
@@ -205,7 +206,7 @@ class Writer:
             self.rejects.reject(rejected.reason, rejected.detail, monotonic)
             return
         self.gaps.advance(snap.symbol, snap.second)
-        self.persister.queue(to_record(snap, monotonic, backfilled=True))
+        self.persister.queue(storable_record(snap, monotonic, backfilled=True))
 
     def _on_gap(self, gap: Gap) -> None:
         if gap.seconds > 0:

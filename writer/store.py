@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rocksdict import ColumnFamily, Rdict, WriteBatch, WriteOptions
@@ -18,6 +18,7 @@ from shared import storage
 from shared.codec import snapshot_key
 from shared.errors import StoreUnavailable
 from writer.pending import Record
+from writer.volume import VolumeAggregates
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class SnapshotStore:
         self._synced = WriteOptions()
         self._synced.sync = True
         self._unsynced = WriteOptions()
+        self.volume: VolumeAggregates | None = None
 
     @property
     def is_open(self) -> bool:
@@ -51,25 +53,37 @@ class SnapshotStore:
             self._families[name] = db.get_column_family(name)
             self._handles[name] = db.get_column_family_handle(name)
         self._symbols = set(storage.known_symbols(self._families[storage.META_CF]))
+        self.volume = VolumeAggregates(self._families, self._handles)
 
-    def write(self, records: Iterable[Record]) -> None:
-        """Store records in one WAL-synced batch; StoreUnavailable (handle dropped) on failure."""
+    def write(self, records: Sequence[Record]) -> None:
+        """Store records (and their volume aggregates) in one WAL-synced batch.
+
+        StoreUnavailable (handle dropped) on failure.
+        """
         db = self._require()
         batch = WriteBatch(raw_mode=True)
+        put = batch.put
+        snapshots, trades = self._handles[storage.SNAPSHOTS_CF], self._handles[storage.TRADES_CF]
+        symbols = self._symbols
         new_symbols: set[str] = set()
         for record in records:
             key = snapshot_key(record.symbol, record.second)
-            batch.put(key, record.snapshot, self._handles[storage.SNAPSHOTS_CF])
-            batch.put(key, record.trades, self._handles[storage.TRADES_CF])
-            if record.symbol not in self._symbols:
+            put(key, record.snapshot, snapshots)
+            put(key, record.trades, trades)
+            if record.symbol not in symbols:
                 new_symbols.add(record.symbol)
         for symbol in new_symbols:
-            batch.put(storage.symbol_meta_key(symbol), b"", self._handles[storage.META_CF])
+            put(storage.symbol_meta_key(symbol), b"", self._handles[storage.META_CF])
+        volume = self.volume
         try:
+            if volume is not None:
+                volume.add_to_batch(records, batch)
             db.write(batch, self._synced)
         except Exception as exc:
             self.discard()
             raise StoreUnavailable(f"write failed: {exc}") from exc
+        if volume is not None:
+            volume.committed()
         self._symbols |= new_symbols
 
     def put_meta(self, key: bytes, value: bytes) -> None:
@@ -108,7 +122,7 @@ class SnapshotStore:
         batch = WriteBatch(raw_mode=True)
         for symbol in symbols:
             begin, end = snapshot_key(symbol, 0), snapshot_key(symbol, cutoff)
-            for name in storage.DATA_FAMILIES:
+            for name in (*storage.DATA_FAMILIES, *storage.AGGREGATE_FAMILIES):
                 batch.delete_range(begin, end, self._handles[name])
         batch.put(storage.RETENTION_KEY, marker, self._handles[storage.META_CF])
         try:
@@ -116,6 +130,9 @@ class SnapshotStore:
         except Exception as exc:
             self.discard()
             raise StoreUnavailable(f"range delete failed: {exc}") from exc
+        if self.volume is not None:
+            # The minute and hour around the cut lost seconds: rebuild them from disk when needed.
+            self.volume.reset()
 
     def close(self) -> None:
         """Flush memtables and close; safe to call twice."""
@@ -150,6 +167,7 @@ class SnapshotStore:
 
     def _forget(self) -> None:
         self._db = None
+        self.volume = None
         self._families.clear()
         self._handles.clear()
 

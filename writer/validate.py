@@ -13,6 +13,7 @@ from shared.codec import (
     symbol_of_topic,
 )
 from shared.errors import DecodeError
+from shared.fastcodec import StorableSnapshot, decode_snapshot_for_store
 from shared.model import BookSnapshot
 from writer.pending import Record
 
@@ -34,6 +35,57 @@ class Limits:
 
     max_age: int = 86_400  # backfilled seconds are minutes old; a day is plenty
     max_ahead: int = 60
+
+
+def storable_message(frames: list[bytes], now: float, limits: Limits) -> StorableSnapshot:
+    """``validate_message`` without building a BookSnapshot: the bytes to store, checked alike.
+
+    The writer's hot path (see ``codec.decode_snapshot_for_store``).
+    """
+    if len(frames) != 2:
+        raise Rejected("frames", f"expected 2 frames [topic, payload], got {len(frames)}")
+    topic, payload = frames
+    if len(topic) > MAX_TOPIC or not topic.startswith(SNAP_PREFIX):
+        raise Rejected("topic", f"not a snap.<SYMBOL> topic: {topic[:40]!r}")
+    try:
+        topic_symbol = symbol_of_topic(topic)
+    except DecodeError as exc:
+        raise Rejected("topic", str(exc)) from exc
+    snap = storable_payload(payload, now, limits)
+    if snap.symbol != topic_symbol:
+        raise Rejected("symbol", f"topic {topic_symbol} carries a {snap.symbol} snapshot")
+    return snap
+
+
+def storable_payload(payload: bytes, now: float, limits: Limits) -> StorableSnapshot:
+    """``validate_payload`` on the fast path; Rejected with the same reasons."""
+    if len(payload) > MAX_PAYLOAD:
+        raise Rejected("size", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    try:
+        snap = decode_snapshot_for_store(payload)
+    except DecodeError as exc:
+        raise Rejected("decode", str(exc)) from exc
+    except Exception as exc:  # a decoder bug must not take the writer down with it
+        raise Rejected("decode", f"{type(exc).__name__}: {exc}") from exc
+    check_second(snap.second, now, limits)
+    return snap
+
+
+def storable_record(snap: StorableSnapshot, received: float, *, backfilled: bool = False) -> Record:
+    """The Record of a payload validated on the fast path (its values are already encoded)."""
+    return Record(
+        snap.symbol,
+        snap.second,
+        snap.snapshot,
+        snap.trades,
+        snap.session,
+        snap.seq,
+        backfilled,
+        received,
+        snap.prices,
+        snap.qtys,
+        snap.buyer_maker,
+    )
 
 
 def validate_message(frames: list[bytes], now: float, limits: Limits) -> BookSnapshot:
@@ -88,4 +140,7 @@ def to_record(snap: BookSnapshot, received: float, *, backfilled: bool = False) 
         seq=snap.seq,
         backfilled=backfilled,
         received=received,
+        prices=tuple(t.price for t in snap.trades),
+        qtys=tuple(t.qty for t in snap.trades),
+        buyer_maker=tuple(t.buyer_maker for t in snap.trades),
     )

@@ -1,0 +1,193 @@
+"""The writer's fast path of ``shared.codec``: validate payloads without building objects.
+
+``decode_snapshot_for_store`` accepts exactly what ``codec.decode_snapshot`` accepts and returns
+the two values the writer stores, byte for byte as ``encode_snapshot(snap, with_trades=False)``
+and ``encode_trades`` would give them, plus the trades as columns. The checks run over whole
+columns with C-level ``map``/``set``/``min``/``max`` (tens of thousands of records a second);
+anything they refuse is handed to the slow decoder, which raises the precise DecodeError.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from operator import gt, itemgetter, lt
+from typing import Any, NamedTuple
+
+import msgpack
+
+from shared.codec import (
+    MAX_INT64,
+    MAX_LEVELS,
+    MAX_TRADES,
+    SCHEMA_VERSION,
+    decode_snapshot,
+    decode_trades,
+    unpack_map,
+)
+from shared.errors import DecodeError
+from shared.fixedpoint import MAX_FIXED
+from shared.model import SYMBOL_PATTERN
+
+
+class StorableSnapshot(NamedTuple):
+    """A validated snapshot payload, already encoded exactly as the writer stores it.
+
+    ``snapshot`` equals ``encode_snapshot(snap, with_trades=False)`` and ``trades`` equals
+    ``encode_trades(...)`` of the decoded snapshot, byte for byte; the trade columns (prices,
+    quantities, maker flags, in trade order) are what the volume aggregates are built from.
+    """
+
+    symbol: str
+    second: int
+    session: int
+    seq: int
+    snapshot: bytes
+    trades: bytes
+    prices: tuple[int, ...]
+    qtys: tuple[int, ...]
+    buyer_maker: tuple[bool, ...]
+
+
+_HEADER = itemgetter("sec", "ses", "seq", "uid", "E", "recv")  # KeyError if one is missing
+_INT = {int}
+_BOOL = {bool}
+_LOCAL = threading.local()  # one reusable Packer per thread (packb builds a new one per call)
+
+
+def _packer() -> msgpack.Packer:
+    packer: msgpack.Packer | None = getattr(_LOCAL, "packer", None)
+    if packer is None:
+        packer = _LOCAL.packer = msgpack.Packer(use_bin_type=True)
+    return packer
+
+
+def decode_snapshot_for_store(data: bytes) -> StorableSnapshot:
+    """Validate a snapshot payload exactly as ``decode_snapshot`` does, without building objects.
+
+    Why: the writer validates tens of thousands of records a second and needs bytes, not
+    dataclasses. The checks run over whole columns with C-level ``map``/``min``/``max``; anything
+    they do not accept is handed to ``decode_snapshot``, which raises the precise DecodeError
+    (so error messages are the same as on the slow path). Accepts exactly what ``decode_snapshot``
+    accepts (tested against it).
+    """
+    record = unpack_map(data)
+    try:
+        storable = _storable(record)
+    except (KeyError, TypeError, ValueError):
+        storable = None
+    if storable is None:
+        decode_snapshot(data)  # raises the precise DecodeError
+        raise DecodeError("snapshot failed validation")  # unreachable unless the paths disagree
+    return storable
+
+
+def decode_trade_columns(
+    data: bytes,
+) -> tuple[str, int, tuple[int, ...], tuple[int, ...], tuple[bool, ...]]:
+    """``decode_trades`` as (symbol, second, prices, qtys, maker flags), without Trade objects.
+
+    Validates alike; anything the column checks refuse goes to ``decode_trades`` for its error.
+    """
+    record = unpack_map(data)
+    try:
+        symbol, second, trades = record["sym"], record["sec"], record["tr"]
+        columns = _trade_columns(trades)
+        valid = (
+            columns is not None
+            and type(symbol) is str
+            and SYMBOL_PATTERN.match(symbol) is not None
+            and type(second) is int
+            and 0 <= second <= MAX_INT64
+        )
+    except (KeyError, TypeError, ValueError):
+        valid, columns = False, None
+    if not valid or columns is None:
+        decode_trades(data)  # raises the precise DecodeError
+        raise DecodeError("trades record failed validation")
+    return symbol, second, *columns
+
+
+def _storable(record: dict[str, Any]) -> StorableSnapshot | None:
+    symbol = record["sym"]
+    if type(symbol) is not str or not SYMBOL_PATTERN.match(symbol):
+        return None
+    header = _HEADER(record)
+    if set(map(type, header)) != _INT or min(header) < 0 or max(header) > MAX_INT64:
+        return None
+    bids, asks = record["b"], record["a"]
+    if not _book_ok(bids, asks):
+        return None
+    trades = record.get("tr", [])
+    columns = _trade_columns(trades)
+    if columns is None:
+        return None
+    second, session, seq, update_id, ts_event, ts_recv = header
+    pack = _packer().pack
+    snapshot = pack(
+        {
+            "v": SCHEMA_VERSION,
+            "sym": symbol,
+            "sec": second,
+            "ses": session,
+            "seq": seq,
+            "uid": update_id,
+            "E": ts_event,
+            "recv": ts_recv,
+            "b": bids,
+            "a": asks,
+        }
+    )
+    stored_trades = pack({"v": SCHEMA_VERSION, "sym": symbol, "sec": second, "tr": trades})
+    prices, qtys, makers = columns
+    return StorableSnapshot(
+        symbol, second, session, seq, snapshot, stored_trades, prices, qtys, makers
+    )
+
+
+def _book_ok(bids: object, asks: object) -> bool:
+    """Both sides are lists of in-range [price, qty] ints, strictly ordered, not crossed.
+
+    Whole-column checks: an item of length 2 that is not a [price, qty] list (a 2-character
+    string, a 2-key map) yields non-int items and fails the type check.
+    """
+    if type(bids) is not list or type(asks) is not list:
+        return False
+    if len(bids) > MAX_LEVELS or len(asks) > MAX_LEVELS:
+        return False
+    if not (bids or asks):
+        return True
+    if set(map(len, bids)) | set(map(len, asks)) != {2}:
+        return False
+    flat = [*itertools.chain.from_iterable(bids), *itertools.chain.from_iterable(asks)]
+    if set(map(type, flat)) != _INT or min(flat) <= 0 or max(flat) > MAX_FIXED:
+        return False
+    split = 2 * len(bids)
+    bid_prices, ask_prices = flat[0:split:2], flat[split::2]
+    if not all(map(gt, bid_prices, itertools.islice(bid_prices, 1, None))):
+        return False
+    if not all(map(lt, ask_prices, itertools.islice(ask_prices, 1, None))):
+        return False
+    return not (bid_prices and ask_prices and bid_prices[0] >= ask_prices[0])
+
+
+def _trade_columns(
+    trades: object,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...]] | None:
+    """(prices, qtys, maker flags) of valid ``[id, price, qty, time, m]`` trades, else None."""
+    if type(trades) is not list or len(trades) > MAX_TRADES:
+        return None
+    if not trades:
+        return (), (), ()
+    if set(map(len, trades)) != {5}:
+        return None
+    ids, prices, qtys, times, makers = zip(*trades, strict=True)
+    if set(map(type, makers)) != _BOOL:
+        return None
+    amounts = prices + qtys
+    stamps = ids + times
+    if set(map(type, amounts + stamps)) != _INT:
+        return None
+    if min(amounts) < 1 or max(amounts) > MAX_FIXED or min(stamps) < 0 or max(stamps) > MAX_INT64:
+        return None
+    return prices, qtys, makers

@@ -1,0 +1,175 @@
+"""Volume aggregates: written with the trades, never double-counted, and the query's volume
+profile read from them equals the one computed from raw trades (real-recording books).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from query import analytics
+from query.handlers import DbHandlers
+from query.reader import SecondaryReader
+from shared import storage
+from shared.codec import snapshot_key
+from shared.model import BookSnapshot
+from shared.volume import HOUR, Volume
+from tests.integration.writer.recorded import recorded, retimed
+from writer.store import SnapshotStore
+from writer.validate import to_record
+from writer.volume import HOUR_GRACE
+
+BASE = 1_795_000_000 - 1_795_000_000 % HOUR  # an hour boundary (UTC)
+FIRST = BASE - 1234  # so the data starts mid-minute, mid-hour
+
+
+def book(second: int, variant: int = 0, symbol: str = "BTCUSDT") -> BookSnapshot:
+    """A real recorded second moved to ``second``; ``variant`` picks another recorded second."""
+    books = recorded(symbol)
+    return retimed(books[(second * 7 + variant * 131) % len(books)], second, 1, second)
+
+
+def write(store: SnapshotStore, snaps: list[BookSnapshot], batch: int) -> None:
+    for i in range(0, len(snaps), batch):
+        store.write([to_record(s, 0.0) for s in snaps[i : i + batch]])
+
+
+def raw_rows(reader: SecondaryReader, symbol: str, first: int, last: int) -> list:
+    """Per price (qty, trades, taker buys) from the raw trades, by the query's original code."""
+    return analytics.rows_from_trades(reader.iter_trades(symbol, first, last))
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.t = now
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    path = storage.db_path(tmp_path)
+    store = SnapshotStore(path)
+    store.open()
+    reader = SecondaryReader(path, tmp_path / "secondary")
+    yield store, reader, path
+    reader.close()
+    store.close()
+
+
+def check_windows(reader: SecondaryReader, first: int, last: int, rng: random.Random) -> None:
+    reader.refresh()
+    windows = [(first, last), (first - 500, last + 500), (BASE, BASE + HOUR - 1)]
+    for _ in range(25):
+        a = rng.randint(first - 100, last)
+        windows.append((a, rng.randint(a, last + 100)))
+    for a, b in windows:
+        assert reader.volume_rows("BTCUSDT", a, b).rows() == raw_rows(reader, "BTCUSDT", a, b), (
+            a,
+            b,
+        )
+
+
+def test_aggregates_survive_duplicates_backfill_and_restarts(db):
+    store, reader, _ = db
+    rng = random.Random(7)
+    seconds = list(range(FIRST, BASE + 2 * HOUR + HOUR_GRACE + 300))
+    holes = set(rng.sample(seconds[:-400], 300)) | set(range(BASE + 100, BASE + 190))
+    live = [book(s) for s in seconds if s not in holes]
+    write(store, live[:3000], 97)
+    # A writer restart mid-minute: the cached state is gone, it is rebuilt from disk.
+    store.close()
+    store.open()
+    write(store, live[3000:], 250)
+    # Duplicates with other content (a live record and a backfilled copy that differ), and
+    # late backfill into minutes and hours that were already aggregated (hours closed).
+    again = [book(s, variant=1) for s in rng.sample(seconds[:-400], 200) if s not in holes]
+    write(store, sorted(again, key=lambda s: s.second), 64)
+    write(store, [book(s, variant=2) for s in sorted(holes)], 40)
+    write(store, [book(s, variant=2) for s in sorted(holes)][:50], 40)  # the same once more
+
+    volume = store._families[storage.VOLUME_HOURS_CF]  # the closed hours have keys
+    assert volume.get(snapshot_key("BTCUSDT", BASE)) is not None
+    assert volume.get(snapshot_key("BTCUSDT", BASE + HOUR)) is not None
+    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE + 120))
+    assert minute is not None
+    reader.refresh()
+    assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE + 120, BASE + 179)
+    check_windows(reader, FIRST, seconds[-1], rng)
+
+
+def test_retention_cuts_aggregates_and_later_backfill_stays_exact(db):
+    store, reader, _ = db
+    rng = random.Random(3)
+    seconds = range(FIRST, BASE + HOUR + HOUR_GRACE + 200)
+    write(store, [book(s) for s in seconds], 500)
+    cutoff = BASE + 1800 + 17  # mid-hour, mid-minute
+    store.delete_before(["BTCUSDT"], cutoff, b"")
+    check_windows(reader, FIRST, seconds[-1], rng)
+    # Backfill into the cut minute and hour, then later seconds again.
+    write(store, [book(s, 1) for s in range(cutoff, cutoff + 70)], 30)
+    write(store, [book(s, 2) for s in range(cutoff - 5, cutoff + 3)], 30)
+    check_windows(reader, FIRST, seconds[-1], rng)
+
+
+def test_a_second_written_twice_counts_once(db):
+    store, reader, _ = db
+    snap = book(BASE + 5)
+    assert snap.trades
+    for _ in range(3):
+        store.write([to_record(snap, 0.0)])
+    emptied = dataclasses.replace(snap, trades=())
+    store.close()
+    store.open()
+    reader.refresh()
+    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE))
+    assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
+    store.write([to_record(emptied, 0.0)])
+    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE))
+    assert Volume.decode(minute).rows() == []
+
+
+def test_volume_profile_from_aggregates_equals_the_one_from_raw_trades(db):
+    store, reader, _ = db
+    seconds = range(FIRST, BASE + 2 * HOUR + HOUR_GRACE + 60)
+    write(store, [book(s) for s in seconds], 1000)
+    end = BASE + 2 * HOUR + 7  # windows ending mid-minute, hours back from there
+    handlers = DbHandlers(reader, Clock(end + 100))
+    for hours, tick in ((1, None), (2, None), (3, "0.5")):
+        params = {"symbol": "BTCUSDT", "duration_hours": hours, "end": end}
+        if tick:
+            params["tick_size"] = tick
+        got = handlers.get_volume_profile(params, {})
+        start = end - hours * HOUR
+        rows = analytics.rows_from_trades(reader.iter_trades("BTCUSDT", start, end - 1))
+        tick_size = analytics.check_tick_size(tick)
+        expected = analytics.get_volume_profile(
+            rows,
+            symbol="BTCUSDT",
+            start=start,
+            end=end,
+            tick_size=tick_size,
+            symbol_tick=analytics.derive_symbol_tick(row.price for row in rows),
+        )
+        assert got == expected
+        assert got["total_trades"] > 1000
+
+
+def test_the_same_second_twice_in_one_batch_counts_as_the_last_copy(db):
+    store, reader, _ = db
+    first, second = book(BASE + 5), book(BASE + 5, variant=3)
+    store.write([to_record(first, 0.0), to_record(second, 0.0)])
+    reader.refresh()
+    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE))
+    assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
+    assert raw_rows(reader, "BTCUSDT", BASE, BASE + 59) == analytics.rows_from_trades(second.trades)

@@ -1,0 +1,214 @@
+"""The per-minute and per-hour volume aggregates, kept exact in the batch that stores the trades.
+
+Invariant (what the query process relies on): whenever a key exists in ``volume`` (minute) or
+``volume_hours`` (hour), its rows are exactly the sum of the trades stored for that period.
+
+- Every batch rewrites the aggregate of each minute it touches. A minute's current rows come from
+  a small LRU cache, else its stored aggregate, else its stored trades (≤ 60 reads: after a
+  restart, a retention cut or for data written before aggregates existed).
+- A second stored again (live + backfill, restarts) replaces its old contribution: the delta is
+  new rows minus the rows of the trades already stored for that second (read only when the second
+  is not newer than the symbol's newest stored second), so nothing is counted twice.
+- An hour gets its key once the symbol's stream is ``HOUR_GRACE`` seconds past the hour (summed
+  from its 60 minutes); later changes (backfill) are applied to it as deltas. The open hour has no
+  key: readers use its minutes.
+- A failed write or a retention run drops all cached state; it is rebuilt from disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+
+from rocksdict import ColumnFamily, Rdict, WriteBatch
+
+from shared import storage
+from shared.codec import snapshot_key
+from shared.errors import DecodeError
+from shared.fastcodec import decode_trade_columns
+from shared.volume import HOUR, MINUTE, Volume
+from writer.pending import Record
+
+log = logging.getLogger(__name__)
+
+HOUR_GRACE = 120  # seconds past an hour's end before its aggregate is written
+MINUTE_CACHE = 2048  # minutes kept in memory (the open minute of each active symbol)
+
+Key = tuple[str, int]
+
+
+class VolumeAggregates:
+    """Adds the aggregate puts of a batch of records to that batch (reads the store as needed)."""
+
+    def __init__(
+        self,
+        families: Mapping[str, Rdict],
+        handles: Mapping[str, ColumnFamily],
+        capacity: int = MINUTE_CACHE,
+    ) -> None:
+        self._trades = families[storage.TRADES_CF]
+        self._minutes_cf = families[storage.VOLUME_CF]
+        self._hours_cf = families[storage.VOLUME_HOURS_CF]
+        self._minute_handle = handles[storage.VOLUME_CF]
+        self._hour_handle = handles[storage.VOLUME_HOURS_CF]
+        self.capacity = capacity
+        self._minutes: OrderedDict[Key, Volume] = OrderedDict()  # committed + this batch's changes
+        self._last: dict[str, int | None] = {}  # newest stored second per symbol (committed)
+        self._closed: set[Key] = set()  # hours known to have a key
+        self._checked: set[str] = set()  # symbols whose hours before a restart were checked
+        self._open: dict[str, set[int]] = {}  # hours touched but not closed yet, per symbol
+        self._pending_last: dict[str, int] = {}
+        self._pending_closed: set[Key] = set()
+
+    def add_to_batch(self, records: Sequence[Record], batch: WriteBatch) -> None:
+        """Put the new aggregates of every minute (and closed hour) the records touch."""
+        touched: dict[Key, Volume] = {}
+        hour_changes: dict[Key, list[Volume | Record]] = {}
+        latest: dict[str, int] = {}
+        # The same second twice in one batch: RocksDB keeps the last put, so must the aggregate.
+        unique = {(record.symbol, record.second): record for record in records}
+        new_trades: dict[Key, tuple[list[int], list[int], list[bool]]] = {}
+        for (symbol, second), record in unique.items():
+            key = (symbol, second - second % MINUTE)
+            rows = touched.get(key)
+            if rows is None:
+                rows = touched[key] = self._minute(key, cache=True)
+            last = self._last_stored(symbol)
+            change: Volume | Record = record
+            if last is not None and second <= last:
+                # Possibly stored before: replace its old contribution, do not add to it.
+                change = Volume.of_trades(record.prices, record.qtys, record.buyer_maker)
+                change.add(self._stored_volume(symbol, second), -1, prune=False)
+                rows.add(change)
+            else:  # the common case: a new second; added per minute below, in one pass
+                columns = new_trades.get(key)
+                if columns is None:
+                    columns = new_trades[key] = ([], [], [])
+                columns[0].extend(record.prices)
+                columns[1].extend(record.qtys)
+                columns[2].extend(record.buyer_maker)
+            hour_key = (symbol, second - second % HOUR)
+            changes = hour_changes.get(hour_key)
+            if changes is None:
+                hour_changes[hour_key] = [change]
+            else:
+                changes.append(change)
+            if second > latest.get(symbol, -1):
+                latest[symbol] = second
+        for key, (prices, qtys, makers) in new_trades.items():
+            touched[key].add_trades(prices, qtys, makers)
+        for (symbol, minute), rows in touched.items():
+            batch.put(snapshot_key(symbol, minute), rows.encode(), self._minute_handle)
+        for symbol, second in latest.items():
+            last = self._last_stored(symbol)
+            top = second if last is None else max(last, second)
+            self._pending_last[symbol] = top
+            candidates = {top - top % HOUR - HOUR, *self._open.get(symbol, ())}
+            if symbol not in self._checked and last is not None:
+                # Hours of the run before a restart may have ended before they were closed.
+                candidates |= {last - last % HOUR, last - last % HOUR - HOUR}
+            for hour in candidates:
+                hour_changes.setdefault((symbol, hour), [])
+        for (symbol, hour), deltas in hour_changes.items():
+            self._update_hour(symbol, hour, deltas, touched, batch)
+
+    def _update_hour(
+        self,
+        symbol: str,
+        hour: int,
+        deltas: list[Volume | Record],
+        touched: dict[Key, Volume],
+        batch: WriteBatch,
+    ) -> None:
+        key = (symbol, hour)
+        if not deltas and key in self._closed:
+            return
+        stored = self._hours_cf.get(snapshot_key(symbol, hour))
+        if stored is not None:
+            self._closed.add(key)
+            self._open.get(symbol, set()).discard(hour)
+            if deltas:
+                rows = Volume.decode(stored)
+                for delta in deltas:
+                    if isinstance(delta, Record):
+                        rows.add_trades(delta.prices, delta.qtys, delta.buyer_maker)
+                    else:
+                        rows.add(delta)
+                batch.put(snapshot_key(symbol, hour), rows.encode(), self._hour_handle)
+            return
+        if hour + HOUR + HOUR_GRACE > self._pending_last.get(symbol, 0):
+            if deltas:
+                self._open.setdefault(symbol, set()).add(hour)
+            return  # still open: readers use its minutes
+        rows = Volume()
+        for minute in range(hour, hour + HOUR, MINUTE):
+            part = touched.get((symbol, minute))
+            rows.add(part if part is not None else self._minute((symbol, minute)))
+        batch.put(snapshot_key(symbol, hour), rows.encode(), self._hour_handle)
+        self._pending_closed.add(key)
+        self._open.get(symbol, set()).discard(hour)
+
+    def committed(self) -> None:
+        """The batch is durable: its state becomes the committed state."""
+        self._last.update(self._pending_last)
+        self._checked.update(self._pending_last)
+        self._closed |= self._pending_closed
+        self._pending_last.clear()
+        self._pending_closed.clear()
+        while len(self._minutes) > self.capacity:
+            self._minutes.popitem(last=False)
+
+    def reset(self) -> None:
+        """Forget every cached aggregate (after a failed write or a retention run)."""
+        self._minutes.clear()
+        self._last.clear()
+        self._closed.clear()
+        self._checked.clear()
+        self._open.clear()
+        self._pending_last.clear()
+        self._pending_closed.clear()
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def _last_stored(self, symbol: str) -> int | None:
+        if symbol not in self._last:
+            self._last[symbol] = storage.last_second(self._trades, symbol)
+        return self._last[symbol]
+
+    def _minute(self, key: Key, cache: bool = False) -> Volume:
+        """A minute's rows: from the cache, its stored aggregate, or its stored trades."""
+        rows = self._minutes.get(key)
+        if rows is not None:
+            if cache:
+                self._minutes.move_to_end(key)
+            return rows
+        symbol, minute = key
+        stored = self._minutes_cf.get(snapshot_key(symbol, minute))
+        if stored is not None:
+            rows = Volume.decode(stored)
+        else:
+            rows = Volume()
+            for second, value in storage.iter_range(self._trades, symbol, minute, minute + 59):
+                self._add_stored(rows, symbol, second, value)
+        if cache:
+            self._minutes[key] = rows
+        return rows
+
+    def _stored_volume(self, symbol: str, second: int) -> Volume:
+        volume = Volume()
+        value = self._trades.get(snapshot_key(symbol, second))
+        if value is not None:
+            self._add_stored(volume, symbol, second, value)
+        return volume
+
+    @staticmethod
+    def _add_stored(volume: Volume, symbol: str, second: int, value: bytes) -> None:
+        try:
+            _, _, prices, qtys, makers = decode_trade_columns(value)
+        except DecodeError as exc:
+            # Only possible for a value not written by this writer; it is left out alike of the
+            # aggregate and (as an error) of every raw read.
+            log.error("Stored trades of %s at %d are unreadable: %s", symbol, second, exc)
+            return
+        volume.add_trades(prices, qtys, makers)
