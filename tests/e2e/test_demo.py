@@ -57,6 +57,8 @@ def test_demo_procfile_stores_both_symbols_and_stops_cleanly(tmp_path: Path) -> 
             honcho.wait(10)
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output[-3000:]
+    for process in ("simulator", "collector", "writer", "query"):
+        assert f"{process}.1 stopped (rc=0)" in output, output[-3000:]
     logged = stored()
     reader = open_secondary(db_path(settings["BOOKSNAP_DATA_DIR"]), tmp_path / "check")
     try:
