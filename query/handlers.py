@@ -91,14 +91,18 @@ class DbHandlers:
         start = end - hours * 3600
         self.reader.refresh()
         # The writer's per-minute/per-hour aggregates plus raw trades at the edges: exactly the
-        # rows ``rows_from_trades`` gives over the window's trades, one per price, by price.
-        rows = [
-            analytics.PriceVolume(*row)
-            for row in self.reader.volume_rows(symbol, start, end - 1).rows()
-        ]
-        symbol_tick = analytics.derive_symbol_tick(row.price for row in rows) if rows else None
-        return analytics.get_volume_profile(
-            rows, symbol=symbol, start=start, end=end, tick_size=tick_size, symbol_tick=symbol_tick
+        # rows ``rows_from_trades`` gives over the window's trades, merged as numpy columns.
+        columns = self.reader.volume_columns(symbol, start, end - 1).merged()
+        symbol_tick = (
+            analytics.derive_symbol_tick_columns(columns.prices) if len(columns.prices) else None
+        )
+        return analytics.get_volume_profile_columns(
+            columns,
+            symbol=symbol,
+            start=start,
+            end=end,
+            tick_size=tick_size,
+            symbol_tick=symbol_tick,
         )
 
     def get_liquidity_vacuums(self, params: Params, _: dict[str, Any]) -> Any:

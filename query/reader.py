@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgpack
 from rocksdict import Rdict, ReadOptions
 
+from query.analytics.profile_cache import AggregateCache
+from query.analytics.profile_merge import VolumeColumns
 from shared import storage
 from shared.codec import decode_snapshot, decode_trades, snapshot_key, symbol_prefix
 from shared.errors import BooksnapError, DecodeError, StoreUnavailable
@@ -29,6 +31,27 @@ log = logging.getLogger(__name__)
 
 
 MAX_LOADED_LEVELS = 4_000_000  # book levels one request may hold in memory (~0.4 GB at worst)
+
+
+class VolumeSink(Protocol):
+    """Where ``read_volume`` puts what it reads (``VolumeColumns`` or a ``_VolumeMaps``)."""
+
+    def add_aggregate(self, value: bytes, origin: Hashable) -> None: ...
+
+    def add_trades(
+        self, prices: Iterable[int], qtys: Iterable[int], buyer_maker: Iterable[bool]
+    ) -> None: ...
+
+
+class _VolumeMaps:
+    """A VolumeSink that sums into a ``Volume`` (price-keyed maps)."""
+
+    def __init__(self, volume: Volume) -> None:
+        self.volume = volume
+        self.add_trades = volume.add_trades
+
+    def add_aggregate(self, value: bytes, origin: Hashable) -> None:
+        self.volume.add(Volume.decode(value))
 
 
 class NoDataYet(BooksnapError):
@@ -51,6 +74,8 @@ class SecondaryReader:
         self._last_attempt = float("-inf")
         self._waiting_logged = False
         self.reopens = 0
+        # Decoded volume aggregates, reused while their stored bytes stay the same.
+        self.volume_cache = AggregateCache()
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -175,38 +200,48 @@ class SecondaryReader:
         ragged edges and for any hour/minute without an aggregate (see docs/storage.md).
         """
         rows = Volume()
+        self.read_volume(_VolumeMaps(rows), symbol, first, last)
+        return rows
+
+    def volume_columns(self, symbol: str, first: int, last: int) -> VolumeColumns:
+        """``volume_rows`` collected as numpy chunks (merged by the caller, with numpy)."""
+        columns = VolumeColumns(self.volume_cache)
+        self.read_volume(columns, symbol, first, last)
+        return columns
+
+    def read_volume(self, sink: VolumeSink, symbol: str, first: int, last: int) -> None:
+        """Feed every aggregate and raw trade that makes up ``first..last`` into ``sink``."""
         if last < first:
-            return rows
+            return
         minutes_from = -(-first // MINUTE) * MINUTE
         minutes_to = (last + 1) // MINUTE * MINUTE  # exclusive
         if minutes_from >= minutes_to:
-            self._add_raw(rows, symbol, first, last)
-            return rows
-        self._add_raw(rows, symbol, first, minutes_from - 1)
+            self._add_raw(sink, symbol, first, last)
+            return
+        self._add_raw(sink, symbol, first, minutes_from - 1)
         hours_from = -(-minutes_from // HOUR) * HOUR
         hours_to = minutes_to // HOUR * HOUR
         if hours_from < hours_to:
-            self._add_minutes(rows, symbol, minutes_from, hours_from)
+            self._add_minutes(sink, symbol, minutes_from, hours_from)
             missing = self._add_aggregates(
-                rows, storage.VOLUME_HOURS_CF, symbol, (hours_from, hours_to), HOUR
+                sink, storage.VOLUME_HOURS_CF, symbol, (hours_from, hours_to), HOUR
             )
             for start, end in missing:
-                self._add_minutes(rows, symbol, start, end)
-            self._add_minutes(rows, symbol, hours_to, minutes_to)
+                self._add_minutes(sink, symbol, start, end)
+            self._add_minutes(sink, symbol, hours_to, minutes_to)
         else:
-            self._add_minutes(rows, symbol, minutes_from, minutes_to)
-        self._add_raw(rows, symbol, minutes_to, last)
-        return rows
+            self._add_minutes(sink, symbol, minutes_from, minutes_to)
+        self._add_raw(sink, symbol, minutes_to, last)
 
-    def _add_minutes(self, rows: Volume, symbol: str, start: int, end: int) -> None:
+    def _add_minutes(self, sink: VolumeSink, symbol: str, start: int, end: int) -> None:
         """Whole minutes ``start..end`` (exclusive end): aggregates, raw trades where absent."""
         for gap_start, gap_end in self._add_aggregates(
-            rows, storage.VOLUME_CF, symbol, (start, end), MINUTE
+            sink, storage.VOLUME_CF, symbol, (start, end), MINUTE
         ):
-            self._add_raw(rows, symbol, gap_start, gap_end - 1)
+            self._add_raw(sink, symbol, gap_start, gap_end - 1)
 
     def _add_aggregates(
-        self, rows: Volume, family: str, symbol: str, span: tuple[int, int], length: int
+        self, sink: VolumeSink, family: str, symbol: str, span: tuple[int, int], length: int
     ) -> list[tuple[int, int]]:
         """Add the aggregates (periods of ``length`` s) within ``span`` = ``[start, end)``.
 
@@ -224,15 +259,15 @@ class SecondaryReader:
                 continue  # not a period key (never written so); its seconds are read raw
             if period > expected:
                 missing.append((expected, period))
-            rows.add(Volume.decode(value))
+            sink.add_aggregate(value, (family, symbol, period))
             expected = period + length
         if expected < end:
             missing.append((expected, end))
         return missing
 
-    def _add_raw(self, rows: Volume, symbol: str, first: int, last: int) -> None:
+    def _add_raw(self, sink: VolumeSink, symbol: str, first: int, last: int) -> None:
         for _, value in storage.iter_range(self._family(storage.TRADES_CF), symbol, first, last):
-            rows.add_trades(*decode_trade_columns(value)[2:])
+            sink.add_trades(*decode_trade_columns(value)[2:])
 
     def stored_seconds(self, symbol: str, first: int, last: int) -> Iterator[int]:
         """The stored seconds of ``first..last``, keys only (values are never read)."""

@@ -25,6 +25,11 @@ from query.analytics.profile import (
     get_volume_profile,
     rows_from_trades,
 )
+from query.analytics.profile_columns import (
+    derive_symbol_tick_columns,
+    get_volume_profile_columns,
+)
+from query.analytics.profile_merge import PriceColumns, VolumeColumns
 from query.analytics.vacuums import get_liquidity_vacuums
 from query.analytics.window import HISTORY_SECONDS, TRADE_HISTORY_SECONDS
 
@@ -34,7 +39,9 @@ __all__ = [
     "AnalyticsError",
     "InsufficientData",
     "ParameterError",
+    "PriceColumns",
     "PriceVolume",
+    "VolumeColumns",
     "check_hours",
     "check_levels",
     "check_symbol",
@@ -42,11 +49,13 @@ __all__ = [
     "check_tick_size",
     "check_window",
     "derive_symbol_tick",
+    "derive_symbol_tick_columns",
     "detect_market_anomalies",
     "get_liquidity_vacuums",
     "get_microstructure_health",
     "get_order_flow",
     "get_volume_profile",
+    "get_volume_profile_columns",
     "orderbook_l1",
     "orderbook_l2",
     "rows_from_trades",

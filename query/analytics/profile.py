@@ -6,7 +6,7 @@ on the order of the rows (per-minute pre-aggregated rows or raw trades give the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from math import gcd
 from typing import NamedTuple
 
@@ -116,34 +116,36 @@ def value_area(volumes: list[int], poc: int) -> tuple[int, int]:
     return first, last
 
 
-def get_volume_profile(
-    rows: Iterable[PriceVolume],
-    *,
-    symbol: str,
-    start: int,
-    end: int,
-    tick_size: int | None,
-    symbol_tick: int | None,
-) -> dict[str, object]:
-    """Volume profile of the rows (already limited to [start, end) by the caller)."""
+def check_profile_args(
+    symbol: str, start: int, end: int, tick_size: int | None, symbol_tick: int | None
+) -> str:
+    """The validated symbol; ParameterError for a bad span, tick_size or symbol_tick."""
     symbol = check_span(symbol, start, end)
     for name, value in (("tick_size", tick_size), ("symbol_tick", symbol_tick)):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value <= 0
         ):
             raise ParameterError(name, f"must be a positive scaled int or None, got {value!r}")
-    merged = merge_rows(rows)
-    merged = {p: r for p, r in merged.items() if r[0] > 0}
-    total_trades = sum(r[1] for r in merged.values())
-    if total_trades < MIN_TRADES:
-        raise InsufficientData("trades", total_trades, MIN_TRADES)
-    low, high = min(merged), max(merged)
+    return symbol
+
+
+def choose_bins(
+    low: int,
+    high: int,
+    tick_size: int | None,
+    symbol_tick: int | None,
+    derive: Callable[[], int],
+) -> tuple[int, str, int | None, int, int]:
+    """(bin_size, its source, tick, first bin number, bin count) for prices low..high.
+
+    ``derive`` gives the gcd tick of the prices, asked for only when neither size is given.
+    """
     if tick_size is not None:
         bin_size, source, tick = tick_size, "tick_size", symbol_tick
     elif symbol_tick is not None:
         bin_size, source, tick = auto_bin_size(low, high, symbol_tick), "symbol_tick", symbol_tick
     else:
-        tick = derive_symbol_tick(merged)
+        tick = derive()
         bin_size, source = auto_bin_size(low, high, tick), "derived_tick"
     first_bin = low // bin_size
     count = high // bin_size - first_bin + 1
@@ -155,6 +157,28 @@ def get_volume_profile(
             f"{format_fixed(bin_size)} gives {count} bins over {format_fixed(low)}.."
             f"{format_fixed(high)}; at most {MAX_BINS} allowed, use at least {format_fixed(wider)}",
         )
+    return bin_size, source, tick, first_bin, count
+
+
+def get_volume_profile(
+    rows: Iterable[PriceVolume],
+    *,
+    symbol: str,
+    start: int,
+    end: int,
+    tick_size: int | None,
+    symbol_tick: int | None,
+) -> dict[str, object]:
+    """Volume profile of the rows (already limited to [start, end) by the caller)."""
+    symbol = check_profile_args(symbol, start, end, tick_size, symbol_tick)
+    merged = merge_rows(rows)
+    merged = {p: r for p, r in merged.items() if r[0] > 0}
+    total_trades = sum(r[1] for r in merged.values())
+    if total_trades < MIN_TRADES:
+        raise InsufficientData("trades", total_trades, MIN_TRADES)
+    low, high = min(merged), max(merged)
+    bins = choose_bins(low, high, tick_size, symbol_tick, lambda: derive_symbol_tick(merged))
+    bin_size, _, _, first_bin, count = bins
     volumes = [0] * count
     counts = [0] * count
     buys = [0] * count
@@ -168,6 +192,41 @@ def get_volume_profile(
         buys[i] += buy
         if qty > best_qty[i] or (qty == best_qty[i] and price < best_price[i]):
             best_qty[i], best_price[i] = qty, price
+    return profile_result(
+        symbol,
+        start,
+        end,
+        summary=(low, high, len(merged), total_trades),
+        bins=bins,
+        columns=BinColumns(volumes, counts, buys, best_price),
+    )
+
+
+class BinColumns(NamedTuple):
+    """Per-bin sums (exact Python ints) and each bin's most traded price."""
+
+    volumes: list[int]
+    counts: list[int]
+    buys: list[int]
+    best_price: list[int]
+
+
+def profile_result(
+    symbol: str,
+    start: int,
+    end: int,
+    *,
+    summary: tuple[int, int, int, int],
+    bins: tuple[int, str, int | None, int, int],
+    columns: BinColumns,
+) -> dict[str, object]:
+    """The reply of both the row and the column path (so they cannot drift apart).
+
+    ``summary`` is (low price, high price, distinct prices, trades); ``bins`` is choose_bins'.
+    """
+    low, high, distinct, total_trades = summary
+    bin_size, source, tick, first_bin, count = bins
+    volumes, counts, buys, best_price = columns
     total = sum(volumes)
     poc = pick_poc(volumes)
     va_first, va_last = value_area(volumes, poc)
@@ -193,7 +252,7 @@ def get_volume_profile(
         extra={
             "time_period_start": start,
             "time_period_end": end,
-            "rows_used": len(merged),
+            "rows_used": distinct,
             "price_range_low": format_fixed(low),
             "price_range_high": format_fixed(high),
             "bin_size": format_fixed(bin_size),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import signal
 import statistics
 import subprocess
 import time
+from typing import Any
 
 import pytest
 
@@ -37,7 +39,7 @@ def cli_ok(pipe: Pipeline, *args: str) -> bool:
     return run_cli(pipe, *args).returncode == 0
 
 
-def cli_json(pipe: Pipeline, *args: str) -> object:
+def cli_json(pipe: Pipeline, *args: str) -> Any:
     done = run_cli(pipe, *args, "--json")
     assert done.returncode == 0, f"booksnap {' '.join(args)} failed: {done.stderr or done.stdout}"
     return json.loads(done.stdout)
@@ -64,7 +66,7 @@ def test_every_cli_command_answers_for_both_symbols(pipeline: Pipeline) -> None:
     for symbol in SYMBOLS:
         # the analytics need a window of stored seconds and enough trades
         poll_for(
-            lambda symbol=symbol: cli_ok(pipeline, "order-flow", symbol, "--window", "10"),
+            functools.partial(cli_ok, pipeline, "order-flow", symbol, "--window", "10"),
             timeout=60,
             what=f"order flow for {symbol}",
         )
@@ -139,7 +141,7 @@ def test_writer_killed_and_restarted_loses_no_second(pipeline: Pipeline) -> None
     try:
         for symbol in SYMBOLS:
             result = poll_for(
-                lambda symbol=symbol: _covered(client, symbol, first[symbol], deadline_second),
+                functools.partial(_covered, client, symbol, first[symbol], deadline_second),
                 timeout=30,
                 what=f"{symbol} backfilled across the writer outage",
             )
@@ -148,7 +150,7 @@ def test_writer_killed_and_restarted_loses_no_second(pipeline: Pipeline) -> None
         client.close()
 
 
-def _covered(client: QueryClient, symbol: str, start: int, end: int) -> dict[str, object] | None:
+def _covered(client: QueryClient, symbol: str, start: int, end: int) -> Any:
     result = client.request("coverage", {"symbol": symbol, "start": start, "end": end})
     return result if not result["missing"] else None
 
