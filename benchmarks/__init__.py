@@ -1,0 +1,1 @@
+"""booksnap benchmarks: ``python -m benchmarks`` measures and rewrites docs/benchmarks.md."""

@@ -1,0 +1,75 @@
+"""Run the chosen sections in order, never letting one failure stop the others."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from benchmarks import machine, report
+from benchmarks.result import Budget, Section
+
+SECTIONS = ("book", "ingest", "storage", "latency", "scale", "memory")
+MODULES = {
+    "book": "benchmarks.book",
+    "ingest": "benchmarks.ingest",
+    "storage": "benchmarks.storage",
+    "latency": "benchmarks.latency",
+    "scale": "benchmarks.scale",
+    "memory": "benchmarks.memory",
+}
+TITLES = {
+    "book": "Book engine",
+    "ingest": "Writer ingest",
+    "storage": "Storage",
+    "latency": "Query latency",
+    "scale": "Scale on one machine",
+    "memory": "Memory over time",
+}
+
+
+def run_one(key: str, budget: Budget) -> Section:
+    """One section; an exception becomes the section's error (benchmarks report, never fail)."""
+    started = time.perf_counter()
+    ran_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        module = importlib.import_module(MODULES[key])
+        section: Section = module.run(budget)
+    except Exception as exc:
+        logging.getLogger(__name__).debug("section %s failed", key, exc_info=True)
+        tail = traceback.format_exc().strip().splitlines()[-1]
+        section = Section(key, TITLES[key], f"python -m benchmarks {key}")
+        section.error = f"{type(exc).__name__}: {exc}".strip()[:600] or tail
+    section.seconds = time.perf_counter() - started
+    section.ran_at = ran_at
+    return section
+
+
+def run_sections(keys: Sequence[str], budget: Budget, out: Path) -> list[Section]:
+    """Run ``keys`` in the canonical order and write the report to ``out`` after each one.
+
+    Sections of an existing report at ``out`` that are not re-run are kept as they are (their
+    own date stays beside them), so one section can be re-measured without the others.
+    """
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    info = machine.describe()
+    kept = {s.key: s for s in report.load_sections(out.read_text())} if out.exists() else {}
+    done: list[Section] = []
+    for key in [k for k in SECTIONS if k in keys]:
+        click.echo(f"[benchmarks] {key} ...", err=True)
+        section = run_one(key, budget)
+        state = f"failed: {section.error}" if section.error else "done"
+        click.echo(f"[benchmarks] {key} {state} in {section.seconds:.0f} s", err=True)
+        done.append(section)
+        kept[key] = section
+        # Written after every section, so a long run interrupted late still leaves a report.
+        ordered = [kept[k] for k in SECTIONS if k in kept]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report.render(ordered, info, started, budget.smoke, SECTIONS))
+    return done
