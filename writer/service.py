@@ -85,7 +85,11 @@ class Writer:
 
     def run(self, stop: StopFlag) -> None:
         """Serve until ``stop``; then flush everything received and close the database."""
-        self._open_until_ready(stop)
+        if not self._open_until_ready(stop):
+            # Nothing was received yet, so there is nothing to flush: only the sockets to close.
+            log.info("Stopped before the database could be opened")
+            self._close_sockets()
+            return
         log.info(
             "Writer ready: SUB %s, backfill ROUTER %s, database %s",
             self.subscriber.endpoint,
@@ -227,10 +231,13 @@ class Writer:
         # These seconds are accounted for (asked for), so a later record does not re-report them.
         self.gaps.advance(gap.symbol, gap.last)
 
-    def _open_until_ready(self, stop: StopFlag) -> None:
-        """Open the database at start-up, seed the gap detector, look for recent holes."""
+    def _open_until_ready(self, stop: StopFlag) -> bool:
+        """Open the database at start-up, seed the gap detector, look for recent holes.
+
+        False when a stop came before the database could be opened.
+        """
         if not self.persister.open_until_ready(lambda: bool(stop), lambda s: self._sleep(stop, s)):
-            return
+            return False
         for symbol in self.store.known_symbols():
             last = self.store.last_second(symbol)
             self.gaps.seed(symbol, last)
@@ -238,6 +245,7 @@ class Writer:
             if last is not None:
                 self._find_holes(symbol, last)
             log.info("%s: last stored second %s", symbol, last)
+        return True
 
     def _find_holes(self, symbol: str, last: int) -> None:
         """Queue fetches of seconds missing in the recent past (e.g. a backfill cut short by a
@@ -284,6 +292,9 @@ class Writer:
         self.rejects.flush(self.clock.monotonic(), force=True)
         self.persister.report_drops()
         self.persister.close()
+        self._close_sockets()
+
+    def _close_sockets(self) -> None:
         self.subscriber.close()
         self.backfill.close()
         if self._context is not None:

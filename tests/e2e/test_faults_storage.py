@@ -172,11 +172,6 @@ def test_unusable_database_path_is_a_clear_error_and_is_never_overwritten(
 _ROCKSDB_OWN = re.compile(r"^(LOG|LOG\.old\.\d+|LOCK|rocksdict-config\.json)$")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Writer.run logs 'Writer ready' although its database never opened "
-    "(writer/service.py: the result of _open_until_ready is ignored)",
-)
 def test_writer_stopped_before_its_database_opens_never_claims_ready(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     _not_a_database_file(data_dir)
