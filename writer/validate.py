@@ -37,11 +37,8 @@ class Limits:
     max_ahead: int = 60
 
 
-def storable_message(frames: list[bytes], now: float, limits: Limits) -> StorableSnapshot:
-    """``validate_message`` without building a BookSnapshot: the bytes to store, checked alike.
-
-    The writer's hot path (see ``codec.decode_snapshot_for_store``).
-    """
+def split_message(frames: list[bytes]) -> tuple[str, bytes]:
+    """``[topic, payload]`` → (the topic's symbol, payload); Rejected for any other shape."""
     if len(frames) != 2:
         raise Rejected("frames", f"expected 2 frames [topic, payload], got {len(frames)}")
     topic, payload = frames
@@ -51,6 +48,15 @@ def storable_message(frames: list[bytes], now: float, limits: Limits) -> Storabl
         topic_symbol = symbol_of_topic(topic)
     except DecodeError as exc:
         raise Rejected("topic", str(exc)) from exc
+    return topic_symbol, payload
+
+
+def storable_message(frames: list[bytes], now: float, limits: Limits) -> StorableSnapshot:
+    """``validate_message`` without building a BookSnapshot: the bytes to store, checked alike.
+
+    The writer's hot path (see ``codec.decode_snapshot_for_store``).
+    """
+    topic_symbol, payload = split_message(frames)
     snap = storable_payload(payload, now, limits)
     if snap.symbol != topic_symbol:
         raise Rejected("symbol", f"topic {topic_symbol} carries a {snap.symbol} snapshot")
@@ -90,15 +96,7 @@ def storable_record(snap: StorableSnapshot, received: float, *, backfilled: bool
 
 def validate_message(frames: list[bytes], now: float, limits: Limits) -> BookSnapshot:
     """Check a ``[topic, payload]`` message from the SUB socket; Rejected if it is not storable."""
-    if len(frames) != 2:
-        raise Rejected("frames", f"expected 2 frames [topic, payload], got {len(frames)}")
-    topic, payload = frames
-    if len(topic) > MAX_TOPIC or not topic.startswith(SNAP_PREFIX):
-        raise Rejected("topic", f"not a snap.<SYMBOL> topic: {topic[:40]!r}")
-    try:
-        topic_symbol = symbol_of_topic(topic)
-    except DecodeError as exc:
-        raise Rejected("topic", str(exc)) from exc
+    topic_symbol, payload = split_message(frames)
     snap = validate_payload(payload, now, limits)
     if snap.symbol != topic_symbol:
         raise Rejected("symbol", f"topic {topic_symbol} carries a {snap.symbol} snapshot")
