@@ -6,18 +6,18 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-$(STAMP): setup.cfg
+$(STAMP): setup.cfg Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
 	touch $(STAMP)
 
-.PHONY: help install demo run test test-all lint format bench bench-smoke clean
+.PHONY: help install demo run test test-all lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create .venv and install booksnap with its test and dev tools
+install: $(STAMP) ## create .venv and install booksnap with its test, dev and benchmark tools
 
 demo: $(STAMP) ## run simulator + collectors + writer + query on embedded defaults (Ctrl-C stops)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.demo -e demo.env start
@@ -41,7 +41,6 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) ## measure everything and rewrite docs/benchmarks.md
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
 clean: ## remove the virtual environment and demo data
