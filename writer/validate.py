@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shared.codec import (
     MAX_PAYLOAD,
@@ -16,6 +18,9 @@ from shared.errors import DecodeError
 from shared.fastcodec import StorableSnapshot, decode_snapshot_for_store
 from shared.model import BookSnapshot
 from writer.pending import Record
+
+# BookSnapshot (reference decoder) or StorableSnapshot (fast path): both carry symbol and second.
+Decoded = TypeVar("Decoded", BookSnapshot, StorableSnapshot)
 
 MAX_TOPIC = len(SNAP_PREFIX) + 20  # "snap." + the longest valid symbol
 
@@ -57,24 +62,12 @@ def storable_message(frames: list[bytes], now: float, limits: Limits) -> Storabl
     The writer's hot path (see ``codec.decode_snapshot_for_store``).
     """
     topic_symbol, payload = split_message(frames)
-    snap = storable_payload(payload, now, limits)
-    if snap.symbol != topic_symbol:
-        raise Rejected("symbol", f"topic {topic_symbol} carries a {snap.symbol} snapshot")
-    return snap
+    return _same_symbol(topic_symbol, storable_payload(payload, now, limits))
 
 
 def storable_payload(payload: bytes, now: float, limits: Limits) -> StorableSnapshot:
     """``validate_payload`` on the fast path; Rejected with the same reasons."""
-    if len(payload) > MAX_PAYLOAD:
-        raise Rejected("size", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    try:
-        snap = decode_snapshot_for_store(payload)
-    except DecodeError as exc:
-        raise Rejected("decode", str(exc)) from exc
-    except Exception as exc:  # a decoder bug must not take the writer down with it
-        raise Rejected("decode", f"{type(exc).__name__}: {exc}") from exc
-    check_second(snap.second, now, limits)
-    return snap
+    return _checked_payload(payload, decode_snapshot_for_store, now, limits)
 
 
 def storable_record(snap: StorableSnapshot, received: float, *, backfilled: bool = False) -> Record:
@@ -97,23 +90,33 @@ def storable_record(snap: StorableSnapshot, received: float, *, backfilled: bool
 def validate_message(frames: list[bytes], now: float, limits: Limits) -> BookSnapshot:
     """Check a ``[topic, payload]`` message from the SUB socket; Rejected if it is not storable."""
     topic_symbol, payload = split_message(frames)
-    snap = validate_payload(payload, now, limits)
-    if snap.symbol != topic_symbol:
-        raise Rejected("symbol", f"topic {topic_symbol} carries a {snap.symbol} snapshot")
-    return snap
+    return _same_symbol(topic_symbol, validate_payload(payload, now, limits))
 
 
 def validate_payload(payload: bytes, now: float, limits: Limits) -> BookSnapshot:
     """Decode a snapshot payload (live or backfilled) and check its second; Rejected if bad."""
+    return _checked_payload(payload, decode_snapshot, now, limits)
+
+
+def _checked_payload(
+    payload: bytes, decode: Callable[[bytes], Decoded], now: float, limits: Limits
+) -> Decoded:
+    """Size, decode and second checks shared by the reference and the fast decoder."""
     if len(payload) > MAX_PAYLOAD:
         raise Rejected("size", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     try:
-        snap = decode_snapshot(payload)
+        snap = decode(payload)
     except DecodeError as exc:
         raise Rejected("decode", str(exc)) from exc
     except Exception as exc:  # a decoder bug must not take the writer down with it
         raise Rejected("decode", f"{type(exc).__name__}: {exc}") from exc
     check_second(snap.second, now, limits)
+    return snap
+
+
+def _same_symbol(topic_symbol: str, snap: Decoded) -> Decoded:
+    if snap.symbol != topic_symbol:
+        raise Rejected("symbol", f"topic {topic_symbol} carries a {snap.symbol} snapshot")
     return snap
 
 
