@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import book_problems, now_second, pipeline_env, ranges, start_pipeline
+from tests.support.disk import fill, small_tmpfs
 from tests.support.processes import Proc, stop_all
 from tests.support.waiting import free_port, poll_for
 
@@ -29,35 +28,8 @@ from tests.support.waiting import free_port, poll_for
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 24 MB tmpfs, so writes hit ENOSPC (needs root and mount permission)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, "24m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """A file that takes every free byte of ``disk``."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as handle:
-        for chunk in (1 << 20, 65536, 512):
-            try:
-                while True:
-                    handle.write(b"\0" * chunk)
-            except OSError:
-                pass
-    return filler
 
 
 def test_disk_full_logs_errors_crashes_nothing_and_loses_no_second(

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.writer.harness import FakeCollector, WriterProc, series, stored
+from tests.support.disk import fill, small_tmpfs
 from tests.support.waiting import poll_for
 
 
 @pytest.fixture
-def small_disk(tmp_path) -> Path:
+def small_disk(tmp_path) -> Iterator[Path]:
     """A real 8 MB tmpfs, so writes hit ENOSPC (needs root and mount permission)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {result.stderr.strip()}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Create a file that takes every free byte of ``disk``."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as handle:
-        for chunk in (65536, 512):
-            try:
-                while True:
-                    handle.write(b"\0" * chunk)
-            except OSError:
-                pass
-    return filler
+    with small_tmpfs(tmp_path, "8m") as disk:
+        yield disk
 
 
 def test_full_disk_is_survived_without_losing_a_second(
