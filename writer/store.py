@@ -136,16 +136,7 @@ class SnapshotStore:
 
     def close(self) -> None:
         """Flush memtables and close; safe to call twice."""
-        if self._db is None:
-            return
-        db = self._db
-        self._forget()
-        try:
-            db.close()
-        except Exception as exc:
-            log.error("Closing the database failed: %s", exc)
-        del db
-        gc.collect()
+        self._release(logging.ERROR)
 
     def discard(self) -> None:
         """Drop a handle that is in RocksDB's sticky error state, releasing its LOCK file.
@@ -154,6 +145,10 @@ class SnapshotStore:
         Python object (column family, handle, iterator) keeps the C++ DB alive, so a later
         ``open()`` in this same process can take the lock again.
         """
+        self._release(logging.DEBUG)
+
+    def _release(self, close_error_level: int) -> None:
+        """Close the handle and drop every reference to it; a failed close is logged."""
         if self._db is None:
             return
         db = self._db
@@ -161,7 +156,7 @@ class SnapshotStore:
         try:
             db.close()
         except Exception as exc:
-            log.debug("Closing the failed database handle: %s", exc)
+            log.log(close_error_level, "Closing the database failed: %s", exc)
         del db
         gc.collect()
 
