@@ -24,6 +24,7 @@ from rocksdict import Rdict, WriteBatch, WriteOptions
 from query import analytics
 from query.handlers import DbHandlers
 from query.reader import SecondaryReader
+from query.volume_reader import volume_rows
 from shared import storage
 from shared.codec import encode_snapshot, encode_trades, snap_topic, snapshot_key
 from shared.model import BookSnapshot
@@ -367,7 +368,7 @@ def volume_profile_day(drift_ticks: int = 0, repeat: int = 5) -> dict:
         )
         raw_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
-        merged = reader.volume_rows("BTCUSDT", start, end - 1)
+        merged = volume_rows(reader, "BTCUSDT", start, end - 1)
         rows_seconds = time.perf_counter() - t0
         reader.close()
     return {

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from query import analytics
-from query.analytics import HISTORY_SECONDS, ParameterError
+from query.analytics import HISTORY_SECONDS, TRADE_HISTORY_SECONDS, ParameterError
 from query.analytics.params import check_int_range, check_threshold
 from query.reader import SecondaryReader
 from query.snapshots import snapshot_json
 from query.times import format_time, parse_time
+from query.volume_reader import volume_columns
 from shared.clock import Clock
 from shared.model import BookSnapshot, Trade
 
@@ -92,7 +93,7 @@ class DbHandlers:
         self.reader.refresh()
         # The writer's per-minute/per-hour aggregates plus raw trades at the edges: exactly the
         # rows ``rows_from_trades`` gives over the window's trades, merged as numpy columns.
-        columns = self.reader.volume_columns(symbol, start, end - 1).merged()
+        columns = volume_columns(self.reader, symbol, start, end - 1).merged()
         symbol_tick = (
             analytics.derive_symbol_tick_columns(columns.prices) if len(columns.prices) else None
         )
@@ -152,8 +153,8 @@ class DbHandlers:
     ) -> tuple[list[BookSnapshot], list[Trade]]:
         first = start - HISTORY_SECONDS[tool]
         self.reader.refresh()
-        snaps = self.reader.snapshots(symbol, first, end - 1, end - first)
-        trades = _flatten(self.reader.trades(symbol, first, end - 1))
+        snaps = self.reader.snapshots(symbol, first, end - 1, end - first, cached=True)
+        trades = _flatten(self.reader.trades(symbol, start - TRADE_HISTORY_SECONDS[tool], end - 1))
         return snaps, trades
 
     # --- raw data, status and coverage ----------------------------------------------------------

@@ -11,47 +11,44 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import msgpack
 from rocksdict import Rdict, ReadOptions
 
 from query.analytics.profile_cache import AggregateCache
-from query.analytics.profile_merge import VolumeColumns
+from query.record_cache import RecordCache
 from shared import storage
 from shared.codec import decode_snapshot, decode_trades, snapshot_key, symbol_prefix
 from shared.errors import BooksnapError, DecodeError, StoreUnavailable
-from shared.fastcodec import decode_trade_columns
 from shared.model import BookSnapshot, Trade
-from shared.volume import HOUR, MINUTE, Volume
 
 log = logging.getLogger(__name__)
 
 
 MAX_LOADED_LEVELS = 4_000_000  # book levels one request may hold in memory (~0.4 GB at worst)
+# Decoded windows kept for the next request: ~120 B per level, so ~60 MB of snapshots (the
+# ten-minute baselines of ~35 symbols at 20 levels) and ~40 MB of trades.
+CACHED_LEVELS = 500_000
+CACHED_TRADES = 400_000
+# A catch-up with the primary costs ~3 ms even when nothing changed; it is skipped while the
+# primary's WAL and MANIFEST files are unchanged, but never for longer than this.
+CATCH_UP_AT_LEAST_EVERY = 1.0
 
 
-class VolumeSink(Protocol):
-    """Where ``read_volume`` puts what it reads (``VolumeColumns`` or a ``_VolumeMaps``)."""
-
-    def add_aggregate(self, value: bytes, origin: Hashable) -> None: ...
-
-    def add_trades(
-        self, prices: Iterable[int], qtys: Iterable[int], buyer_maker: Iterable[bool]
-    ) -> None: ...
+def _snapshot_levels(_: bytes, snap: BookSnapshot) -> int:
+    return len(snap.bids) + len(snap.asks)
 
 
-class _VolumeMaps:
-    """A VolumeSink that sums into a ``Volume`` (price-keyed maps)."""
+def _trade_count(_: bytes, record: tuple[str, int, tuple[Trade, ...]]) -> int:
+    return len(record[2])
 
-    def __init__(self, volume: Volume) -> None:
-        self.volume = volume
-        self.add_trades = volume.add_trades
 
-    def add_aggregate(self, value: bytes, origin: Hashable) -> None:
-        self.volume.add(Volume.decode(value))
+def _decode_stored_snapshot(value: bytes) -> BookSnapshot:
+    # The writer validated every book before storing it; skip re-checking the order.
+    return decode_snapshot(value, validate=False)
 
 
 class NoDataYet(BooksnapError):
@@ -76,6 +73,11 @@ class SecondaryReader:
         self.reopens = 0
         # Decoded volume aggregates, reused while their stored bytes stay the same.
         self.volume_cache = AggregateCache()
+        # Decoded snapshots and trades of recent windows, reused while their bytes are the same.
+        self.snapshot_cache = RecordCache(_decode_stored_snapshot, _snapshot_levels, CACHED_LEVELS)
+        self.trades_cache = RecordCache(decode_trades, _trade_count, CACHED_TRADES)
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._caught_up_at = float("-inf")
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -84,10 +86,23 @@ class SecondaryReader:
         return self._db is not None
 
     def refresh(self) -> None:
-        """Open if needed, then catch up with the primary; NoDataYet/StoreUnavailable otherwise."""
+        """Open if needed, then catch up with the primary; NoDataYet/StoreUnavailable otherwise.
+
+        The catch-up is skipped when the primary has written nothing since the last one (its WAL
+        and MANIFEST files are the same), at most for ``CATCH_UP_AT_LEAST_EVERY`` seconds.
+        """
+        signature = storage.change_signature(self.db_path)
+        now = time.monotonic()
         if self._db is None:
             self._open()
+        elif signature == self._signature and now - self._caught_up_at < CATCH_UP_AT_LEAST_EVERY:
             return
+        else:
+            self._catch_up()
+        self._signature, self._caught_up_at = signature, now
+
+    def _catch_up(self) -> None:
+        assert self._db is not None
         try:
             self._db.try_catch_up_with_primary()
         except Exception as exc:  # rocksdict raises plain Exception on I/O errors
@@ -139,15 +154,29 @@ class SecondaryReader:
                 log.warning("closing the secondary failed: %s", exc)
             self._db = None
 
-    def _family(self, name: str) -> Rdict:
+    def family(self, name: str) -> Rdict:
+        """The open column family ``name`` (NoDataYet/StoreUnavailable when not open)."""
         if self._db is None:
             raise self._not_open_error()
         return self._families[name]
 
+    def has_family(self, name: str) -> bool:
+        """Whether the open database has ``name`` (an older one may lack the aggregates)."""
+        if self._db is None:
+            raise self._not_open_error()
+        return name in self._families
+
     # --- reads ----------------------------------------------------------------------------------
 
     def snapshots(
-        self, symbol: str, first: int, last: int, limit: int, max_levels: int = MAX_LOADED_LEVELS
+        self,
+        symbol: str,
+        first: int,
+        last: int,
+        limit: int,
+        max_levels: int = MAX_LOADED_LEVELS,
+        *,
+        cached: bool = False,
     ) -> list[BookSnapshot]:
         """Snapshots of ``first..last`` inclusive, ascending, at most ``limit`` of them.
 
@@ -156,7 +185,7 @@ class SecondaryReader:
         """
         found: list[BookSnapshot] = []
         levels = 0
-        for snap in self.iter_snapshots(symbol, first, last):
+        for snap in self.iter_snapshots(symbol, first, last, cached=cached):
             levels += len(snap.bids) + len(snap.asks)
             if levels > max_levels:
                 raise TooMuchData(
@@ -168,106 +197,43 @@ class SecondaryReader:
                 break
         return found
 
-    def iter_snapshots(self, symbol: str, first: int, last: int) -> Iterator[BookSnapshot]:
-        """Snapshots of ``first..last`` inclusive, ascending, decoded one at a time."""
-        for _, value in storage.iter_range(self._family(storage.SNAPSHOTS_CF), symbol, first, last):
-            # The writer validated every book before storing it; skip re-checking the order.
-            yield decode_snapshot(value, validate=False)
+    def iter_snapshots(
+        self, symbol: str, first: int, last: int, *, cached: bool = False
+    ) -> Iterator[BookSnapshot]:
+        """Snapshots of ``first..last`` inclusive, ascending, decoded one at a time.
+
+        ``cached`` keeps them decoded for the next request (for short, repeated windows; a long
+        scan would only evict them).
+        """
+        values = storage.iter_range(self.family(storage.SNAPSHOTS_CF), symbol, first, last)
+        if not cached:
+            for _, value in values:
+                yield _decode_stored_snapshot(value)
+            return
+        cache = self.snapshot_cache.get
+        for second, value in values:
+            yield cache((symbol, second), value)
 
     def trades(self, symbol: str, first: int, last: int) -> dict[int, tuple[Trade, ...]]:
-        """Stored trades per second of ``first..last``; seconds not recorded are absent."""
-        found: dict[int, tuple[Trade, ...]] = {}
-        for second, value in storage.iter_range(
-            self._family(storage.TRADES_CF), symbol, first, last
-        ):
-            _, _, trades = decode_trades(value)
-            found[second] = trades
-        return found
+        """Stored trades per second of ``first..last``; seconds not recorded are absent.
+
+        Kept decoded for the next request, like the snapshots of a window.
+        """
+        cache = self.trades_cache.get
+        return {
+            second: cache((symbol, second), value)[2]
+            for second, value in storage.iter_range(
+                self.family(storage.TRADES_CF), symbol, first, last
+            )
+        }
 
     def iter_trades(self, symbol: str, first: int, last: int) -> Iterator[Trade]:
         """Every stored trade of ``first..last``, in time order, decoded one second at a time.
 
         For aggregations over days (the volume profile): only one second's trades are in memory.
         """
-        for _, value in storage.iter_range(self._family(storage.TRADES_CF), symbol, first, last):
+        for _, value in storage.iter_range(self.family(storage.TRADES_CF), symbol, first, last):
             yield from decode_trades(value)[2]
-
-    def volume_rows(self, symbol: str, first: int, last: int) -> Volume:
-        """Traded volume per exact price over the seconds ``first..last`` (inclusive).
-
-        Exactly the sum of the stored trades, read mostly from the writer's aggregates: whole
-        hours from ``volume_hours``, whole minutes from ``volume``, and raw trades only for the
-        ragged edges and for any hour/minute without an aggregate (see docs/storage.md).
-        """
-        rows = Volume()
-        self.read_volume(_VolumeMaps(rows), symbol, first, last)
-        return rows
-
-    def volume_columns(self, symbol: str, first: int, last: int) -> VolumeColumns:
-        """``volume_rows`` collected as numpy chunks (merged by the caller, with numpy)."""
-        columns = VolumeColumns(self.volume_cache)
-        self.read_volume(columns, symbol, first, last)
-        return columns
-
-    def read_volume(self, sink: VolumeSink, symbol: str, first: int, last: int) -> None:
-        """Feed every aggregate and raw trade that makes up ``first..last`` into ``sink``."""
-        if last < first:
-            return
-        minutes_from = -(-first // MINUTE) * MINUTE
-        minutes_to = (last + 1) // MINUTE * MINUTE  # exclusive
-        if minutes_from >= minutes_to:
-            self._add_raw(sink, symbol, first, last)
-            return
-        self._add_raw(sink, symbol, first, minutes_from - 1)
-        hours_from = -(-minutes_from // HOUR) * HOUR
-        hours_to = minutes_to // HOUR * HOUR
-        if hours_from < hours_to:
-            self._add_minutes(sink, symbol, minutes_from, hours_from)
-            missing = self._add_aggregates(
-                sink, storage.VOLUME_HOURS_CF, symbol, (hours_from, hours_to), HOUR
-            )
-            for start, end in missing:
-                self._add_minutes(sink, symbol, start, end)
-            self._add_minutes(sink, symbol, hours_to, minutes_to)
-        else:
-            self._add_minutes(sink, symbol, minutes_from, minutes_to)
-        self._add_raw(sink, symbol, minutes_to, last)
-
-    def _add_minutes(self, sink: VolumeSink, symbol: str, start: int, end: int) -> None:
-        """Whole minutes ``start..end`` (exclusive end): aggregates, raw trades where absent."""
-        for gap_start, gap_end in self._add_aggregates(
-            sink, storage.VOLUME_CF, symbol, (start, end), MINUTE
-        ):
-            self._add_raw(sink, symbol, gap_start, gap_end - 1)
-
-    def _add_aggregates(
-        self, sink: VolumeSink, family: str, symbol: str, span: tuple[int, int], length: int
-    ) -> list[tuple[int, int]]:
-        """Add the aggregates (periods of ``length`` s) within ``span`` = ``[start, end)``.
-
-        Returns the ranges ``[from, to)`` that have no aggregate.
-        """
-        start, end = span
-        if end <= start:
-            return []
-        if self._db is not None and family not in self._families:
-            return [span]  # a database from before the aggregates existed
-        missing: list[tuple[int, int]] = []
-        expected = start
-        for period, value in storage.iter_range(self._family(family), symbol, start, end - 1):
-            if period % length:
-                continue  # not a period key (never written so); its seconds are read raw
-            if period > expected:
-                missing.append((expected, period))
-            sink.add_aggregate(value, (family, symbol, period))
-            expected = period + length
-        if expected < end:
-            missing.append((expected, end))
-        return missing
-
-    def _add_raw(self, sink: VolumeSink, symbol: str, first: int, last: int) -> None:
-        for _, value in storage.iter_range(self._family(storage.TRADES_CF), symbol, first, last):
-            sink.add_trades(*decode_trade_columns(value)[2:])
 
     def stored_seconds(self, symbol: str, first: int, last: int) -> Iterator[int]:
         """The stored seconds of ``first..last``, keys only (values are never read)."""
@@ -276,7 +242,7 @@ class SecondaryReader:
         read = ReadOptions()
         read.set_iterate_lower_bound(snapshot_key(symbol, first))
         read.set_iterate_upper_bound(snapshot_key(symbol, last + 1))
-        it = self._family(storage.SNAPSHOTS_CF).iter(read)
+        it = self.family(storage.SNAPSHOTS_CF).iter(read)
         it.seek(snapshot_key(symbol, first))
         skip = len(symbol_prefix(symbol))
         while it.valid():
@@ -310,17 +276,17 @@ class SecondaryReader:
         return stored, ranges, listed
 
     def last_second(self, symbol: str) -> int | None:
-        return storage.last_second(self._family(storage.SNAPSHOTS_CF), symbol)
+        return storage.last_second(self.family(storage.SNAPSHOTS_CF), symbol)
 
     def first_second(self, symbol: str) -> int | None:
-        return storage.first_second(self._family(storage.SNAPSHOTS_CF), symbol)
+        return storage.first_second(self.family(storage.SNAPSHOTS_CF), symbol)
 
     def symbols(self) -> list[str]:
-        return storage.known_symbols(self._family(storage.META_CF))
+        return storage.known_symbols(self.family(storage.META_CF))
 
     def writer_status(self) -> dict[str, Any] | None:
         """The writer's status record from ``meta`` (msgpack map), or None if absent/unreadable."""
-        raw = self._family(storage.META_CF).get(storage.STATUS_KEY)
+        raw = self.family(storage.META_CF).get(storage.STATUS_KEY)
         if raw is None:
             return None
         try:

@@ -19,6 +19,7 @@ One database at ``<data-dir>/rocksdb`` with these column families (``default`` i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,6 +119,30 @@ def open_secondary(path: str | Path, secondary_dir: str | Path) -> Rdict:
         column_families={n: o for n, o in _families(True).items() if n in existing},
         access_type=AccessType.secondary(str(secondary_dir)),
     )
+
+
+def change_signature(path: str | Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of the files a primary changes when it writes anything.
+
+    Every write appends to a WAL file (``*.log``); flushes and compactions append to the
+    ``MANIFEST-*`` (and a new one is named by ``CURRENT``). A secondary whose last catch-up saw
+    the same signature has nothing to catch up. A missing directory gives an empty signature.
+    """
+    found = []
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".log") or name.startswith("MANIFEST-") or name == "CURRENT":
+                    try:
+                        info = entry.stat()
+                    except OSError:  # deleted while we looked (an obsolete WAL)
+                        continue
+                    found.append((name, info.st_size, info.st_mtime_ns))
+    except OSError:
+        return ()
+    found.sort()
+    return tuple(found)
 
 
 def families(db: Rdict) -> dict[str, Rdict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from query import handlers as handlers_module
@@ -9,6 +11,7 @@ from query.handlers import DbHandlers
 from query.reader import NoDataYet, SecondaryReader, TooMuchData
 from shared import storage
 from shared.clock import SystemClock
+from shared.codec import encode_snapshot, snapshot_key
 from tests.integration.query.dbdata import Primary, synthetic_snapshot
 
 T0 = 1_795_478_400
@@ -122,3 +125,54 @@ def test_query_snapshots_pages_by_count_and_by_levels(tmp_path, reader, monkeypa
     assert (page["count"], page["next_start"]) == (10, None)
     assert len(page["snapshots"][0]["bids"]) == 5
     primary.close()
+
+
+def test_cached_windows_are_reused_until_the_writer_rewrites_a_second(tmp_path, reader):
+    primary = Primary(tmp_path / "data")
+    primary.store(["BTCUSDT"], range(T0, T0 + 10))
+    reader.refresh()
+    first = reader.snapshots("BTCUSDT", T0, T0 + 9, limit=100, cached=True)
+    trades = reader.trades("BTCUSDT", T0, T0 + 9)
+    again = reader.snapshots("BTCUSDT", T0, T0 + 9, limit=100, cached=True)
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert reader.trades("BTCUSDT", T0, T0 + 9) == trades
+    assert reader.snapshot_cache.hits == 10
+    assert reader.trades_cache.hits == 10
+
+    # A later record for T0 + 5 (a collector restart's second session) replaces the stored one.
+    newer = dataclasses.replace(synthetic_snapshot("BTCUSDT", T0 + 5), session=2, seq=1, trades=())
+    assert primary.db is not None
+    family = primary.db.get_column_family(storage.SNAPSHOTS_CF)
+    family[snapshot_key("BTCUSDT", T0 + 5)] = encode_snapshot(newer, with_trades=False)
+    del family
+    reader.refresh()
+    after = reader.snapshots("BTCUSDT", T0, T0 + 9, limit=100, cached=True)
+    assert after[5] == newer
+    assert after[5].session == 2
+    assert [s.session for s in after] == [1] * 5 + [2] + [1] * 4
+    primary.close()
+
+
+def test_refresh_catches_up_only_when_the_primary_wrote_something(tmp_path, reader, monkeypatch):
+    primary = Primary(tmp_path / "data")
+    primary.store(["BTCUSDT"], range(T0, T0 + 5))
+    reader.refresh()
+    catch_ups: list[int] = []
+    real = reader._catch_up
+    monkeypatch.setattr(reader, "_catch_up", lambda: catch_ups.append(1) or real())
+
+    reader.refresh()
+    reader.refresh()
+    assert catch_ups == []  # nothing written since the open: nothing to catch up
+    before = storage.change_signature(reader.db_path)
+    primary.store(["BTCUSDT"], range(T0 + 5, T0 + 6))
+    assert storage.change_signature(reader.db_path) != before
+    reader.refresh()
+    assert catch_ups == [1]
+    assert reader.last_second("BTCUSDT") == T0 + 5
+
+    monkeypatch.setattr("query.reader.CATCH_UP_AT_LEAST_EVERY", 0.0)
+    reader.refresh()  # unchanged, but the bound forces one anyway
+    assert catch_ups == [1, 1]
+    primary.close()
+    assert storage.change_signature(tmp_path / "nowhere") == ()

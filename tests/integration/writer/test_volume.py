@@ -13,6 +13,7 @@ import pytest
 from query import analytics
 from query.handlers import DbHandlers
 from query.reader import SecondaryReader
+from query.volume_reader import volume_rows
 from shared import storage
 from shared.codec import snapshot_key
 from shared.model import BookSnapshot
@@ -74,7 +75,7 @@ def check_windows(reader: SecondaryReader, first: int, last: int, rng: random.Ra
         a = rng.randint(first - 100, last)
         windows.append((a, rng.randint(a, last + 100)))
     for a, b in windows:
-        assert reader.volume_rows("BTCUSDT", a, b).rows() == raw_rows(reader, "BTCUSDT", a, b), (
+        assert volume_rows(reader, "BTCUSDT", a, b).rows() == raw_rows(reader, "BTCUSDT", a, b), (
             a,
             b,
         )

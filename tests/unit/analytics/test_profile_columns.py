@@ -171,7 +171,7 @@ def test_cache_reuses_equal_bytes_only_and_evicts_least_recent():
     small.chunk(value(100 * TICK), "hour 1")
     small.chunk(value(200 * TICK), "hour 2")
     assert len(small) == 1
-    assert small.size <= small.max_bytes
+    assert small.size <= small.max_weight
     small.chunk(value(200 * TICK), "hour 2")
     assert small.hits == 1  # the most recent one stayed
 
