@@ -58,6 +58,46 @@ def _paged(client: QueryClient, symbol: str, start: int, end: int) -> int:
     return count
 
 
+def _start_query(data_dir: Path, endpoint: str, live: str) -> Proc:
+    return Proc(
+        "query",
+        [
+            "--data-dir",
+            str(data_dir),
+            "--endpoint",
+            endpoint,
+            "--live-endpoint",
+            live,
+            "--feed-endpoint",
+            free_endpoint(),
+            "--log-level",
+            "WARNING",
+        ],
+        data_dir / "query.log",
+    ).start()
+
+
+def _first_requests(data_dir: Path, method: str, params: dict[str, Any], runs: int) -> list[float]:
+    """Seconds of the first ``method`` request of each of ``runs`` freshly started query processes.
+
+    Nothing of the data is cached in the process then (its decode caches and RocksDB block cache
+    are empty); the files may be in the OS page cache, as for DuckDB's cold runs.
+    """
+    times = []
+    for _ in range(runs):
+        endpoint = free_endpoint()
+        proc = _start_query(data_dir, endpoint, free_endpoint())
+        try:
+            with QueryClient(endpoint, timeout=300) as client:
+                poll_for(lambda: client.request("status", {}), 60, 0.2, "the query process")
+                started = time.perf_counter()
+                client.request(method, params)
+                times.append(time.perf_counter() - started)
+        finally:
+            proc.stop()
+    return times
+
+
 def _duck_times(day: DayData, reps: int) -> dict[str, tuple[float, float]]:
     """(cold, warm p50) seconds: cold is a fresh connection's first run (file in page cache)."""
     calls: dict[str, Callable[[duckdb.DuckDBPyConnection], Any]] = {
@@ -111,23 +151,8 @@ def run(budget: Budget) -> Section:
     with tempfile.TemporaryDirectory(prefix="booksnap-latency-") as tmp:
         day = generate(Path(tmp), seconds)
         sym, end = day.symbol, day.end
-        endpoint, live, feed = free_endpoint(), free_endpoint(), free_endpoint()
-        proc = Proc(
-            "query",
-            [
-                "--data-dir",
-                tmp,
-                "--endpoint",
-                endpoint,
-                "--live-endpoint",
-                live,
-                "--feed-endpoint",
-                feed,
-                "--log-level",
-                "WARNING",
-            ],
-            Path(tmp) / "query.log",
-        ).start()
+        endpoint, live = free_endpoint(), free_endpoint()
+        proc = _start_query(Path(tmp), endpoint, live)
         try:
             with QueryClient(endpoint, timeout=300) as client, LivePublisher(live, day):
                 poll_for(lambda: client.request("status", {}), 60, 0.2, "the query process")
@@ -191,6 +216,8 @@ def run(budget: Budget) -> Section:
                 tools.append((day_label, "", {}, None))
         finally:
             proc.stop()
+        profile_params = {"symbol": sym, "duration_hours": hours, "tick_size": "10", "end": end}
+        first_profiles = _first_requests(Path(tmp), "get_volume_profile", profile_params, 3)
         ducks = _duck_times(day, reps)
         floor = _read_floor(day)
     profile_label = f"get_volume_profile {seconds // 3600} h"
@@ -222,6 +249,20 @@ def run(budget: Budget) -> Section:
             )
         )
     hours = seconds // 3600
+    first = percentile(first_profiles, 50)
+    duck_cold = ducks["profile"][0]
+    section.rows.append(
+        Row(
+            f"{profile_label}, first request of a fresh query process (nothing cached)",
+            f"median {ms(first)} of {len(first_profiles)} runs ("
+            + ", ".join(ms(t) for t in first_profiles)
+            + ")",
+            f"DuckDB cold {ms(duck_cold)}",
+            f"{first / duck_cold:.1f}x DuckDB cold",
+            f"< {ms(PROFILE_GOAL)}",
+            verdict(first < PROFILE_GOAL),
+        )
+    )
     section.rows.append(
         Row(
             f"in-process scan of the {hours} h of stored trades (no query process)",

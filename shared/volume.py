@@ -2,10 +2,17 @@
 
 The writer keeps these in the ``volume`` (minutes) and ``volume_hours`` column families, in the
 same synced batch as the trades they sum (``writer/volume.py``); the query process merges them
-with raw trades at ragged edges (``query/reader.py``). A value is msgpack
-``{"v": 1, "q": {price: qty}, "n": {price: trades}, "b": {price: taker_buy_qty}}`` (scaled ints;
-``b`` omits prices without taker buys). Three flat int maps, because msgpack packs and unpacks
-them in C and merging them is ``dict.update`` over C iterators: no Python loop per price.
+with raw trades at ragged edges (``query/volume_reader.py``). In memory a ``Volume`` is three flat
+int maps (merging them is ``dict.update`` over C iterators: no Python loop per price). Stored, a
+value is msgpack in one of two layouts (docs/storage.md):
+
+- version 2, *packed* (what the writer writes): ``{"v": 2, "p": prices, "q": qtys, "n": trades,
+  "b": taker_buy_qtys}``, each a msgpack bin of little-endian int64 (scaled by 1e8), aligned, the
+  prices strictly ascending. A reader maps them as arrays without a loop per price
+  (``packed_columns``): a day of hour aggregates is ~10^6 prices.
+- version 1, three maps ``{"v": 1, "q": {price: qty}, "n": {price: trades}, "b": {price: qty}}``
+  (``b`` omits prices without taker buys): written by earlier writers, and still by this one for
+  an aggregate whose values do not fit int64 (a huge-supply token's hour of volume).
 """
 
 from __future__ import annotations
@@ -13,14 +20,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import compress, repeat
 from operator import add, neg, not_
+from typing import Any, NamedTuple
 
 import msgpack
+import numpy as np
+import numpy.typing as npt
 
-from shared.codec import SCHEMA_VERSION
 from shared.errors import DecodeError
 
 MINUTE = 60
 HOUR = 3600
+MAPS_VERSION = 1
+PACKED_VERSION = 2
+INT64 = np.dtype("<i8")
+
+
+class PackedColumns(NamedTuple):
+    """A packed aggregate's aligned int64 arrays (read-only views of the stored bytes)."""
+
+    prices: npt.NDArray[Any]  # strictly ascending
+    qtys: npt.NDArray[Any]
+    counts: npt.NDArray[Any]
+    buys: npt.NDArray[Any]
 
 
 def _accumulate(target: dict[int, int], keys: Iterable[int], values: Iterable[int]) -> None:
@@ -90,25 +111,44 @@ class Volume:
         return [(p, qty(p, 0), n, buy(p, 0)) for p, n in sorted(self.count.items()) if n]
 
     def encode(self) -> bytes:
-        """The stored value."""
+        """The stored value: packed (version 2) unless a value does not fit int64."""
+        prices = sorted(self.count.keys() | self.qty.keys() | self.buy.keys())
+        qty, count, buy = self.qty.get, self.count.get, self.buy.get
+        try:
+            columns = [
+                np.array(prices, dtype=INT64),
+                np.fromiter(map(qty, prices, repeat(0)), dtype=INT64, count=len(prices)),
+                np.fromiter(map(count, prices, repeat(0)), dtype=INT64, count=len(prices)),
+                np.fromiter(map(buy, prices, repeat(0)), dtype=INT64, count=len(prices)),
+            ]
+        except OverflowError:
+            return self.encode_maps()
         return msgpack.packb(
-            {"v": SCHEMA_VERSION, "q": self.qty, "n": self.count, "b": self.buy},
+            {"v": PACKED_VERSION, **dict(zip("pqnb", (c.tobytes() for c in columns), strict=True))},
+            use_bin_type=True,
+        )
+
+    def encode_maps(self) -> bytes:
+        """The version 1 value: three msgpack maps (any size of int)."""
+        return msgpack.packb(
+            {"v": MAPS_VERSION, "q": self.qty, "n": self.count, "b": self.buy},
             use_bin_type=True,
         )
 
     @classmethod
     def decode(cls, data: bytes) -> Volume:
-        """A stored value (written by our own writer: only its shape is checked)."""
-        try:
-            record = msgpack.unpackb(data, raw=False, strict_map_key=False)
-            qty, count, buy = record["q"], record["n"], record["b"]
-            if record["v"] != SCHEMA_VERSION or not all(
-                isinstance(part, dict) for part in (qty, count, buy)
-            ):
-                raise ValueError("not a version 1 volume record")
-        except Exception as exc:
-            raise DecodeError(f"unreadable volume aggregate: {exc}") from exc
-        return cls(qty, count, buy)
+        """A stored value of either version (our own writer's: only its shape is checked)."""
+        unpacked = unpack_aggregate(data)
+        if isinstance(unpacked, Volume):
+            return unpacked
+        prices = unpacked.prices.tolist()
+        buys = unpacked.buys
+        bought = np.flatnonzero(buys)
+        return cls(
+            dict(zip(prices, unpacked.qtys.tolist(), strict=True)),
+            dict(zip(prices, unpacked.counts.tolist(), strict=True)),
+            dict(zip(unpacked.prices[bought].tolist(), buys[bought].tolist(), strict=True)),
+        )
 
     @classmethod
     def of_trades(
@@ -117,3 +157,33 @@ class Volume:
         volume = cls()
         volume.add_trades(prices, qtys, buyer_maker)
         return volume
+
+
+def unpack_aggregate(data: bytes) -> PackedColumns | Volume:
+    """A stored aggregate as arrays (version 2) or maps (version 1); DecodeError otherwise."""
+    try:
+        record = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        version = record["v"]
+        if version == PACKED_VERSION:
+            return _packed(record)
+        qty, count, buy = record["q"], record["n"], record["b"]
+        if version != MAPS_VERSION or not all(isinstance(part, dict) for part in (qty, count, buy)):
+            raise ValueError(f"not a volume record of version 1 or 2 (v={version!r})")
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError(f"unreadable volume aggregate: {exc}") from exc
+    return Volume(qty, count, buy)
+
+
+def _packed(record: dict[str, Any]) -> PackedColumns:
+    parts = [record["p"], record["q"], record["n"], record["b"]]
+    if not all(isinstance(part, bytes) for part in parts):
+        raise DecodeError("packed volume aggregate: columns must be bin")
+    sizes = {len(part) for part in parts}
+    if len(sizes) != 1 or sizes.pop() % INT64.itemsize:
+        raise DecodeError("packed volume aggregate: columns of different or odd lengths")
+    columns = PackedColumns(*(np.frombuffer(part, dtype=INT64) for part in parts))
+    if len(columns.prices) > 1 and not (np.diff(columns.prices) > 0).all():
+        raise DecodeError("packed volume aggregate: prices not strictly ascending")
+    return columns

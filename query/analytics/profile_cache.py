@@ -1,7 +1,7 @@
 """AggregateCache: decoded volume aggregates kept between requests, checked by their stored bytes.
 
-Unpacking a day of hour aggregates (~12 MB of msgpack for ~10^5 prices per hour) costs ~50-90 ms
-of the 24-hour volume profile, while the hours of the past rarely change. It is a
+Even packed, a day of hour aggregates is megabytes to unpack and check, while the hours of the past
+rarely change (and older writers' map aggregates cost ~50-90 ms a day to decode). It is a
 ``RecordCache`` of ``profile_merge.Chunk`` weighed in bytes (the stored value plus its arrays):
 an entry is used only while the stored bytes are exactly the same, so a changed aggregate (late
 trades, backfill) is decoded afresh, never a stale answer.
@@ -11,15 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from query.analytics.profile_merge import Chunk, chunk_of
+from query.analytics.profile_merge import Chunk, chunk_of_stored
 from query.record_cache import RecordCache
-from shared.volume import Volume
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # ~8 symbol-days of drifting BTCUSDT-rate aggregates
-
-
-def _decode(value: bytes) -> Chunk:
-    return chunk_of(Volume.decode(value))
 
 
 def _size(value: bytes, chunk: Chunk) -> int:
@@ -30,7 +25,7 @@ class AggregateCache(RecordCache[Chunk]):
     """Where an aggregate is stored -> its arrays; ``max_bytes`` bounds what it holds."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        super().__init__(_decode, _size, max_bytes)
+        super().__init__(chunk_of_stored, _size, max_bytes)
 
     @property
     def size(self) -> int:

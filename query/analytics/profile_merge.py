@@ -1,7 +1,7 @@
 """VolumeColumns: volume aggregates and raw trades as int64 arrays, summed per exact price.
 
 Merging a day of aggregates (~10^5 distinct prices) in Python dicts took ~0.5 s; here each
-aggregate is a Chunk of arrays and ``merged()`` sums them once, with exact integer ``np.add.at``:
+aggregate is a Chunk of arrays and ``merged()`` sums them once, with exact integer adds:
 into a dense array over the price grid when it is compact (no sort), else after a sort. Values
 that could overflow int64 switch the arrays to Python-int objects (slow, still exact).
 """
@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from query.analytics.profile import PriceVolume
-from shared.volume import Volume
+from shared.volume import Volume, unpack_aggregate
 
 Array = npt.NDArray[Any]  # int64, or object (Python ints) when a sum could overflow int64
 SAFE_TOTAL = 2.0**62  # value sums below this cannot overflow int64 (float error is far smaller)
@@ -62,6 +62,7 @@ class Chunk(NamedTuple):
     buys: Array
     grids: tuple[Grid | None, Grid | None, Grid | None]  # of the three key arrays
     peak: int  # the largest |value|, or -1 when the values are Python-int objects
+    unique: bool  # no key repeats within a key array (an aggregate, not raw trades)
 
 
 def key_grid(keys: Array) -> Grid | None:
@@ -72,19 +73,34 @@ def key_grid(keys: Array) -> Grid | None:
     return low, int(keys.max()), int(np.gcd.reduce(keys - low))
 
 
-def make_chunk(arrays: tuple[Array, Array, Array, Array, Array, Array]) -> Chunk:
-    """A Chunk of (count keys, counts, qty keys, qtys, buy keys, buys), grids and peak measured."""
+def make_chunk(
+    arrays: tuple[Array, Array, Array, Array, Array, Array], *, unique: bool = False
+) -> Chunk:
+    """A Chunk of (count keys, counts, qty keys, qtys, buy keys, buys), grids and peak measured.
+
+    ``unique``: the caller knows that no key repeats within each key array.
+    """
     count_keys, counts, qty_keys, qtys, buy_keys, buys = arrays
     values = (counts, qtys, buys)
     peak = -1
     if all(v.dtype != object for v in values):
         peak = max((max(int(v.max()), -int(v.min())) for v in values if len(v)), default=0)
+    count_grid = key_grid(count_keys)
     grids = (
-        key_grid(count_keys),
+        count_grid,
         None if qty_keys is count_keys else key_grid(qty_keys),
-        key_grid(buy_keys),
+        count_grid if buy_keys is count_keys else key_grid(buy_keys),
     )
-    return Chunk(count_keys, counts, qty_keys, qtys, buy_keys, buys, grids, peak)
+    return Chunk(count_keys, counts, qty_keys, qtys, buy_keys, buys, grids, peak, unique)
+
+
+def chunk_of_stored(value: bytes) -> Chunk:
+    """The arrays of one stored aggregate value, packed (no copy) or maps (older writers)."""
+    unpacked = unpack_aggregate(value)
+    if isinstance(unpacked, Volume):
+        return chunk_of(unpacked)
+    prices, qtys, counts, buys = unpacked  # strictly ascending prices, checked when unpacked
+    return make_chunk((prices, counts, prices, qtys, prices, buys), unique=True)
 
 
 def chunk_of(volume: PriceMaps) -> Chunk:
@@ -102,7 +118,8 @@ def chunk_of(volume: PriceMaps) -> Chunk:
             as_array(volume.qty.values(), len(volume.qty)),
             as_array(volume.buy, len(volume.buy)),
             as_array(volume.buy.values(), len(volume.buy)),
-        )
+        ),
+        unique=True,  # map keys
     )
 
 
@@ -125,7 +142,7 @@ class VolumeColumns:
     def add_aggregate(self, value: bytes, origin: Hashable = None) -> None:
         """Add one stored aggregate value (``Volume.encode``); ``origin`` names where it is kept."""
         if self._source is None or origin is None:
-            self._chunks.append(chunk_of(Volume.decode(value)))
+            self._chunks.append(chunk_of_stored(value))
         else:
             self._chunks.append(self._source.chunk(value, origin))
 
@@ -213,18 +230,34 @@ def _merge_dense(chunks: list[Chunk], low: int, step: int, slots: int) -> PriceC
         if not len(c.count_keys):
             continue
         where = (c.count_keys - low) // step if step > 1 else c.count_keys - low
-        np.add.at(count, where, c.counts)
+        _add(count, where, c.counts, c.unique)
         if c.qty_keys is c.count_keys:
-            np.add.at(qty, where, c.qtys)
+            _add(qty, where, c.qtys, c.unique)
         else:
-            _add_on_grid(qty, c.qty_keys, c.qtys, c.grids[1], (low, step, slots))
-        _add_on_grid(buy, c.buy_keys, c.buys, c.grids[2], (low, step, slots))
+            _add_on_grid(qty, c.qty_keys, c.qtys, c.grids[1], (low, step, slots), c.unique)
+        if c.buy_keys is c.count_keys:
+            _add(buy, where, c.buys, c.unique)
+        else:
+            _add_on_grid(buy, c.buy_keys, c.buys, c.grids[2], (low, step, slots), c.unique)
     used = np.flatnonzero((count != 0) | (qty != 0))  # merged() picks which it keeps
     return PriceColumns(used * step + low, qty[used], count[used], buy[used])
 
 
-def _add_on_grid(
-    out: Array, keys: Array, values: Array, grid: Grid | None, dense: tuple[int, int, int]
+def _add(out: Array, where: Array, values: Array, unique: bool) -> None:
+    """``out[where] += values``, repeated indices included (``np.add.at``, ~50x slower)."""
+    if unique:
+        out[where] += values  # each index once: the buffered fancy add is exact
+    else:
+        np.add.at(out, where, values)
+
+
+def _add_on_grid(  # noqa: PLR0917  (internal, one call site)
+    out: Array,
+    keys: Array,
+    values: Array,
+    grid: Grid | None,
+    dense: tuple[int, int, int],
+    unique: bool,
 ) -> None:
     """``out[slot of key] += value``, skipping keys that are not grid prices."""
     if not len(keys):
@@ -234,11 +267,11 @@ def _add_on_grid(
     # Every key is a grid price within the slots: no per-key check needed.
     fits = grid is not None and low <= grid[0] and grid[1] <= high
     if fits and grid is not None and not (grid[0] - low) % step and not grid[2] % step:
-        np.add.at(out, (keys - low) // step, values)
+        _add(out, (keys - low) // step, values, unique)
         return
     offset = keys - low
     on_grid = (offset >= 0) & (offset % step == 0) & (offset // step < slots)
-    np.add.at(out, offset[on_grid] // step, values[on_grid])
+    _add(out, offset[on_grid] // step, values[on_grid], unique)
 
 
 def _merge_sorted(arrays: list[Array], same_keys: bool) -> PriceColumns:

@@ -191,8 +191,8 @@ trade_data = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(trade_data)
-def test_aggregates_and_trades_merge_to_the_trades_rows(data):
+@given(trade_data, st.booleans())
+def test_aggregates_and_trades_merge_to_the_trades_rows(data, packed):
     groups: dict[int, list[tuple[int, int, bool, int]]] = {}
     for item in data:
         groups.setdefault(item[3], []).append(item)
@@ -202,7 +202,9 @@ def test_aggregates_and_trades_merge_to_the_trades_rows(data):
         if group == 0:
             columns.add_trades(prices, qtys, makers)
         else:
-            columns.add_aggregate(Volume.of_trades(prices, qtys, makers).encode(), group)
+            aggregate = Volume.of_trades(prices, qtys, makers)
+            value = aggregate.encode() if packed else aggregate.encode_maps()
+            columns.add_aggregate(value, group)
     merged = columns.merged()
     expected = Volume.of_trades(*([item[i] for item in data] for i in range(3))).rows()
     assert list(zip(*(c.tolist() for c in merged), strict=True)) == expected
