@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 from query.analytics import (
     HISTORY_SECONDS,
@@ -42,7 +43,7 @@ def main() -> None:
         trades = [t for t in replay.trades if low * 1000 <= t.ts_trade < end * 1000]
         return snaps, trades
 
-    args = {"symbol": "BTCUSDT", "window_start": start, "window_end": end}
+    args: dict[str, Any] = {"symbol": "BTCUSDT", "window_start": start, "window_end": end}
     snaps, trades = window("get_order_flow")
     report(
         f"order flow 60 s ({len(snaps)} snaps, {len(trades)} trades)",

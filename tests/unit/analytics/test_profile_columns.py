@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -27,14 +28,19 @@ TICK = 1_000_000
 
 def both(rows: list[PriceVolume], tick_size: int | None, derive: bool) -> tuple[object, object]:
     """(row path, column path) replies, or the (type, text) of the error each raised."""
-    args = {"symbol": "TESTUSDT", "start": 0, "end": 3600, "tick_size": tick_size}
+    args: dict[str, Any] = {"symbol": "TESTUSDT", "start": 0, "end": 3600, "tick_size": tick_size}
     traded = [r.price for r in rows if r.trades]
     tick = derive_symbol_tick(traded) if derive and traded else None
     answers: list[object] = []
-    for path in (get_volume_profile, get_volume_profile_columns):
+    calls = (
+        lambda: get_volume_profile(rows, **args, symbol_tick=tick),
+        lambda: get_volume_profile_columns(
+            VolumeColumns.of_rows(rows).merged(), **args, symbol_tick=tick
+        ),
+    )
+    for call in calls:
         try:
-            data = rows if path is get_volume_profile else VolumeColumns.of_rows(rows).merged()
-            answers.append(path(data, **args, symbol_tick=tick))
+            answers.append(call())
         except AnalyticsError as exc:
             answers.append((type(exc), str(exc)))
     return answers[0], answers[1]
