@@ -32,6 +32,7 @@ from tests.integration.writer.recorded import recorded, retimed
 from tests.support.waiting import free_endpoint, poll_for
 from writer.pending import Record
 from writer.store import SnapshotStore
+from writer.validate import Limits, storable_message, storable_record
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,6 +167,36 @@ def writer_ingest_rate(records: int = 60_000, symbols: int = 20, log_level: str 
             round((records - records // 10) / (started + elapsed - tenth[0])) if tenth else None
         ),
     }
+
+
+def stage_costs(records: int = 40_000, symbols: int = 20, batch: int = 1000) -> dict:
+    """In-process µs per record of the writer's stages, on the same messages as the ingest run.
+
+    ``validate``: topic/size/decode/order/second checks and re-encoding the two stored values
+    (``validate.storable_message``); ``store_plain``: ``SnapshotStore.write`` of synced batches
+    without the volume aggregates; ``store``: the same with them (what the writer does). What the
+    writer process spends beyond their sum goes to ZeroMQ, the pending queue, status and logging.
+    """
+    books = _books(records, symbols)
+    messages = [[snap_topic(b.symbol), encode_snapshot(b)] for b in books]
+    now, limits = time.time(), Limits()
+    started = time.perf_counter()
+    stored = [storable_message(m, now, limits) for m in messages]
+    validate = time.perf_counter() - started
+    rows = [storable_record(snap, 0.0) for snap in stored]
+    result = {"validate_us": round(validate / records * 1e6, 1)}
+    for name, aggregates in (("store_plain_us", False), ("store_us", True)):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = SnapshotStore(storage.db_path(tmp))
+            store.open()
+            if not aggregates:
+                store.volume = None
+            started = time.perf_counter()
+            for i in range(0, len(rows), batch):
+                store.write(rows[i : i + batch])
+            result[name] = round((time.perf_counter() - started) / records * 1e6, 1)
+            store.close()
+    return result
 
 
 def ingest_vs_raw(records: int = 60_000, symbols: int = 20) -> dict:
