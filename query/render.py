@@ -176,7 +176,8 @@ def render_status(result: dict[str, Any]) -> str:
                 "lag s": entry.get("last_stored_age_s"),
                 "stored 1m": entry.get("stored_last_minute"),
                 "stored 1h": entry.get("stored_last_hour"),
-                "restarts": live.get("sessions_seen"),
+                # Collector sessions seen on the live stream: the first is its start, not a restart.
+                "restarts": _restarts(live.get("sessions_seen")),
                 "resyncs": live.get("resyncs"),
                 "seq gaps": live.get("snapshot_seq_gaps"),
                 "writer gaps": writer.get("gaps"),
@@ -229,3 +230,7 @@ def render_snapshot_row(snap: dict[str, Any]) -> dict[str, Any]:
         "trades": len(snap["trades"]) if "trades" in snap else None,
         "update_id": snap.get("update_id"),
     }
+
+
+def _restarts(sessions_seen: object) -> int | None:
+    return max(sessions_seen - 1, 0) if isinstance(sessions_seen, int) else None

@@ -92,7 +92,8 @@ def test_status_and_coverage_render():
                     "publishing": True,
                     "last_stored_second": 1_795_478_399,
                     "live": {"sessions_seen": 1},
-                }
+                },
+                "ETHUSDT": {"publishing": True, "live": {"sessions_seen": 3}},
             },
             "live_invalid_messages": 0,
         }
@@ -115,5 +116,10 @@ def test_status_and_coverage_render():
     assert "2.0 MiB" in status
     assert "BTCUSDT" in status
     assert "yes" in status
+    rows = {line.split()[0]: line.split() for line in status.splitlines() if "USDT" in line}
+    # The first session seen is the collector's start: 1 session = 0 restarts, 3 = 2.
+    # (restarts is the fifth column from the right)
+    assert rows["BTCUSDT"][-5] == "0"
+    assert rows["ETHUSDT"][-5] == "2"
     assert "90.00 %" in coverage
     assert "1970-01-01T00:00:10Z" in coverage
