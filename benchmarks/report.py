@@ -78,8 +78,9 @@ def render(
     dates = sorted({s.ran_at for s in sections if s.ran_at} | {started})
     when = dates[0] if len(dates) == 1 else f"between {dates[0]} and {dates[-1]}"
     parts.append(
-        f"Sections measured {when}; all sections: `python -m benchmarks` (about 20 min); "
-        "one section: the command under its heading.\n"
+        f"Sections measured {when}; every section but the 30-minute memory run: "
+        "`python -m benchmarks` (`make bench`, under 20 min); that run: "
+        "`python -m benchmarks memory-long`; one section: the command under its heading.\n"
     )
     parts.append("| machine | |\n|---|---|")
     parts.append("\n".join(f"| {key} | {_cell(value)} |" for key, value in machine.items()))
