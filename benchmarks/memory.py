@@ -13,6 +13,7 @@ from pathlib import Path
 from benchmarks.pipeline import ROLES, Pipeline, Sample, Sampler, symbols_for
 from benchmarks.result import Budget, Row, Section, verdict
 from collector import wire
+from collector.config import CollectorConfig
 
 CACHE = getattr(wire, "_FIXED_CACHE_SIZE", 0)  # the bound of the collector's number cache
 
@@ -20,6 +21,18 @@ CACHE = getattr(wire, "_FIXED_CACHE_SIZE", 0)  # the bound of the collector's nu
 # run. A day's extrapolation of a few minutes' slope would be dominated by sampling noise.
 FLAT_SHARE = 0.01
 FLAT_MB = 1.0
+
+
+# Bounded structures that fill during a run: each collector keeps the records of the last
+# ``buffer_seconds`` for backfill (15 minutes by default); the writer's memtables fill to their
+# write-buffer size and are flushed (at 10 symbols ~every 20 minutes).
+FILL_SECONDS = CollectorConfig.buffer_seconds
+
+
+def steady_start(seconds: float) -> float:
+    """Where the fitted part of a run starts: past the first fifth, and past the collectors'
+    backfill buffer filling up when the run is long enough to leave half of it after that."""
+    return max(seconds / 5, FILL_SECONDS if seconds >= 2 * FILL_SECONDS else 0.0)
 
 
 def slope_per_hour(samples: list[Sample], role: str) -> float:
@@ -86,7 +99,8 @@ def measure(section: Section, count: int, seconds: float) -> Section:
                 sampler.stop()
             pipeline.stop()
     samples = sampler.samples if sampler else []
-    steady = [s for s in samples if s.at >= seconds / 5]
+    steady_from = steady_start(seconds)
+    steady = [s for s in samples if s.at >= steady_from]
     flat_all = True
     for role in ROLES:
         series = [s.rss.get(role, 0.0) for s in steady]
@@ -110,9 +124,11 @@ def measure(section: Section, count: int, seconds: float) -> Section:
         )
     section.notes = [
         f"{count} synthetic symbols for {seconds:.0f} s after warm-up, RSS sampled every "
-        f"{interval:.0f} s ({len(samples)} samples; the slope uses the {len(steady)} after the "
-        "first fifth). RSS is summed over each process tree (the collector supervisor and its "
-        "children; the query's database worker).",
+        f"{interval:.0f} s ({len(samples)} samples; the slope uses the {len(steady)} from "
+        f"{steady_from:.0f} s on: past the first fifth, and in a run of at least "
+        f"{2 * FILL_SECONDS / 60:.0f} minutes past the {FILL_SECONDS / 60:.0f} minutes in which "
+        "each collector's backfill buffer fills). RSS is summed over each process tree (the "
+        "collector supervisor and its children; the query's database worker).",
     ]
     if seconds < LONG_SECONDS:
         section.notes.append(
@@ -130,10 +146,19 @@ def measure(section: Section, count: int, seconds: float) -> Section:
         if flat_all and section.rows
         else "Memory grew in: "
         + "; ".join(f"{r.figure} {r.value}" for r in grow)
-        + ". In a run this short part of that can be bounded structures still filling: each "
-        f"collector's cache of number texts (collector.wire, up to {CACHE:,} entries per "
-        "process, then cleared), the writer's RocksDB memtables (flushed at their write-buffer "
-        "size) and block cache. Growth past those bounds would be a leak; a run of 30 minutes "
-        "or more (see the notes) tells the two apart."
+        + ". Part of that can be bounded structures still filling: each collector's backfill "
+        f"buffer ({FILL_SECONDS / 60:.0f} minutes of records)"
+        + (
+            f" and cache of number texts (collector.wire, up to {CACHE:,} entries, then cleared)"
+            if CACHE
+            else ""
+        )
+        + ", the writer's RocksDB memtables (flushed at their write-buffer size) and block "
+        "cache. Growth past those bounds would be a leak"
+        + (
+            "."
+            if seconds >= 2 * FILL_SECONDS
+            else "; the 30-minute run (`memory-long`) fits its line past them."
+        )
     )
     return section

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.memory import slope_per_hour
+from benchmarks.memory import slope_per_hour, steady_start
 from benchmarks.pipeline import Sample
 from benchmarks.report import load_sections, render
 from benchmarks.result import Row, Section, percentile
@@ -49,3 +49,9 @@ def test_a_report_can_be_read_back_so_one_section_is_rerun_alone() -> None:
 
     assert loaded == [section]
     assert "## 2. Storage" in text  # numbered by its place among all sections
+
+
+def test_the_fitted_part_of_a_long_run_starts_after_the_backfill_buffer_filled() -> None:
+    assert steady_start(300) == 60  # a short run: past its first fifth
+    assert steady_start(1800) == 900  # 30 minutes: past the 15 minutes of buffer filling
+    assert steady_start(7200) == 1440
