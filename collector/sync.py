@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from dataclasses import dataclass
+from typing import NoReturn
 
 from collector.book import OrderBook
 from collector.wire import DepthSnapshot, DepthUpdate
@@ -90,7 +91,19 @@ class BookSync:
 
     def on_event(self, event: DepthUpdate, recv_ms: int = 0) -> bool:
         """Buffer or apply one event; True when it changed the book. BookGap when out of sync."""
-        if self.phase is Phase.BUFFERING:
+        phase = self.phase
+        if phase is Phase.SYNCED and self.update_id + 1 == event.U <= event.u:
+            # The common case, inlined: the event continues the book exactly.
+            book = self.book
+            book.apply(event.b, event.a)
+            self.update_id = event.u
+            self.ts_event = event.E
+            self.ts_recv = recv_ms
+            self.stats.applied += 1
+            if book.crossed():
+                self._crossed(event)
+            return True
+        if phase is Phase.BUFFERING:
             if len(self._buffer) == self._buffer.maxlen:
                 self.stats.overflow += 1
             self._buffer.append((event, recv_ms))
@@ -143,11 +156,14 @@ class BookSync:
         self.ts_recv = recv_ms
         self.stats.applied += 1
         if self.book.crossed():
-            bid, ask = self.book.best_bid(), self.book.best_ask()
-            self._gap(None, 0)
-            raise BookGap(f"crossed book after u={event.u}: best bid {bid} >= best ask {ask}")
+            self._crossed(event)
         self.phase = Phase.SYNCED
         return True
+
+    def _crossed(self, event: DepthUpdate) -> NoReturn:
+        bid, ask = self.book.best_bid(), self.book.best_ask()
+        self._gap(None, 0)
+        raise BookGap(f"crossed book after u={event.u}: best bid {bid} >= best ask {ask}")
 
     def _gap(self, event: DepthUpdate | None, recv_ms: int) -> None:
         # The event that revealed a gap is newer than the book, so it starts the new buffer.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,12 +17,19 @@ def naive_top(levels: dict[int, int], depth: int, reverse: bool):
     return tuple((p, levels[p]) for p in sorted(levels, reverse=reverse)[:depth])
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(updates, updates), max_size=40), st.integers(min_value=1, max_value=10))
-def test_book_matches_a_naive_model(batches, depth):
-    book = OrderBook()
-    bids: dict[int, int] = {}
-    asks: dict[int, int] = {}
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(updates, updates), max_size=40),
+    st.integers(min_value=1, max_value=10),
+    st.sampled_from([1, 2, 3, 8, 256]),
+    st.lists(st.tuples(prices, st.integers(min_value=1, max_value=3)), max_size=40),
+)
+def test_book_matches_a_naive_model(batches, depth, front, snapshot):
+    # A small front makes every path run: trims, fills from the heap, heap rebuilds.
+    book = OrderBook(front=front)
+    bids = {p: q for p, q in snapshot if p <= 30}
+    asks = {p: q for p, q in snapshot if p > 30}
+    book.reset(bids.items(), asks.items())
     for bid_updates, ask_updates in batches:
         book.apply(bid_updates, ask_updates)
         for side, changes in ((bids, bid_updates), (asks, ask_updates)):
@@ -30,12 +38,14 @@ def test_book_matches_a_naive_model(batches, depth):
                     side[price] = qty
                 else:
                     side.pop(price, None)
-        assert book.top(depth) == (naive_top(bids, depth, True), naive_top(asks, depth, False))
         assert book.best_bid() == (naive_top(bids, 1, True) or (None,))[0]
         assert book.best_ask() == (naive_top(asks, 1, False) or (None,))[0]
         crossed = bool(bids and asks) and max(bids) >= min(asks)
         assert book.crossed() == crossed
+        assert book.top(depth) == (naive_top(bids, depth, True), naive_top(asks, depth, False))
     assert book.levels() == (bids, asks)
+    assert book.depth() == (len(bids), len(asks))
+    assert book.top(100) == (naive_top(bids, 100, True), naive_top(asks, 100, False))
 
 
 def test_reset_skips_zero_quantities_and_replaces_everything():
@@ -48,10 +58,40 @@ def test_reset_skips_zero_quantities_and_replaces_everything():
     assert book.depth() == (1, 1)
 
 
-def test_heap_does_not_grow_without_bound_when_a_level_flips():
-    book = OrderBook()
+def test_heap_does_not_grow_without_bound_when_deep_levels_flip():
+    book = OrderBook(front=4)
+    book.reset([(p, 1) for p in range(100, 200)], [(p, 1) for p in range(300, 400)])
     for _ in range(10_000):
-        book.apply([(5, 1)], [])
-        book.apply([(5, 0)], [])
+        book.apply([(5, 1)], [(900, 1)])  # far below the front: into the heap
+        book.apply([(5, 0)], [(900, 0)])  # deleted lazily: a dead heap entry
 
-    assert len(book._bid_heap) < 1000  # the stale copies are rebuilt away
+    assert len(book._bids.back) < 2 * 100 + 256 + 2  # the dead entries are rebuilt away
+    assert len(book._asks.back) < 2 * 100 + 256 + 2
+    assert book.top(3) == (((199, 1), (198, 1), (197, 1)), ((300, 1), (301, 1), (302, 1)))
+
+
+def test_top_deeper_than_the_front_is_exact_and_best_first():
+    book = OrderBook(front=2)
+    book.reset([(p, p) for p in range(1, 51)], [(p, p) for p in range(51, 101)])
+
+    bids, asks = book.top(30)
+
+    assert bids == tuple((p, p) for p in range(50, 20, -1))
+    assert asks == tuple((p, p) for p in range(51, 81))
+    assert book.top(0) == ((), ())
+
+
+def test_emptied_front_is_refilled_from_the_heap():
+    book = OrderBook(front=2)
+    book.reset([(p, 1) for p in range(1, 11)], [(p, 1) for p in range(11, 21)])
+
+    book.apply([(10, 0), (9, 0), (8, 0)], [(11, 0), (12, 0), (13, 0)])
+
+    assert book.best_bid() == (7, 1)
+    assert book.best_ask() == (14, 1)
+    assert not book.crossed()
+
+
+def test_front_must_be_positive():
+    with pytest.raises(ValueError, match="front"):
+        OrderBook(front=0)

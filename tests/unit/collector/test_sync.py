@@ -127,3 +127,25 @@ def test_buffer_cap_keeps_the_newest_events():
     assert sync.buffered == 10
     assert sync.stats.overflow == 15
     assert sync.first_buffered == 151
+
+
+def test_crossing_event_on_a_synced_book_raises_and_resets():
+    sync = BookSync()
+    sync.on_event(ev(5, 6))
+    sync.on_snapshot(DepthSnapshot(5, [(P, P)], [(2 * P, P)]))
+    assert sync.on_event(ev(7, 7, bids=[(P, 2 * P)]))  # synced now: the inlined path
+
+    with pytest.raises(BookGap, match="crossed book after u=8"):
+        sync.on_event(ev(8, 8, asks=[(P, P)]))
+    assert sync.phase is Phase.BUFFERING
+    assert sync.stats.gaps == 1
+
+
+def test_synced_event_with_u_before_u_first_is_not_applied():
+    sync = BookSync()
+    sync.on_event(ev(5, 6))
+    sync.on_snapshot(DepthSnapshot(5, [(P, P)], [(2 * P, P)]))
+
+    assert not sync.on_event(ev(7, 6, bids=[(P, 9 * P)]))  # only a hand-built event can do this
+    assert sync.book.best_bid() == (P, P)
+    assert sync.stats.duplicates == 1

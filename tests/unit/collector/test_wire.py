@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from collector.wire import (
     AggTrade,
@@ -10,10 +12,13 @@ from collector.wire import (
     Ignored,
     MalformedFrame,
     ServerShutdown,
+    _checked_agg_trade,
+    _checked_depth_update,
     parse_frame,
     parse_levels,
     parse_snapshot,
 )
+from shared.fixedpoint import MAX_FIXED, SCALE, parse_fixed
 from tests.unit.collector.fixtures import fixture, fixture_text, frame
 
 
@@ -100,3 +105,132 @@ def test_largest_binance_value_is_exact_and_one_more_is_rejected():
 
 def test_short_decimals_take_the_slow_exact_path():
     assert parse_levels([["1.5", "2"]]) == [(150000000, 200000000)]
+
+
+@pytest.mark.parametrize("text", ["1.2.00000000", ".00000000", "1.000000000", "+1.00000000"])
+def test_near_binance_forms_are_rejected(text):
+    with pytest.raises(ValueError, match="not an 8-decimal number"):
+        parse_levels([[text, "1.00000000"]])
+
+
+# --- the fast paths against the reference parsers ----------------------------------------------
+
+eight_decimals = st.builds(
+    lambda whole, frac: f"{whole}.{frac:08d}",
+    st.integers(min_value=0, max_value=MAX_FIXED // SCALE),
+    st.integers(min_value=0, max_value=SCALE - 1),
+)
+number_like = st.one_of(
+    eight_decimals,
+    st.text(alphabet="0123456789.-+_ e١²", min_size=0, max_size=24),  # incl. non-ASCII digits
+    st.from_regex(r"\A[0-9]{1,12}(\.[0-9]{0,10})?\Z"),
+    st.from_regex(r"\A[0-9]{0,3}\.?[0-9]{0,3}\.[0-9]{8}\Z"),  # a second dot, or no integer part
+)
+
+
+def reference(text: object) -> int | None:
+    """What ``shared.fixedpoint.parse_fixed`` makes of ``text``; None when it rejects it."""
+    try:
+        return parse_fixed(text)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(eight_decimals)
+def test_every_valid_eight_decimal_number_parses_as_the_reference_does(text):
+    expected = reference(text)
+    if expected is None or expected == 0:  # out of int64, or a zero price
+        return
+    # Twice: the first parse fills the cache, the second is served from it.
+    assert parse_levels([[text, text]]) == [(expected, expected)]
+    assert parse_levels([[text, text]]) == [(expected, expected)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(number_like, number_like)
+def test_numbers_are_accepted_exactly_when_the_reference_accepts_them(price, qty):
+    want_price, want_qty = reference(price), reference(qty)
+    for _ in range(2):  # uncached, then cached
+        if want_price is None or want_qty is None or want_price == 0:
+            with pytest.raises(ValueError, match=r"\w"):
+                parse_levels([[price, qty]])
+        else:
+            assert parse_levels([[price, qty]]) == [(want_price, want_qty)]
+
+
+def outcome(parse):
+    """The parse's result, or the error's type and text."""
+    try:
+        return parse()
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+# Mostly valid values, so that one bad field among good ones comes up often.
+good_int = st.integers(min_value=0, max_value=MAX_FIXED)
+ints = st.one_of(
+    good_int, good_int, good_int, st.sampled_from([-1, MAX_FIXED + 1, 2**64 - 1, True, 1.0, "5"])
+)
+texts: st.SearchStrategy[object] = st.one_of(
+    eight_decimals, eight_decimals, number_like, st.sampled_from([1, None, [], "0.00000000"])
+)
+fields = {
+    "depthUpdate": {
+        "E": ints,
+        "s": st.sampled_from(["BTCUSDT", "BTCUSDT", 5]),
+        "U": ints,
+        "u": ints,
+    },
+    "aggTrade": {
+        "E": ints,
+        "s": st.sampled_from(["BTCUSDT", "BTCUSDT", None]),
+        "a": ints,
+        "p": texts,
+        "q": texts,
+        "f": ints,
+        "l": ints,
+        "T": ints,
+        "m": st.sampled_from([True, False, True, False, 1, "true"]),
+    },
+}
+
+
+@st.composite
+def events(draw):
+    kind = draw(st.sampled_from(sorted(fields)))
+    data = {"e": kind}
+    for name, values in fields[kind].items():
+        if draw(st.integers(min_value=0, max_value=30)):  # now and then a field is missing
+            data[name] = draw(values)
+    if kind == "depthUpdate":
+        data["b"] = [["1.00000000", "2.00000000"]]
+        data["a"] = draw(st.sampled_from([[], [["3.00000000", "0.00000000"]], [["0.0", "1"]]]))
+    return data
+
+
+AGG = {"e": "aggTrade", "E": 1, "s": "BTCUSDT", "a": 1, "p": "1.00000000", "q": "1.00000000"}
+AGG_END = {"f": 1, "l": 1, "T": 1, "m": True}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(events())
+@example({**AGG, "p": [], **AGG_END})  # unhashable: must not reach the cache
+@example({**AGG, "q": {"x": 1}, **AGG_END})
+@example({**AGG, "p": "0.00000000", **AGG_END})
+def test_fast_paths_give_what_the_checked_paths_give(data):
+    # Arrange: the checked builders are the reference (they were the only path before).
+    checked = _checked_depth_update if data["e"] == "depthUpdate" else _checked_agg_trade
+
+    def via_checked():
+        try:
+            return checked(data)
+        except KeyError as exc:
+            raise MalformedFrame(f"{data['e']} lacks field {exc.args[0]!r}") from exc
+        except (TypeError, ValueError) as exc:
+            raise MalformedFrame(f"{data['e']}: {exc}") from exc
+
+    # Act / Assert: the same message, or equal structs.
+    assert outcome(lambda: parse_frame(frame({"stream": "x", "data": data}))) == outcome(
+        via_checked
+    )
