@@ -13,6 +13,8 @@ The rule (documented in docs/architecture.md):
   record (book out of sync) are counted as unrecorded and dropped.
 - If the loop was held up past several boundaries, only the most recent ended second is
   captured; the earlier ones are counted as skipped (they were not observed, so no record).
+- A second that began before the connection's first event (exchange time) gets no capture
+  either, synced or not: its earlier trades were never received (``collector/service.py``).
 """
 
 from __future__ import annotations

@@ -61,6 +61,11 @@ class Collector:
         self.sync = BookSync(buffer_cap=config.event_buffer)
         self._seconds = SecondAssembler(clock.now(), config.trade_grace)
         self._last_trade_id = -1
+        # The first second whose trades this connection saw whole: the second after the exchange
+        # time of its first event (None until then). A connection that began during a second
+        # missed that second's earlier trades, so that second gets no record (handovers overlap
+        # two connections, so they keep it).
+        self._trades_from: int | None = None
         self._last_data = 0.0  # wall-clock time of the last depth or trade message
         self._quiet = False  # True while seconds go unrecorded for silence
         self._held = HeldFrames(clock, config.handover_timeout)  # from a handover connection
@@ -147,6 +152,7 @@ class Collector:
             self._on_frame(frame)
         if self._feed.lost:
             self._feed.lost = False
+            self._trades_from = None
             self._invalidate("connection lost")
         self._keep_time()
         self._handover()
@@ -182,6 +188,13 @@ class Collector:
     def _on_message(self, message: Message, recv_ms: int) -> None:
         if isinstance(message, (DepthUpdate, AggTrade)):
             self._last_data = self._clock.now()
+            if self._trades_from is None:
+                self._trades_from = message.E // 1000 + 1
+                log.info(
+                    "first event of this connection at E=%d: trades complete from second %d",
+                    message.E,
+                    self._trades_from,
+                )
             if self._quiet:
                 self._quiet = False
                 log.info("stream speaks again")
@@ -226,6 +239,12 @@ class Collector:
             self._recorder.publish(done.capture, done.trades)
 
     def _capture(self, second: int) -> Capture | None:
+        if self._trades_from is None or second < self._trades_from:
+            # The book may be exact, but the second's trades began before this connection did:
+            # no record rather than one whose trades are incomplete.
+            if self.sync.synced:
+                self._counters.partial += 1
+            return None
         # A stream that has said nothing for a while may be stalled while the market moves, so
         # a book that old is not vouched for: no record rather than a possibly stale one.
         silence = self._clock.now() - self._last_data

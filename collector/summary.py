@@ -22,6 +22,7 @@ class Counters:
     malformed: int = 0  # frames that failed to parse
     reconnects: int = 0
     silent: int = 0  # seconds without a record because the stream had gone quiet
+    partial: int = 0  # synced seconds without a record: their trades began before the connection
     snapshots: int = 0  # REST snapshots fetched
     lag_sum: int = 0  # sum of (receive time - E) over applied events, ms
     lag_max: int = 0  # ms
@@ -44,6 +45,7 @@ class Counters:
             f"summary {seconds:.0f}s: records={self.records} live={self.live} "
             f"events={self.events} trades={self.trades} resyncs={self.resyncs} "
             f"reconnects={self.reconnects} snapshots={self.snapshots} silent={self.silent} "
+            f"partial={self.partial} "
             f"malformed={self.malformed} lag_ms avg={lag} max={self.lag_max} "
             f"synced={'yes' if synced else 'no'} {extra}"
         ).rstrip()

@@ -20,6 +20,7 @@ from shared.codec import decode_snapshot
 from tests.support.waiting import poll_for
 
 START = 1000.0
+CLOSED = "<the connection drops here>"
 
 
 class ManualClock:
@@ -51,6 +52,8 @@ class ScriptedSocket:
         if self.frames and self.frames[0][0] <= self.clock.t + self.timeout:
             at, text = self.frames.pop(0)
             self.clock.t = max(self.clock.t, at)
+            if text == CLOSED:
+                raise websocket.WebSocketConnectionClosedException("the exchange closed it")
             return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=text.encode())
         self.clock.t += self.timeout
         raise websocket.WebSocketTimeoutException("timed out")
@@ -97,9 +100,7 @@ SNAPSHOT = json.dumps(
 ).encode()
 
 
-@pytest.fixture
-def scenario(zmq_context):
-    clock = ManualClock()
+def steady_frames() -> list[tuple[float, str]]:
     frames = [
         depth(START + 0.05 + 0.1 * i, 101 + i, 101 + i, f"9{i % 9}.00000000") for i in range(35)
     ]
@@ -111,7 +112,24 @@ def scenario(zmq_context):
         depth(1003.60, 140, 141, "95.00000000"),  # U jumps from 136 to 140: a gap
         depth(1003.70, 142, 142, "95.00000000"),
     ]
-    frames.sort(key=lambda item: item[0])
+    return sorted(frames, key=lambda item: item[0])
+
+
+def reconnect_frames() -> list[tuple[float, str]]:
+    """In sync from 1000.05, the connection drops at 1001.5; the next one speaks from 1002.65."""
+    frames = [depth(START + 0.05 + 0.1 * i, 101 + i, 101 + i, "90.00000000") for i in range(14)]
+    frames.append((1001.5, CLOSED))
+    # The REST snapshot (lastUpdateId 100) fits the new connection's events again.
+    frames += [depth(1002.65 + 0.1 * i, 101 + i, 101 + i, "91.00000000") for i in range(30)]
+    frames.append(agg(1002.70, 7, 1002_600))  # traded before this connection's first event
+    frames.append(agg(1003.30, 8, 1003_200))
+    return sorted(frames, key=lambda item: item[0])
+
+
+@pytest.fixture
+def scenario(request, zmq_context):
+    clock = ManualClock()
+    frames = getattr(request, "param", steady_frames)()
     socket = ScriptedSocket(clock, frames)
     config = CollectorConfig(
         symbol="BTCUSDT",
@@ -188,16 +206,41 @@ def test_records_trades_and_no_record_out_of_sync(scenario, caplog):
     while sub.poll(100):
         records.append(decode_snapshot(sub.recv_multipart()[1]))
 
-    # Synced within second 1000; the gap at 1003.6 ends the records (the snapshot stays stale).
-    assert [r.second for r in records] == [1000, 1001, 1002]
-    assert [r.seq for r in records] == [1, 2, 3]
-    assert [r.update_id for r in records] == [110, 120, 130]  # the last event before each end
+    # Synced within second 1000, but the connection's first event came at 1000.05, so second
+    # 1000's earlier trades were never seen: no record for it. The gap at 1003.6 ends the
+    # records (the snapshot stays stale).
+    assert [r.second for r in records] == [1001, 1002]
+    assert [r.seq for r in records] == [1, 2]
+    assert [r.update_id for r in records] == [120, 130]  # the last event before each end
+    assert collector._counters.partial == 1
+    assert "trades complete from second 1001" in caplog.text
     one = 100_000_000
-    assert records[1].bids == ((99 * one, 2 * one), *((p * one, one) for p in range(98, 89, -1)))
-    assert records[1].asks == ((101 * one, 3 * one),)
+    assert records[0].bids == ((99 * one, 2 * one), *((p * one, one) for p in range(98, 89, -1)))
+    assert records[0].asks == ((101 * one, 3 * one),)
     # Trades by trade time T; the one in the grace counts, the later one is late and dropped.
-    assert [t.agg_id for t in records[1].trades] == [7, 8]
-    assert [t.agg_id for t in records[2].trades] == [9]
+    assert [t.agg_id for t in records[0].trades] == [7, 8]
+    assert [t.agg_id for t in records[1].trades] == [9]
     assert collector._seconds.late_trades == 1
     assert "sequence gap" in caplog.text
     assert "is older than the first buffered U" in caplog.text
+
+
+@pytest.mark.parametrize("scenario", [reconnect_frames], indirect=True)
+def test_no_record_for_a_second_that_began_before_the_connection(scenario, caplog):
+    clock, collector, sub = scenario
+
+    caplog.set_level("INFO")
+    run_until(clock, collector, 1006.0)
+    records = []
+    while sub.poll(100):
+        records.append(decode_snapshot(sub.recv_multipart()[1]))
+
+    # 1000: began before the first connection; 1001: the connection dropped in it; 1002: in
+    # sync again at its end, but trade 7 of 1002.600 (before the new connection's first event at
+    # 1002.65) may have had others before it that were never received: no record.
+    assert [r.second for r in records] == [1003, 1004]  # 1005 is sent at 1006.25
+    assert collector._counters.partial == 2
+    assert "trades complete from second 1001" in caplog.text
+    assert "trades complete from second 1003" in caplog.text
+    assert [t.agg_id for t in records[0].trades] == [8]
+    assert collector._seconds.unrecorded_trades == 1  # trade 7: its second has no record
