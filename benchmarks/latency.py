@@ -22,6 +22,7 @@ from rocksdict import Rdict
 from benchmarks import duck
 from benchmarks.daydata import DAY, DayData, generate
 from benchmarks.livebooks import LivePublisher
+from benchmarks.pipeline import query_args
 from benchmarks.result import Budget, Row, Section, ms, percentile, verdict
 from query.client import QueryClient
 from shared import storage
@@ -95,22 +96,7 @@ class _WritingPrimary:
 
 
 def _start_query(data_dir: Path, endpoint: str, live: str) -> Proc:
-    return Proc(
-        "query",
-        [
-            "--data-dir",
-            str(data_dir),
-            "--endpoint",
-            endpoint,
-            "--live-endpoint",
-            live,
-            "--feed-endpoint",
-            free_endpoint(),
-            "--log-level",
-            "WARNING",
-        ],
-        data_dir / "query.log",
-    ).start()
+    return Proc("query", query_args(str(data_dir), endpoint, live), data_dir / "query.log").start()
 
 
 def _first_requests(data_dir: Path, method: str, params: dict[str, Any], runs: int) -> list[float]:

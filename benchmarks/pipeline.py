@@ -110,6 +110,22 @@ class Stored:
     trades: int = 0  # aggregate trades stored with those records
 
 
+def query_args(data_dir: str, endpoint: str, live: str) -> list[str]:
+    """``python -m query`` arguments: its request and live endpoints, a free feed endpoint."""
+    return [
+        "--data-dir",
+        data_dir,
+        "--endpoint",
+        endpoint,
+        "--live-endpoint",
+        live,
+        "--feed-endpoint",
+        free_endpoint(),
+        "--log-level",
+        "WARNING",
+    ]
+
+
 class Pipeline:
     """Starts the four kinds of process; ``stop()`` ends them in reverse order."""
 
@@ -152,21 +168,7 @@ class Pipeline:
                     "INFO",
                 ],
             ),
-            (
-                "query",
-                [
-                    "--data-dir",
-                    data,
-                    "--endpoint",
-                    free_endpoint(),
-                    "--live-endpoint",
-                    live,
-                    "--feed-endpoint",
-                    free_endpoint(),
-                    "--log-level",
-                    "WARNING",
-                ],
-            ),
+            ("query", query_args(data, free_endpoint(), live)),
             (
                 "collectors",
                 [

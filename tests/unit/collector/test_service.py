@@ -17,6 +17,7 @@ from collector.publisher import SnapshotPublisher
 from collector.rest import HttpReply, RestGate, SnapshotFetcher
 from collector.service import Collector
 from shared.codec import decode_snapshot
+from shared.model import BookSnapshot
 from tests.support.waiting import poll_for
 
 START = 1000.0
@@ -197,14 +198,22 @@ def run_until(clock: ManualClock, collector: Collector, until: float) -> None:
             thread.join(5)
 
 
+def records_until(
+    clock: ManualClock, collector: Collector, sub: zmq.Socket, until: float
+) -> list[BookSnapshot]:
+    """Run the loop until ``until``, then every record it published, in order."""
+    run_until(clock, collector, until)
+    records = []
+    while sub.poll(100):
+        records.append(decode_snapshot(sub.recv_multipart()[1]))
+    return records
+
+
 def test_records_trades_and_no_record_out_of_sync(scenario, caplog):
     clock, collector, sub = scenario
 
     caplog.set_level("INFO")
-    run_until(clock, collector, 1006.0)
-    records = []
-    while sub.poll(100):
-        records.append(decode_snapshot(sub.recv_multipart()[1]))
+    records = records_until(clock, collector, sub, 1006.0)
 
     # Synced within second 1000, but the connection's first event came at 1000.05, so second
     # 1000's earlier trades were never seen: no record for it. The gap at 1003.6 ends the
@@ -230,10 +239,7 @@ def test_no_record_for_a_second_that_began_before_the_connection(scenario, caplo
     clock, collector, sub = scenario
 
     caplog.set_level("INFO")
-    run_until(clock, collector, 1006.0)
-    records = []
-    while sub.poll(100):
-        records.append(decode_snapshot(sub.recv_multipart()[1]))
+    records = records_until(clock, collector, sub, 1006.0)
 
     # 1000: began before the first connection; 1001: the connection dropped in it; 1002: in
     # sync again at its end, but trade 7 of 1002.600 (before the new connection's first event at
