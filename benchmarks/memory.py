@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 from benchmarks.pipeline import ROLES, Pipeline, Sample, Sampler, symbols_for
@@ -27,6 +28,17 @@ FLAT_MB = 1.0
 # ``buffer_seconds`` for backfill (15 minutes by default); the writer's memtables fill to their
 # write-buffer size and are flushed (at 10 symbols ~every 20 minutes).
 FILL_SECONDS = CollectorConfig.buffer_seconds
+
+
+def cache_entry_bytes(entries: int = 50_000) -> float:
+    """Bytes per entry of a number cache like the collector's (text -> scaled int), measured."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    cache = {f"{60_000 + i * 0.01:.8f}": 6_000_000_000_000 + i * 1_000_000 for i in range(entries)}
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del cache
+    return used / entries
 
 
 def steady_start(seconds: float) -> float:
@@ -92,16 +104,20 @@ def measure(section: Section, count: int, seconds: float) -> Section:
             pipeline.start()
             pipeline.wait_all_stored(90.0)
             sampler = Sampler(pipeline.roots(), interval).start()
-            time.sleep(seconds)
+            steady_from = steady_start(seconds)
+            time.sleep(steady_from)
+            cache_from = pipeline.collector_counters().get("number_cache", 0)
+            time.sleep(seconds - steady_from)
+            cache_to = pipeline.collector_counters().get("number_cache", 0)
             casualties = pipeline.casualties()
         finally:
             if sampler is not None:
                 sampler.stop()
             pipeline.stop()
     samples = sampler.samples if sampler else []
-    steady_from = steady_start(seconds)
     steady = [s for s in samples if s.at >= steady_from]
     flat_all = True
+    growth_of: dict[str, float] = {}
     for role in ROLES:
         series = [s.rss.get(role, 0.0) for s in steady]
         if not series:
@@ -110,6 +126,7 @@ def measure(section: Section, count: int, seconds: float) -> Section:
         mean = sum(series) / len(series)
         span_h = (steady[-1].at - steady[0].at) / 3600 if len(steady) > 1 else 0.0
         growth = slope * span_h
+        growth_of[role] = growth
         flat = growth <= max(FLAT_MB, FLAT_SHARE * mean)
         flat_all = flat_all and flat
         section.rows.append(
@@ -121,6 +138,28 @@ def measure(section: Section, count: int, seconds: float) -> Section:
                 "flat: growth ≤ 1% of RSS (or 1 MB) over the run",
                 verdict(flat),
             )
+        )
+    cache_text = ""
+    if CACHE:
+        per_entry = cache_entry_bytes()
+        added_mb = (cache_to - cache_from) * per_entry / 1e6
+        section.rows.append(
+            Row(
+                "collectors: number-cache entries added over the fitted part",
+                f"{cache_to - cache_from:+,} entries ≈ {added_mb:+.1f} MB",
+                f"{per_entry:.0f} B per entry (measured); bound {CACHE:,} entries "
+                f"≈ {CACHE * per_entry / 1e6:.0f} MB per collector, then cleared",
+                f"{cache_to:,} entries over {count} collectors at the end",
+                "",
+                "",
+            )
+        )
+        cache_text = (
+            f" Over the fitted part the collectors' number caches took {added_mb:+.1f} MB "
+            f"({cache_to - cache_from:+,} entries at {per_entry:.0f} B), against a fitted growth "
+            f"of {growth_of.get('collectors', 0.0):+.1f} MB of the collectors: the caches are "
+            f"bounded at {CACHE:,} entries each and were "
+            f"{cache_to / max(count * CACHE, 1):.0%} full at the end."
         )
     section.notes = [
         f"{count} synthetic symbols for {seconds:.0f} s after warm-up, RSS sampled every "
@@ -138,7 +177,9 @@ def measure(section: Section, count: int, seconds: float) -> Section:
     for role, what in casualties.items():
         section.notes.append(f"The {role} process ended during the run ({what}).")
     grow = [r for r in section.rows if r.verdict == "NOT met"]
-    slopes = "; ".join(f"{r.figure.split(':')[0]} {r.value}" for r in section.rows)
+    slopes = "; ".join(
+        f"{r.figure.split(':')[0]} {r.value}" for r in section.rows if "RSS slope" in r.figure
+    )
     section.reading = (
         f"Over {seconds / 60:.0f} minutes every process's resident memory stayed flat "
         f"({slopes}). A slope fitted over minutes is noisy: small growth rates stay within the "
@@ -160,5 +201,5 @@ def measure(section: Section, count: int, seconds: float) -> Section:
             if seconds >= 2 * FILL_SECONDS
             else "; the 30-minute run (`memory-long`) fits its line past them."
         )
-    )
+    ) + cache_text
     return section

@@ -232,7 +232,7 @@ class Pipeline:
         return found
 
     def collector_counters(self) -> dict[str, int]:
-        """Resyncs, late trades and skipped seconds from the collectors' summary lines.
+        """Resyncs, late trades, skipped seconds, number-cache entries: from the summary lines.
 
         ``resyncs`` is per summary interval (summed); the others are cumulative per symbol
         (the last line of each symbol counts).
@@ -246,7 +246,7 @@ class Pipeline:
             resyncs += int(fields.get("resyncs", 0))
             last[match.group(1)] = {k: int(v) for k, v in fields.items()}
         totals = {"resyncs": resyncs, "summaries": len(last)}
-        for key in ("late_trades", "unrecorded_trades", "skipped_seconds"):
+        for key in ("late_trades", "unrecorded_trades", "skipped_seconds", "number_cache"):
             totals[key] = sum(f.get(key, 0) for f in last.values())
         return totals
 

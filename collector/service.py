@@ -23,6 +23,7 @@ from collector.wire import (
     MalformedFrame,
     Message,
     ServerShutdown,
+    cached_numbers,
     parse_frame,
 )
 from shared.clock import Clock, SystemClock
@@ -286,7 +287,7 @@ class Collector:
         extra = (
             f"u={self.sync.update_id} seq={self._recorder.seq} late_trades={seconds.late_trades} "
             f"unrecorded_trades={seconds.unrecorded_trades} "
-            f"skipped_seconds={seconds.skipped_seconds}"
+            f"skipped_seconds={seconds.skipped_seconds} number_cache={cached_numbers()}"
         )
         log.info(c.line(self.config.summary_interval, self.sync.synced, extra))
         c.reset()

@@ -94,6 +94,11 @@ _FIXED_CACHE: dict[object, int] = {}
 _FIXED_CACHE_SIZE = 200_000
 
 
+def cached_numbers() -> int:
+    """Entries in the number cache now (for the summary line: it is bounded, then cleared)."""
+    return len(_FIXED_CACHE)
+
+
 def parse_frame(text: str | bytes) -> Message:
     """Parse one combined-stream (or raw-stream) frame; MalformedFrame on anything unexpected."""
     try:

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 _count_elements = collections._count_elements  # type: ignore[attr-defined]
 
 HOUR_GRACE = 120  # seconds past an hour's end before its aggregate is written
-MINUTE_CACHE = 2048  # minutes kept in memory (the open minute of each active symbol)
+MINUTE_CACHE = 2048  # minutes kept in memory at most (the open and the previous minute a symbol)
 
 Key = tuple[str, int]
 
@@ -162,8 +162,18 @@ class VolumeAggregates:
         self._closed |= self._pending_closed
         self._pending_last.clear()
         self._pending_closed.clear()
-        while len(self._minutes) > self.capacity:
-            self._minutes.popitem(last=False)
+        minutes = self._minutes
+        last = self._last
+        # A minute that ended a minute before its symbol's newest stored second is only touched
+        # again by backfill, which reads its stored aggregate back: keep the open minute and the
+        # one before it, not a closed minute per symbol until the LRU bound (2,048 of them held
+        # ~20 KB each and grew the writer by tens of MB over the first hour).
+        for key in [
+            k for k in minutes if (top := last.get(k[0])) is not None and k[1] + 2 * MINUTE <= top
+        ]:
+            del minutes[key]
+        while len(minutes) > self.capacity:
+            minutes.popitem(last=False)
 
     def reset(self) -> None:
         """Forget every cached aggregate (after a failed write or a retention run)."""

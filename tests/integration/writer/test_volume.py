@@ -107,6 +107,13 @@ def test_aggregates_survive_duplicates_backfill_and_restarts(db):
     reader.refresh()
     assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE + 120, BASE + 179)
     check_windows(reader, FIRST, seconds[-1], rng)
+    # Only the open minute and the one before it stay cached: the closed ones were read back
+    # from disk for the backfill above, and are dropped again once committed.
+    assert store.volume is not None
+    cached = sorted(minute for _, minute in store.volume._minutes)
+    newest = seconds[-1] - seconds[-1] % 60
+    assert cached
+    assert all(minute >= newest - 60 for minute in cached), cached
 
 
 def test_retention_cuts_aggregates_and_later_backfill_stays_exact(db):
