@@ -34,7 +34,7 @@ test-all: $(STAMP) ## the suite including the slow tests
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared collector writer query simulator benchmarks tests
+	$(BIN)/mypy shared booksnap collector writer query simulator benchmarks tests
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shared import storage
-from shared.model import BookSnapshot, Level, Trade
+from shared.model import Level, Trade
 from simulator.market import TradeEvent, aggregate_trades
 from tests.integration.writer.recorded import recorded
+from tests.support.seconds import Second
 from writer.store import SnapshotStore
-from writer.validate import to_record
 
 DAY = 86_400
 TICK = 1_000_000  # BTCUSDT tickSize 0.01, scaled
@@ -98,7 +98,7 @@ def generate(data_dir: Path, seconds: int = DAY, symbol: str = "BTCUSDT") -> Day
         agg_id += len(trades)
         raw_trades += len(real.trades)
         agg_trades += len(trades)
-        snap = BookSnapshot(
+        snap = Second(
             symbol=symbol,
             second=second,
             session=1,
@@ -110,7 +110,7 @@ def generate(data_dir: Path, seconds: int = DAY, symbol: str = "BTCUSDT") -> Day
             asks=_moved(real.asks, offset),
             trades=trades,
         )
-        batch.append(to_record(snap, 0.0))
+        batch.append(snap.record(0.0))
         if len(batch) >= BATCH:
             store.write(batch)
             batch = []

@@ -1,7 +1,7 @@
 """Section 4: request latency of the real query process on a full day of stored data.
 
 A day of BTCUSDT-like data (``benchmarks.daydata``) is written through the writer's store; then
-``python -m query`` is started on it and every tool is timed through ``query.client.QueryClient``
+``python -m query`` is started on it and every tool is timed through ``booksnap.client.QueryClient``
 (the CLI's client), each round trip from send to decoded reply. Beside them DuckDB computes the
 same 24-hour volume profile and 60-second order flow over Parquet files of the same data.
 """
@@ -24,7 +24,7 @@ from benchmarks.daydata import DAY, DayData, generate
 from benchmarks.livebooks import LivePublisher
 from benchmarks.pipeline import query_args
 from benchmarks.result import Budget, Row, Section, ms, percentile, verdict
-from query.client import QueryClient
+from booksnap.client import QueryClient
 from shared import storage
 from shared.codec import decode_trades
 from tests.support.processes import Proc
@@ -311,7 +311,7 @@ def run(budget: Budget) -> Section:
         f"recording's own rate) by the simulator's aggregation rule; the real ~650 s of "
         "recordings looped, times shifted, prices moved by up to ±$20 per loop. Generated and "
         f"stored through writer.store.SnapshotStore in {day.seconds_to_generate:.0f} s.",
-        "Round trips through query.client.QueryClient to a real `python -m query` process; the "
+        "Round trips through booksnap.client.QueryClient to a real `python -m query` process; the "
         "first call of each tool is not counted (it warms the secondary's block cache). Live "
         "L1/L2 read 100-level books published 10 times a second on a PUB connected to the "
         "query's live endpoint.",

@@ -8,7 +8,7 @@ import time
 import zmq
 
 from benchmarks.daydata import DayData
-from shared.codec import book_topic, encode_live
+from shared.codec import book_topic, encode
 from shared.model import LiveBook
 
 
@@ -35,7 +35,7 @@ class LivePublisher:
                 seq += 1
                 now = int(time.time() * 1000)
                 book = LiveBook(self.symbol, 1, seq, seq, now, now, self.bids, self.asks)
-                pub.send_multipart([book_topic(self.symbol), encode_live(book)])
+                pub.send_multipart([book_topic(self.symbol), encode(book)])
         finally:
             pub.close(0)
             context.term()

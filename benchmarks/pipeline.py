@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from shared import storage
-from shared.codec import decode_snapshot, decode_trades
+from shared.codec import decode_book, decode_trades
 from tests.support.processes import Proc, stop_all
 from tests.support.waiting import free_endpoint, free_port, poll_for
 
@@ -271,7 +271,7 @@ class Pipeline:
             for symbol, stored in result.items():
                 for second, value in storage.iter_range(family, symbol, first, last):
                     stored.seconds.add(second)
-                    snap = decode_snapshot(value)
+                    snap = decode_book(value)
                     stored.recv_lag.append((snap.ts_recv - snap.ts_event) / 1000)
                     stored.update_ids.append(snap.update_id)
                     at = durable.get((symbol, second))
@@ -281,7 +281,7 @@ class Pipeline:
             trades = db.get_column_family(storage.TRADES_CF)
             for symbol, stored in result.items():
                 for _, value in storage.iter_range(trades, symbol, first, last):
-                    stored.trades += len(decode_trades(value)[2])
+                    stored.trades += len(decode_trades(value).trades)
             del family, trades
         finally:
             db.close()

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import msgspec
 import psutil
 import zmq
 from rocksdict import Rdict, WriteBatch, WriteOptions
@@ -26,18 +27,17 @@ from query.handlers import DbHandlers
 from query.reader import SecondaryReader
 from query.volume_reader import volume_rows
 from shared import storage
-from shared.codec import encode_snapshot, encode_trades, snap_topic, snapshot_key
-from shared.model import BookSnapshot
+from shared.codec import record_key
 from tests.integration.writer.recorded import recorded, retimed
+from tests.support.seconds import Second
 from tests.support.waiting import free_endpoint, poll_for
-from writer.pending import Record
 from writer.store import SnapshotStore
-from writer.validate import Limits, storable_message, storable_record
+from writer.validate import Limits, validate_message
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _books(records: int, symbols: int) -> list[BookSnapshot]:
+def _books(records: int, symbols: int) -> list[Second]:
     """``records`` snapshots spread over ``symbols`` symbols, seconds within the last hours."""
     real = recorded("BTCUSDT") + recorded("ETHUSDT")
     per_symbol = records // symbols
@@ -79,7 +79,7 @@ def writer_ingest_rate(records: int = 60_000, symbols: int = 20, log_level: str 
     i.e. the start-up of the pipeline, using the time their Stored lines were seen).
     """
     books = _books(records, symbols)
-    messages = [[snap_topic(b.symbol), encode_snapshot(b)] for b in books]
+    messages = [b.frames() for b in books]
     with tempfile.TemporaryDirectory() as tmp:
         ingest, backfill = free_endpoint(), free_endpoint()
         log_path = Path(tmp) / "writer.log"
@@ -115,10 +115,7 @@ def writer_ingest_rate(records: int = 60_000, symbols: int = 20, log_level: str 
             # Re-send a probe until it is in the database: the writer is up and the PUB joined.
             probe = retimed(recorded("BTCUSDT")[0], int(time.time()) - 5, 9, 1)
             poll_for(
-                lambda: (
-                    pub.send_multipart([snap_topic(probe.symbol), encode_snapshot(probe)])
-                    or reader.has(probe)
-                ),
+                lambda: pub.send_multipart(probe.frames()) or reader.has(probe),
                 30,
                 0.2,
             )
@@ -157,7 +154,7 @@ def writer_ingest_rate(records: int = 60_000, symbols: int = 20, log_level: str 
         "records": records,
         "symbols": symbols,
         "log_level": log_level,
-        "payload_bytes": sum(len(m[1]) for m in messages) // records,
+        "payload_bytes": sum(len(m[1]) + len(m[2]) for m in messages) // records,
         "send_seconds": round(sent, 3),
         "seconds": round(elapsed, 3),
         "records_per_s": round(records / elapsed),
@@ -172,18 +169,18 @@ def writer_ingest_rate(records: int = 60_000, symbols: int = 20, log_level: str 
 def stage_costs(records: int = 40_000, symbols: int = 20, batch: int = 1000) -> dict:
     """In-process µs per record of the writer's stages, on the same messages as the ingest run.
 
-    ``validate``: topic/size/decode/order/second checks and re-encoding the two stored values
-    (``validate.storable_message``); ``store_plain``: ``SnapshotStore.write`` of synced batches
+    ``validate``: topic/size checks, the typed decode of both frames, the order, agreement and
+    second checks (``validate.validate_message``; the frames are stored as received);
+    ``store_plain``: ``SnapshotStore.write`` of synced batches
     without the volume aggregates; ``store``: the same with them (what the writer does). What the
     writer process spends beyond their sum goes to ZeroMQ, the pending queue, status and logging.
     """
     books = _books(records, symbols)
-    messages = [[snap_topic(b.symbol), encode_snapshot(b)] for b in books]
+    messages = [b.frames() for b in books]
     now, limits = time.time(), Limits()
     started = time.perf_counter()
-    stored = [storable_message(m, now, limits) for m in messages]
+    rows = [validate_message(m, now, limits, 0.0) for m in messages]
     validate = time.perf_counter() - started
-    rows = [storable_record(snap, 0.0) for snap in stored]
     result = {"validate_us": round(validate / records * 1e6, 1)}
     for name, aggregates in (("store_plain_us", False), ("store_us", True)):
         with tempfile.TemporaryDirectory() as tmp:
@@ -224,13 +221,13 @@ class _Reader:
         self.data_dir = data_dir
         self.db: Rdict | None = None
 
-    def has(self, snap: BookSnapshot) -> bool:
+    def has(self, snap: Second) -> bool:
         if self.db is None:
             secondary = self.data_dir / f"bench-secondary-{os.getpid()}"
             self.db = storage.open_secondary(storage.db_path(self.data_dir), secondary)
         self.db.try_catch_up_with_primary()
         family = self.db.get_column_family(storage.SNAPSHOTS_CF)
-        return family.get(snapshot_key(snap.symbol, snap.second)) is not None
+        return family.get(record_key(snap.symbol, snap.second)) is not None
 
     def close(self) -> None:
         if self.db is not None:
@@ -240,14 +237,7 @@ class _Reader:
 def rocksdict_put_rate(records: int = 60_000, symbols: int = 20, batch: int = 1000) -> dict:
     """The same keys and values put straight into rocksdict: synced batches and single puts."""
     books = _books(records, symbols)
-    items = [
-        (
-            snapshot_key(b.symbol, b.second),
-            encode_snapshot(b, with_trades=False),
-            encode_trades(b.symbol, b.second, b.trades),
-        )
-        for b in books
-    ]
+    items = [(record_key(b.symbol, b.second), *b.values()) for b in books]
     synced = WriteOptions()
     synced.sync = True
     result: dict[str, object] = {"records": records, "batch": batch}
@@ -293,11 +283,9 @@ def stored_bytes_per_snapshot(repeat: int = 20) -> dict:
             for _ in range(repeat):
                 wb = WriteBatch(raw_mode=True)
                 for book in books:
-                    key = snapshot_key(sym, second)
-                    values = {
-                        storage.SNAPSHOTS_CF: encode_snapshot(book, with_trades=False),
-                        storage.TRADES_CF: encode_trades(sym, second, book.trades),
-                    }
+                    key = record_key(sym, second)
+                    moved = dataclasses.replace(book, second=second)
+                    values = dict(zip(storage.DATA_FAMILIES, moved.values(), strict=True))
                     for name, value in values.items():
                         wb.put(key, value, handles[name])
                         raw[name] += len(value)
@@ -340,27 +328,16 @@ def volume_profile_day(drift_ticks: int = 0, repeat: int = 5) -> dict:
         store = SnapshotStore(path)
         store.open()
         started = time.perf_counter()
-        batch: list[Record] = []
+        batch = []
         trades_total = 0
         for i, second in enumerate(range(first, day_end)):
             book = real[i % len(real)]
             if i % len(real) == 0 and drift_ticks:
                 shift += rng.randint(-drift_ticks, drift_ticks) * 1_000_000
-            trades = [dataclasses.replace(t, price=t.price + shift) for t in book.trades]
+            trades = tuple(msgspec.structs.replace(t, price=t.price + shift) for t in book.trades)
             trades_total += len(trades)
-            batch.append(
-                Record(
-                    "BTCUSDT",
-                    second,
-                    encode_snapshot(dataclasses.replace(book, second=second), with_trades=False),
-                    encode_trades("BTCUSDT", second, trades),
-                    1,
-                    i + 1,
-                    prices=tuple(t.price for t in trades),
-                    qtys=tuple(t.qty for t in trades),
-                    buyer_maker=tuple(t.buyer_maker for t in trades),
-                )
-            )
+            moved = dataclasses.replace(book, second=second, seq=i + 1, trades=trades)
+            batch.append(moved.record(0.0))
             if len(batch) == 1000:
                 store.write(batch)
                 batch = []

@@ -138,7 +138,7 @@ log = logging.getLogger("collector")
     show_default=True,
     help="Supervisor: cap of the restart backoff, seconds.",
 )
-@click.option("--log-level", envvar=env.ENV_LOG_LEVEL, default="INFO", show_default=True)
+@env.log_level_option
 def main(
     symbol: str | None, symbols: str, restart_max: float, log_level: str, **options: object
 ) -> None:

@@ -16,23 +16,22 @@ from shared.backfill import (
     Done,
     Hello,
     decode_fetch,
-    encode_done,
-    encode_hello,
 )
 from shared.clock import Clock
+from shared.codec import encode
 from shared.errors import DecodeError
 
 log = logging.getLogger(__name__)
 
 
 class RecordBuffer:
-    """The last ``capacity`` published records (second, encoded bytes), oldest first."""
+    """The last ``capacity`` published seconds (second, [book, trades] frames), oldest first."""
 
     def __init__(self, capacity: int) -> None:
-        self._records: deque[tuple[int, bytes]] = deque(maxlen=capacity)
+        self._records: deque[tuple[int, list[bytes]]] = deque(maxlen=capacity)
 
-    def add(self, second: int, payload: bytes) -> None:
-        self._records.append((second, payload))
+    def add(self, second: int, frames: list[bytes]) -> None:
+        self._records.append((second, frames))
 
     def span(self) -> tuple[int, int]:
         """(oldest second, newest second), or (0, 0) when empty."""
@@ -40,7 +39,7 @@ class RecordBuffer:
             return 0, 0
         return self._records[0][0], self._records[-1][0]
 
-    def between(self, first: int, last: int) -> list[tuple[int, bytes]]:
+    def between(self, first: int, last: int) -> list[tuple[int, list[bytes]]]:
         """Records of the seconds first..last inclusive, oldest first."""
         return [(sec, data) for sec, data in self._records if first <= sec <= last]
 
@@ -89,7 +88,7 @@ class BackfillServer:
             self._next_hello = now + self._interval
             first, last = self._buffer.span()
             hello = Hello(self._symbol, self._session, self.seq, first, last)
-            self._send([HELLO, encode_hello(hello)])
+            self._send([HELLO, encode(hello)])
 
     def close(self) -> None:
         self._socket.close(linger=0)
@@ -110,9 +109,9 @@ class BackfillServer:
             log.error("backfill: fetch for %s reached the %s collector", fetch.symbol, self._symbol)
             return
         records = self._buffer.between(fetch.first, fetch.last)
-        for _, payload in records:
-            self._send([RECORD, payload])
-        self._send([DONE, encode_done(Done(self._symbol, fetch.first, fetch.last, len(records)))])
+        for _, record in records:
+            self._send([RECORD, *record])
+        self._send([DONE, encode(Done(self._symbol, fetch.first, fetch.last, len(records)))])
         self.fetches += 1
         log.info("backfill: sent %d records for %d..%d", len(records), fetch.first, fetch.last)
 

@@ -8,6 +8,7 @@ from shared.config import (
     DEFAULT_BACKFILL_ENDPOINT,
     DEFAULT_INGEST_ENDPOINT,
     DEFAULT_LIVE_ENDPOINT,
+    DEFAULT_LOG_LEVEL,
     DEFAULT_REST_URL,
     DEFAULT_SYMBOLS,
     DEFAULT_WS_URL,
@@ -71,7 +72,7 @@ class CollectorConfig:
     rest_weight_budget: int = 3000  # of Binance's 6000 per minute, shared with other processes
     event_buffer: int = 5000  # depth events buffered while waiting for a snapshot
     send_hwm: int = 10_000  # PUB/DEALER high-water mark, messages
-    log_level: str = "INFO"
+    log_level: str = DEFAULT_LOG_LEVEL
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbol", check_symbol("--symbol", self.symbol))

@@ -6,8 +6,8 @@ import logging
 
 import zmq
 
-from shared.codec import book_topic, encode_live, encode_snapshot, snap_topic
-from shared.model import BookSnapshot, LiveBook
+from shared.codec import book_topic, encode, encode_second
+from shared.model import BookSnapshot, LiveBook, SecondTrades
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ LINGER_MS = 500  # on close, half a second to flush the last records; well insid
 
 
 class SnapshotPublisher:
-    """Sends ``[snap.<SYM>, record]`` and ``[book.<SYM>, live book]`` to every connected SUB."""
+    """Sends ``[snap.<SYM>, book, trades]`` and ``[book.<SYM>, live book]`` to every SUB."""
 
     def __init__(
         self, context: zmq.Context[zmq.Socket[bytes]], endpoints: list[str], hwm: int
@@ -31,23 +31,23 @@ class SnapshotPublisher:
         self.sent_live = 0
         log.info("publishing to %s", ", ".join(endpoints))
 
-    def publish_snapshot(self, snap: BookSnapshot) -> bytes:
-        """Send one record; returns its encoding (for the backfill buffer)."""
-        payload = encode_snapshot(snap)
-        self._send(snap_topic(snap.symbol), payload)
+    def publish_second(self, book: BookSnapshot, trades: SecondTrades) -> list[bytes]:
+        """Send one second; returns its [book, trades] frames (for the backfill buffer)."""
+        frames = encode_second(book, trades)
+        self._send(frames)
         self.sent_snapshots += 1
-        return payload
+        return frames[1:]
 
     def publish_live(self, book: LiveBook) -> None:
-        self._send(book_topic(book.symbol), encode_live(book))
+        self._send([book_topic(book.symbol), encode(book)])
         self.sent_live += 1
 
     def close(self) -> None:
         self._socket.close(linger=LINGER_MS)
 
-    def _send(self, topic: bytes, payload: bytes) -> None:
+    def _send(self, frames: list[bytes]) -> None:
         try:
-            self._socket.send_multipart([topic, payload], flags=zmq.NOBLOCK)
+            self._socket.send_multipart(frames, flags=zmq.NOBLOCK)
         except zmq.Again:
             # Only possible with no peer connected at all; the ring buffer still has the record.
-            log.debug("no subscriber ready for %r", topic)
+            log.debug("no subscriber ready for %r", frames[0])

@@ -8,7 +8,7 @@ from collector.seconds import Capture
 from collector.summary import Counters
 from collector.sync import BookSync
 from shared.clock import Clock
-from shared.model import BookSnapshot, LiveBook, Trade
+from shared.model import BookSnapshot, LiveBook, SecondTrades, Trade
 
 
 class Recorder:
@@ -53,7 +53,7 @@ class Recorder:
     def publish(self, capture: Capture, trades: tuple[Trade, ...]) -> None:
         """Send one record and keep its bytes for the writer's backfill."""
         self.seq += 1
-        snap = BookSnapshot(
+        book = BookSnapshot(
             symbol=self.symbol,
             second=capture.second,
             session=self.session,
@@ -63,9 +63,11 @@ class Recorder:
             ts_recv=capture.ts_recv,
             bids=capture.bids,
             asks=capture.asks,
-            trades=trades,
         )
-        self._buffer.add(capture.second, self._publisher.publish_snapshot(snap))
+        frames = self._publisher.publish_second(
+            book, SecondTrades(self.symbol, capture.second, trades)
+        )
+        self._buffer.add(capture.second, frames)
         self._backfill.seq = self.seq
         self._counters.records += 1
 

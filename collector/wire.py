@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from shared.errors import DecodeError
-from shared.fixedpoint import MAX_FIXED, parse_fixed
+from shared.fixedpoint import MAX_INT64, parse_fixed
 from shared.model import Level
 
 
@@ -126,7 +126,7 @@ def parse_frame(text: str | bytes) -> Message:
                 and type(first) is int
                 and type(last) is int
                 and type(symbol) is str
-                and 0 <= (when | first | last) <= MAX_FIXED
+                and 0 <= (when | first | last) <= MAX_INT64
                 and first <= last
             ):
                 bids, asks = parse_levels(data["b"]), parse_levels(data["a"])
@@ -149,7 +149,7 @@ def parse_frame(text: str | bytes) -> Message:
                 and type(price_text) is str  # so never an unhashable key for the cache
                 and type(qty_text) is str
                 and type(maker) is bool
-                and 0 <= (when | agg_id | first | last | traded) <= MAX_FIXED
+                and 0 <= (when | agg_id | first | last | traded) <= MAX_INT64
             ):
                 # The cache holds no zero, so a hit is a positive number.
                 get = _FIXED_CACHE.get
@@ -254,7 +254,7 @@ def _fixed(text: object) -> int:
         digits = text.replace(".", "", 1)
         if digits.isascii() and digits.isdigit():
             value = int(digits)
-            if value > MAX_FIXED:
+            if value > MAX_INT64:
                 raise ValueError(f"number out of range: {text!r}")
         else:
             value = parse_fixed(text)
@@ -269,7 +269,7 @@ def _fixed(text: object) -> int:
 
 def _uint(value: object) -> int:
     # Bounded to int64 so that every id and time also fits the MessagePack records.
-    if type(value) is not int or not 0 <= value <= MAX_FIXED:
+    if type(value) is not int or not 0 <= value <= MAX_INT64:
         raise ValueError(f"expected a non-negative int64, got {str(value)[:40]!r}")
     return value
 

@@ -20,8 +20,8 @@ from shared.config import (
     ENV_DATA_DIR,
     ENV_FEED_ENDPOINT,
     ENV_LIVE_ENDPOINT,
-    ENV_LOG_LEVEL,
     ENV_QUERY_ENDPOINT,
+    log_level_option,
 )
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
@@ -64,7 +64,7 @@ from shared.log import configure_logging
     show_default=True,
     help="PUB endpoint to bind that re-publishes the live stream.",
 )
-@click.option("--log-level", envvar=ENV_LOG_LEVEL, default="INFO", show_default=True)
+@log_level_option
 def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     data_dir: str,
     secondary_dir: str | None,

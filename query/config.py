@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared import storage
-from shared.config import check_dir, check_endpoint, check_log_level, check_range
+from shared.config import (
+    DEFAULT_LOG_LEVEL,
+    check_dir,
+    check_endpoint,
+    check_log_level,
+    check_range,
+)
 from shared.errors import ConfigError
 
 SECONDARY_PREFIX = "secondary-"
@@ -21,7 +27,7 @@ class QueryConfig:
     query_endpoint: str
     live_endpoint: str
     feed_endpoint: str
-    log_level: str = "INFO"
+    log_level: str = DEFAULT_LOG_LEVEL
     reopen_seconds: float = 1.0  # how often to retry opening a database that is not there yet
     remove_secondary_dir: bool = True  # the default per-pid dir is ours alone: tidy it on exit
 

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,8 +55,9 @@ def serve_db(config: DbProcessConfig) -> None:
     sock = context.socket(zmq.PAIR)
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(config.endpoint)
-    reader = SecondaryReader(config.db_path, config.secondary_dir, config.reopen_seconds)
-    handlers = DbHandlers(reader, SystemClock())
+    clock = SystemClock()
+    reader = SecondaryReader(config.db_path, config.secondary_dir, config.reopen_seconds, clock)
+    handlers = DbHandlers(reader, clock)
     try:
         while True:
             if not sock.poll(POLL_MS):
@@ -81,13 +81,14 @@ def answer(handlers: DbHandlers, job_json: bytes) -> bytes:
     """The reply bytes of one job; never raises."""
     job: dict[str, Any] = json.loads(job_json)
     method, request_id = job["method"], job["id"]
-    started = time.monotonic()
+    clock = handlers.clock
+    started = clock.monotonic()
     try:
         result = handlers.methods[method](job["params"], job["context"])
         payload = reply_for_result(request_id, result)
     except Exception as exc:
         payload = reply_for_exception(request_id, method, exc)
-    elapsed = time.monotonic() - started
+    elapsed = clock.monotonic() - started
     if elapsed > SLOW_REQUEST_SECONDS:
         log.warning("%s took %.1f s", method, elapsed)
     return payload

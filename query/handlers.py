@@ -13,36 +13,18 @@ from typing import Any
 
 from query import analytics
 from query.analytics import HISTORY_SECONDS, TRADE_HISTORY_SECONDS, ParameterError
-from query.analytics.params import check_int_range, check_threshold
+from query.arguments import Params, parse
 from query.reader import SecondaryReader
 from query.snapshots import snapshot_json
-from query.times import format_time, parse_time
 from query.volume_reader import volume_columns
 from shared.clock import Clock
+from shared.methods import BY_NAME, METHODS
 from shared.model import BookSnapshot, Trade
+from shared.times import format_time
 
-MAX_SNAPSHOTS_PER_REPLY = 3600  # ~1 h of 20-level books is a few MB of JSON; more must page
 MAX_REPLY_LEVELS = 400_000  # book levels per query_snapshots reply (~12 MB of JSON)
 MAX_COVERAGE_SECONDS = 8 * 86_400  # a week of retention plus slack; keys only, ~0.5 s
 MAX_MISSING_RANGES = 1000
-VACUUM_HOURS_DEFAULT = 1
-VACUUM_HOURS_HIGH = 24  # 86,400 full books per request is the most we decode at once
-
-Params = dict[str, Any]
-
-
-LIVE_METHODS = ("orderbook_l1", "orderbook_l2")
-DB_METHODS = (
-    "get_order_flow",
-    "get_volume_profile",
-    "get_microstructure_health",
-    "get_liquidity_vacuums",
-    "detect_market_anomalies",
-    "query_snapshots",
-    "status",
-    "coverage",
-)
-METHODS = tuple(sorted((*LIVE_METHODS, *DB_METHODS)))
 
 
 class DbHandlers:
@@ -51,45 +33,37 @@ class DbHandlers:
     def __init__(self, reader: SecondaryReader, clock: Clock) -> None:
         self.reader = reader
         self.clock = clock
+        # One handler per database method of shared/methods.py, named after it.
         self.methods: dict[str, Callable[[Params, dict[str, Any]], Any]] = {
-            "get_order_flow": self.get_order_flow,
-            "get_volume_profile": self.get_volume_profile,
-            "get_microstructure_health": self.get_microstructure_health,
-            "get_liquidity_vacuums": self.get_liquidity_vacuums,
-            "detect_market_anomalies": self.detect_market_anomalies,
-            "query_snapshots": self.query_snapshots,
-            "status": self.status,
-            "coverage": self.coverage,
+            method.name: getattr(self, method.name) for method in METHODS if method.source == "db"
         }
 
     def get_order_flow(self, params: Params, _: dict[str, Any]) -> Any:
-        symbol, start, end = self._window(params)
+        symbol, start, end = self._window("get_order_flow", params)
         snaps, trades = self._load("get_order_flow", symbol, start, end)
         return analytics.get_order_flow(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def get_microstructure_health(self, params: Params, _: dict[str, Any]) -> Any:
-        symbol, start, end = self._window(params)
+        symbol, start, end = self._window("get_microstructure_health", params)
         snaps, trades = self._load("get_microstructure_health", symbol, start, end)
         return analytics.get_microstructure_health(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def detect_market_anomalies(self, params: Params, _: dict[str, Any]) -> Any:
-        symbol, start, end = self._window(params)
+        symbol, start, end = self._window("detect_market_anomalies", params)
         snaps, trades = self._load("detect_market_anomalies", symbol, start, end)
         return analytics.detect_market_anomalies(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def get_volume_profile(self, params: Params, _: dict[str, Any]) -> Any:
-        check_known(params, {"symbol", "duration_hours", "tick_size", "end"})
-        symbol = analytics.check_symbol(params.get("symbol"))
-        hours = analytics.check_hours(params.get("duration_hours"))
-        tick_size = analytics.check_tick_size(params.get("tick_size"))
-        end = self._end(params)
-        start = end - hours * 3600
+        args = parse(BY_NAME["get_volume_profile"], params)
+        symbol, tick_size = args["symbol"], args["tick_size"]
+        end = self._end(args["end"])
+        start = end - args["duration_hours"] * 3600
         self.reader.refresh()
         # The writer's per-minute/per-hour aggregates plus raw trades at the edges: exactly the
         # rows ``rows_from_trades`` gives over the window's trades, merged as numpy columns.
@@ -107,17 +81,9 @@ class DbHandlers:
         )
 
     def get_liquidity_vacuums(self, params: Params, _: dict[str, Any]) -> Any:
-        check_known(params, {"symbol", "duration_hours", "threshold", "end"})
-        symbol = analytics.check_symbol(params.get("symbol"))
-        hours = analytics.check_hours(
-            params.get("duration_hours"),
-            "duration_hours",
-            1,
-            VACUUM_HOURS_HIGH,
-            VACUUM_HOURS_DEFAULT,
-        )
-        threshold = check_threshold(params.get("threshold"))
-        end = self._end(params)
+        args = parse(BY_NAME["get_liquidity_vacuums"], params)
+        symbol, hours, threshold = args["symbol"], args["duration_hours"], args["threshold"]
+        end = self._end(args["end"])
         start = end - hours * 3600
         self.reader.refresh()
         snaps = self.reader.snapshots(symbol, start, end - 1, hours * 3600)
@@ -125,23 +91,16 @@ class DbHandlers:
             snaps, symbol=symbol, start=start, end=end, threshold=threshold
         )
 
-    def _window(self, params: Params) -> tuple[str, int, int]:
-        check_known(params, {"symbol", "window_duration_secs", "end"})
-        symbol = analytics.check_symbol(params.get("symbol"))
-        window = analytics.check_window(params.get("window_duration_secs"))
-        end = self._end(params)
-        return symbol, end - window, end
+    def _window(self, method: str, params: Params) -> tuple[str, int, int]:
+        args = parse(BY_NAME[method], params)
+        end = self._end(args["end"])
+        return args["symbol"], end - args["window_duration_secs"], end
 
-    def _end(self, params: Params) -> int:
-        """The exclusive end of the window: ``params["end"]`` or now (floored)."""
+    def _end(self, end: int | None) -> int:
+        """The exclusive end of a window: ``end`` or now (floored); never in the future."""
         now = int(self.clock.now())
-        value = params.get("end")
-        if value is None:
+        if end is None:
             return now
-        try:
-            end = parse_time(value)
-        except ValueError as exc:
-            raise ParameterError("end", str(exc)) from exc
         if end > now:
             raise ParameterError(
                 "end", f"{format_time(end)} is in the future (now {format_time(now)})"
@@ -161,16 +120,10 @@ class DbHandlers:
 
     def query_snapshots(self, params: Params, _: dict[str, Any]) -> Any:
         """Stored snapshots of ``start..end`` (inclusive), at most ``limit``; page on next_start."""
-        check_known(params, {"symbol", "start", "end", "limit", "levels", "trades"})
-        symbol = analytics.check_symbol(params.get("symbol"))
-        start, end = self._range(params)
-        limit = check_int_range(
-            params.get("limit"), "limit", 1, MAX_SNAPSHOTS_PER_REPLY, MAX_SNAPSHOTS_PER_REPLY
-        )
-        levels = check_int_range(params.get("levels"), "levels", 1, 5000, 5000)
-        with_trades = params.get("trades", False)
-        if not isinstance(with_trades, bool):
-            raise ParameterError("trades", f"must be true or false, got {with_trades!r}")
+        args = parse(BY_NAME["query_snapshots"], params)
+        symbol, limit, levels = args["symbol"], args["limit"], args["levels"]
+        with_trades = args["trades"]
+        start, end = self._range(args["start"], args["end"])
         self.reader.refresh()
         # A page ends after ``limit`` snapshots or once it holds MAX_REPLY_LEVELS levels (deep
         # books make shorter pages); the first snapshot not sent is where the next page starts.
@@ -202,16 +155,15 @@ class DbHandlers:
 
     def coverage(self, params: Params, _: dict[str, Any]) -> Any:
         """The fraction of seconds of ``start..end`` (inclusive) stored, and the missing ranges."""
-        check_known(params, {"symbol", "start", "end", "duration_hours"})
-        symbol = analytics.check_symbol(params.get("symbol"))
-        if params.get("start") is None:
-            hours = analytics.check_hours(params.get("duration_hours"), "duration_hours", 1, 192, 1)
-            end = self._end(params) - 1
-            start = end - hours * 3600 + 1
+        args = parse(BY_NAME["coverage"], params)
+        symbol = args["symbol"]
+        if args["start"] is None:
+            end = self._end(args["end"]) - 1
+            start = end - args["duration_hours"] * 3600 + 1
         else:
             if params.get("duration_hours") is not None:
                 raise ParameterError("duration_hours", "give either start/end or duration_hours")
-            start, end = self._range(params)
+            start, end = self._range(args["start"], args["end"])
         if end - start + 1 > MAX_COVERAGE_SECONDS:
             raise ParameterError("start", f"range longer than {MAX_COVERAGE_SECONDS} seconds")
         self.reader.refresh()
@@ -235,7 +187,7 @@ class DbHandlers:
 
     def status(self, params: Params, context: dict[str, Any]) -> Any:
         """Per-symbol stream health and storage state, plus the writer's own status record."""
-        check_known(params, set())
+        parse(BY_NAME["status"], params)
         now = int(self.clock.now())
         live: dict[str, dict[str, Any]] = context.get("live", {})
         result: dict[str, Any] = {
@@ -275,32 +227,13 @@ class DbHandlers:
             result["symbols"][symbol] = entry
         return result
 
-    def _range(self, params: Params) -> tuple[int, int]:
-        """Inclusive ``start``/``end`` (unix seconds or ISO-8601); end defaults to now."""
-        if params.get("start") is None:
-            raise ParameterError("start", "required (unix seconds or ISO-8601)")
-        try:
-            start = parse_time(params["start"])
-        except ValueError as exc:
-            raise ParameterError("start", str(exc)) from exc
-        if params.get("end") is None:
+    def _range(self, start: int, end: int | None) -> tuple[int, int]:
+        """Inclusive ``start``/``end``; end defaults to the last complete second."""
+        if end is None:
             end = int(self.clock.now()) - 1
-        else:
-            try:
-                end = parse_time(params["end"])
-            except ValueError as exc:
-                raise ParameterError("end", str(exc)) from exc
         if end < start:
             raise ParameterError("end", f"{format_time(end)} is before start {format_time(start)}")
         return start, end
-
-
-def check_known(params: Params, allowed: set[str]) -> None:
-    """Reject parameters the method does not take, so a typo is not silently ignored."""
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        expected = ", ".join(sorted(allowed)) or "none"
-        raise ParameterError(str(unknown[0])[:40], f"unknown parameter (expected: {expected})")
 
 
 def _flatten(per_second: dict[int, tuple[Trade, ...]]) -> list[Trade]:

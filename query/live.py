@@ -4,24 +4,26 @@ The query process binds a SUB on ``BOOKSNAP_LIVE_ENDPOINT`` (collectors connect 
 subscribes to ``book.`` and ``snap.``. Every valid message updates the latest book of its symbol
 and is re-published unchanged on a PUB bound at ``BOOKSNAP_FEED_ENDPOINT``:
 
-- ``[b"book.<SYMBOL>", codec.encode_live(LiveBook)]``: the current book, up to 100 levels, ≤10/s.
-- ``[b"snap.<SYMBOL>", codec.encode_snapshot(BookSnapshot)]``: the snapshot of each second, with
-  its trades, once a second.
+- ``[b"book.<SYMBOL>", LiveBook]``: the current book, up to 100 levels, ≤10/s.
+- ``[b"snap.<SYMBOL>", BookSnapshot, SecondTrades]``: each second's book and trades, once a second
+  (``codec.decode_second`` decodes it).
 
-Invalid messages (wrong frame count, unknown topic, undecodable payload, topic/payload symbol
-mismatch, crossed book) are counted and dropped, never re-published.
+These bytes come straight from the collectors (not through the writer), so each is decoded and
+checked here before it is kept or re-published. Invalid messages (wrong frame count, unknown
+topic, undecodable payload, topic/payload symbol mismatch, crossed book, a live book whose event
+time lies in the future or before the newest one held) are counted and dropped.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
-from shared.codec import BOOK_PREFIX, SNAP_PREFIX, decode_live, decode_snapshot, symbol_of_topic
+from shared.clock import Clock
+from shared.codec import BOOK_PREFIX, SNAP_PREFIX, decode_live, decode_second, symbol_of_topic
 from shared.errors import DecodeError
 from shared.model import LiveBook
 
@@ -31,6 +33,7 @@ MAX_LIVE_MESSAGE = 8 * 1024 * 1024  # bytes; ZMQ drops larger messages before we
 PUBLISHING_SECONDS = 5.0  # a collector that sent nothing for this long counts as silent
 INVALID_LOG_INTERVAL = 10.0  # log dropped messages at most this often
 MAX_SYMBOLS = 1000  # a misbehaving publisher cannot grow memory without bound
+MAX_EVENT_AHEAD_MS = 60_000  # a live book stamped further ahead of this clock is not believed
 
 
 @dataclass(slots=True)
@@ -56,8 +59,9 @@ class SymbolLive:
 class LiveBooks:
     """The latest LiveBook per symbol plus stream health counters; main thread only."""
 
-    def __init__(self, wall_clock: Any = time.time) -> None:
-        self._now = wall_clock
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._now = clock.now
         self.symbols: dict[str, SymbolLive] = {}
         self.invalid = 0
         self._invalid_since_log = 0
@@ -73,25 +77,29 @@ class LiveBooks:
         return True
 
     def _accept(self, frames: list[bytes]) -> None:
-        if len(frames) != 2:
-            raise DecodeError(f"expected [topic, payload], got {len(frames)} frames")
-        topic, payload = frames
-        symbol = symbol_of_topic(topic)
         now = self._now()
-        if topic.startswith(BOOK_PREFIX):
+        if frames and frames[0].startswith(BOOK_PREFIX):
+            if len(frames) != 2:
+                raise DecodeError(f"expected [topic, live book], got {len(frames)} frames")
+            topic, payload = frames
+            symbol = symbol_of_topic(topic)
             book = decode_live(payload)
             if book.symbol != symbol:
                 raise DecodeError(f"topic {symbol} carries a book of {book.symbol}")
+            if book.ts_event > now * 1000 + MAX_EVENT_AHEAD_MS:
+                raise DecodeError(f"live book of {symbol} from the future (E={book.ts_event})")
             entry = self._entry(symbol)
+            if entry.book is not None and book.ts_event < entry.book.ts_event:
+                raise DecodeError(
+                    f"live book of {symbol} older than the one held "
+                    f"(E={book.ts_event} < {entry.book.ts_event})"
+                )
             entry.book, entry.book_received = book, now
             entry.books += 1
             self._note_session(entry, book.session)
         else:
-            assert topic.startswith(SNAP_PREFIX)
-            snap = decode_snapshot(payload)
-            if snap.symbol != symbol:
-                raise DecodeError(f"topic {symbol} carries a snapshot of {snap.symbol}")
-            entry = self._entry(symbol)
+            snap, _ = decode_second(frames)
+            entry = self._entry(snap.symbol)
             self._note_session(entry, snap.session)
             if entry.snap_seq is not None and snap.seq > entry.snap_seq + 1:
                 entry.seq_gaps += snap.seq - entry.snap_seq - 1
@@ -127,7 +135,7 @@ class LiveBooks:
     def _reject(self, reason: str) -> None:
         self.invalid += 1
         self._invalid_since_log += 1
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if now - self._last_invalid_log >= INVALID_LOG_INTERVAL:
             log.error(
                 "dropped %d invalid live message(s) (%d in total); latest: %s",

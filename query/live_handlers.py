@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from query import analytics
-from query.handlers import Params, check_known
+from query.arguments import Params, parse
 from query.live import LiveBooks
-from query.protocol import NOT_FOUND, RequestError
 from shared.clock import Clock
+from shared.methods import BY_NAME, METHODS
+from shared.protocol import NOT_FOUND, RequestError
 
 
 class LiveHandlers:
@@ -23,14 +24,12 @@ class LiveHandlers:
         self.live = live
         self.clock = clock
         self.methods: dict[str, Callable[[Params], Any]] = {
-            "orderbook_l1": self.orderbook_l1,
-            "orderbook_l2": self.orderbook_l2,
+            method.name: getattr(self, method.name) for method in METHODS if method.source == "live"
         }
 
     def orderbook_l1(self, params: Params) -> Any:
         """Touch, spread, microprice, imbalance of the latest live book."""
-        check_known(params, {"symbol"})
-        symbol = analytics.check_symbol(params.get("symbol"))
+        symbol = parse(BY_NAME["orderbook_l1"], params)["symbol"]
         book, received = self._live_book(symbol)
         now_ms = int(self.clock.now() * 1000)
         result = analytics.orderbook_l1(book, now_ms=now_ms)
@@ -39,9 +38,8 @@ class LiveHandlers:
 
     def orderbook_l2(self, params: Params) -> Any:
         """The best ``levels`` levels per side of the latest live book."""
-        check_known(params, {"symbol", "levels"})
-        symbol = analytics.check_symbol(params.get("symbol"))
-        levels = analytics.check_levels(params.get("levels"))
+        args = parse(BY_NAME["orderbook_l2"], params)
+        symbol, levels = args["symbol"], args["levels"]
         book, received = self._live_book(symbol)
         now_ms = int(self.clock.now() * 1000)
         result = analytics.orderbook_l2(book, levels=levels, now_ms=now_ms)

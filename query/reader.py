@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ from rocksdict import Rdict, ReadOptions
 from query.analytics.profile_cache import AggregateCache
 from query.record_cache import RecordCache
 from shared import storage
-from shared.codec import decode_snapshot, decode_trades, snapshot_key, symbol_prefix
+from shared.clock import Clock, SystemClock
+from shared.codec import decode_book, decode_trades, record_key, symbol_prefix
 from shared.errors import BooksnapError, DecodeError, StoreUnavailable
-from shared.model import BookSnapshot, Trade
+from shared.model import BookSnapshot, SecondTrades, Trade
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,13 @@ def _snapshot_levels(_: bytes, snap: BookSnapshot) -> int:
     return len(snap.bids) + len(snap.asks)
 
 
-def _trade_count(_: bytes, record: tuple[str, int, tuple[Trade, ...]]) -> int:
-    return len(record[2])
+def _trade_count(_: bytes, record: SecondTrades) -> int:
+    return len(record.trades)
 
 
 def _decode_stored_snapshot(value: bytes) -> BookSnapshot:
     # The writer validated every book before storing it; skip re-checking the order.
-    return decode_snapshot(value, validate=False)
+    return decode_book(value, check=False)
 
 
 class NoDataYet(BooksnapError):
@@ -62,7 +62,14 @@ class TooMuchData(BooksnapError):
 class SecondaryReader:
     """Opens, catches up and reads the secondary instance; used from one thread only."""
 
-    def __init__(self, db_path: Path, secondary_dir: Path, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        secondary_dir: Path,
+        retry_seconds: float = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.db_path = db_path
         self.secondary_dir = secondary_dir
         self.retry_seconds = retry_seconds
@@ -92,7 +99,7 @@ class SecondaryReader:
         and MANIFEST files are the same), at most for ``CATCH_UP_AT_LEAST_EVERY`` seconds.
         """
         signature = storage.change_signature(self.db_path)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if self._db is None:
             self._open()
         elif signature == self._signature and now - self._caught_up_at < CATCH_UP_AT_LEAST_EVERY:
@@ -115,15 +122,15 @@ class SecondaryReader:
 
     def maybe_open(self) -> None:
         """Try to open when it is time to retry; never raises (for the idle loop)."""
-        if self._db is None and time.monotonic() - self._last_attempt >= self.retry_seconds:
+        if self._db is None and self.clock.monotonic() - self._last_attempt >= self.retry_seconds:
             with contextlib.suppress(BooksnapError):
                 self._open()
 
     def _open(self) -> None:
-        if time.monotonic() - self._last_attempt < min(self.retry_seconds, 0.2):
+        if self.clock.monotonic() - self._last_attempt < min(self.retry_seconds, 0.2):
             # Rate-limit attempts: a burst of requests must not hammer a missing database.
             raise self._not_open_error()
-        self._last_attempt = time.monotonic()
+        self._last_attempt = self.clock.monotonic()
         if not (self.db_path / "CURRENT").exists():
             if not self._waiting_logged:
                 log.info("waiting for the writer to create %s", self.db_path)
@@ -221,7 +228,7 @@ class SecondaryReader:
         """
         cache = self.trades_cache.get
         return {
-            second: cache((symbol, second), value)[2]
+            second: cache((symbol, second), value).trades
             for second, value in storage.iter_range(
                 self.family(storage.TRADES_CF), symbol, first, last
             )
@@ -233,17 +240,17 @@ class SecondaryReader:
         For aggregations over days (the volume profile): only one second's trades are in memory.
         """
         for _, value in storage.iter_range(self.family(storage.TRADES_CF), symbol, first, last):
-            yield from decode_trades(value)[2]
+            yield from decode_trades(value).trades
 
     def stored_seconds(self, symbol: str, first: int, last: int) -> Iterator[int]:
         """The stored seconds of ``first..last``, keys only (values are never read)."""
         if last < first:
             return
         read = ReadOptions()
-        read.set_iterate_lower_bound(snapshot_key(symbol, first))
-        read.set_iterate_upper_bound(snapshot_key(symbol, last + 1))
+        read.set_iterate_lower_bound(record_key(symbol, first))
+        read.set_iterate_upper_bound(record_key(symbol, last + 1))
         it = self.family(storage.SNAPSHOTS_CF).iter(read)
-        it.seek(snapshot_key(symbol, first))
+        it.seek(record_key(symbol, first))
         skip = len(symbol_prefix(symbol))
         while it.valid():
             yield int(it.key()[skip:])

@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 from query.analytics import InsufficientData, ParameterError
-from query.protocol import (
+from query.reader import NoDataYet, TooMuchData
+from shared.errors import DecodeError, StoreUnavailable
+from shared.protocol import (
     INSUFFICIENT_DATA,
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -17,8 +19,6 @@ from query.protocol import (
     encode_error,
     encode_result,
 )
-from query.reader import NoDataYet, TooMuchData
-from shared.errors import DecodeError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,17 +9,20 @@ the database runs in the worker process, so it never holds this process's GIL.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import zmq
 
 from query.config import QueryConfig
 from query.dbprocess import DbProcessConfig
-from query.handlers import DB_METHODS, METHODS
 from query.live import LiveBooks, LiveFeed
 from query.live_handlers import LiveHandlers
-from query.protocol import (
+from query.replies import MAX_MESSAGE_CHARS, reply_for_exception, reply_for_result
+from query.worker import DbWorker
+from shared.clock import Clock
+from shared.lifecycle import StopFlag
+from shared.methods import BY_NAME, NAMES
+from shared.protocol import (
     MAX_MESSAGE_BYTES,
     METHOD_NOT_FOUND,
     RequestError,
@@ -27,10 +30,6 @@ from query.protocol import (
     parse_request,
     split_envelope,
 )
-from query.replies import MAX_MESSAGE_CHARS, reply_for_exception, reply_for_result
-from query.worker import DbWorker
-from shared.clock import Clock
-from shared.lifecycle import StopFlag
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,10 @@ class QueryServer:
         live: LiveHandlers,
         feed: LiveFeed,
         worker: DbWorker,
+        *,
+        clock: Clock,
     ) -> None:
+        self.clock = clock
         self.live = live
         self.feed = feed
         self.worker = worker
@@ -72,7 +74,7 @@ class QueryServer:
         cls, config: QueryConfig, context: zmq.Context[zmq.Socket[bytes]], clock: Clock
     ) -> QueryServer:
         """Build the real components: live books and feed, live handlers, database worker."""
-        books = LiveBooks(wall_clock=clock.now)
+        books = LiveBooks(clock)
         feed = LiveFeed(context, config.live_endpoint, config.feed_endpoint, books)
         worker = DbWorker(
             context,
@@ -85,7 +87,14 @@ class QueryServer:
             ),
         )
         try:
-            return cls(context, config.query_endpoint, LiveHandlers(books, clock), feed, worker)
+            return cls(
+                context,
+                config.query_endpoint,
+                LiveHandlers(books, clock),
+                feed,
+                worker,
+                clock=clock,
+            )
         except zmq.ZMQError:
             feed.close()
             raise
@@ -94,8 +103,8 @@ class QueryServer:
         """Serve until ``stop`` is set, then close in reverse order of setup."""
         self.worker.start()
         log.info("query process ready")
-        next_stats = time.monotonic() + STATS_INTERVAL
-        next_check = time.monotonic() + WORKER_CHECK_INTERVAL
+        next_stats = self.clock.monotonic() + STATS_INTERVAL
+        next_check = self.clock.monotonic() + WORKER_CHECK_INTERVAL
         try:
             while not stop:
                 poller = zmq.Poller()  # rebuilt each turn: a restarted worker has a new socket
@@ -110,7 +119,7 @@ class QueryServer:
                 if self.worker.socket is not None and self.worker.socket in events:
                     self._send_all(self.worker.replies())
                 self.worker.flush()
-                now = time.monotonic()
+                now = self.clock.monotonic()
                 if now >= next_check:
                     next_check = now + WORKER_CHECK_INTERVAL
                     self._send_all(self.worker.check())
@@ -144,7 +153,7 @@ class QueryServer:
             if request.method in self.live.methods:
                 result = self.live.methods[request.method](request.params)
                 return [*route, reply_for_result(request.id, result)]
-            if request.method in DB_METHODS:
+            if request.method in BY_NAME:  # every method not answered live is a database one
                 books = self.feed.books
                 self.worker.submit(
                     route, request, {"live": books.summary(), "invalid": books.invalid}
@@ -152,7 +161,7 @@ class QueryServer:
                 return None
             raise RequestError(
                 METHOD_NOT_FOUND,
-                f"unknown method {request.method!r}; methods: {', '.join(METHODS)}",
+                f"unknown method {request.method!r}; methods: {', '.join(NAMES)}",
                 request_id=request.id,
             )
         except RequestError as exc:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from query.times import format_time
 from shared.fixedpoint import format_fixed
 from shared.model import BookSnapshot, Level, Trade
+from shared.times import format_time
 
 
 def snapshot_json(

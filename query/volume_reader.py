@@ -15,8 +15,8 @@ from typing import Protocol
 from query.analytics.profile_merge import VolumeColumns
 from query.reader import SecondaryReader
 from shared import storage
-from shared.fastcodec import decode_trade_columns
-from shared.volume import HOUR, MINUTE, Volume
+from shared.codec import decode_trades
+from shared.volume import HOUR, MINUTE, Volume, trade_columns
 
 
 class VolumeSink(Protocol):
@@ -130,4 +130,4 @@ def _add_aggregates(
 
 def _add_raw(reader: SecondaryReader, sink: VolumeSink, symbol: str, first: int, last: int) -> None:
     for _, value in storage.iter_range(reader.family(storage.TRADES_CF), symbol, first, last):
-        sink.add_trades(*decode_trade_columns(value)[2:])
+        sink.add_trades(*trade_columns(decode_trades(value).trades))

@@ -18,7 +18,7 @@ from typing import Any
 import zmq
 
 from query.dbprocess import STOP, DbProcessConfig, serve_db
-from query.protocol import BUSY, INTERNAL_ERROR, Request, RequestError, encode_error
+from shared.protocol import BUSY, INTERNAL_ERROR, Request, RequestError, encode_error
 
 log = logging.getLogger(__name__)
 

@@ -1,24 +1,25 @@
 """The backfill channel: how a writer gets back the seconds it missed from a collector.
 
 The writer binds a ROUTER on ``BOOKSNAP_BACKFILL_ENDPOINT``; every collector connects a DEALER
-whose routing id is its symbol (ASCII). Messages are multipart ``[kind, msgpack payload]``:
+whose routing id is its symbol (ASCII). Messages are multipart
+``[kind, msgpack payload...]``, each payload one of the Structs below (``codec.encode``):
 
 - collector → writer ``[b"hello", {"sym", "ses", "seq", "first", "last"}]`` on connect and
   every few seconds: who it is and which seconds (``first``..``last``) its buffer holds.
 - writer → collector ``[b"fetch", {"sym", "from", "to"}]``: send the records of these seconds.
-- collector → writer ``[b"record", <encode_snapshot bytes>]`` once per buffered second in range,
+- collector → writer ``[b"record", book, trades]`` once per buffered second in range (the two
+  frames exactly as published on the ``snap.`` feed),
   then ``[b"done", {"sym", "from", "to", "count"}]``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import msgspec
+from msgspec import Struct, field
 
-import msgpack
-
-from shared.codec import SCHEMA_VERSION, check_symbol_field, check_uint_field, unpack_map
+from shared.codec import decode
 from shared.errors import DecodeError
+from shared.model import SCHEMA_VERSION, Symbol, UInt64, Version
 
 HELLO = b"hello"
 FETCH = b"fetch"
@@ -26,93 +27,60 @@ RECORD = b"record"
 DONE = b"done"
 
 MAX_FETCH_SECONDS = 3600
+# A collector buffers minutes of records; a hello claiming a longer span is refused at once, so
+# that no number from the socket can size the writer's fetch planning (docs/reliability.md).
+MAX_HELLO_SPAN = 86_400
 
 
-@dataclass(frozen=True, slots=True)
-class Hello:
-    symbol: str
-    session: int
-    seq: int  # the last sequence number published
-    first: int  # oldest buffered second (0 when the buffer is empty)
-    last: int  # newest buffered second (0 when the buffer is empty)
+class Hello(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    symbol: Symbol = field(name="sym")
+    session: UInt64 = field(name="ses")
+    seq: UInt64 = field(name="seq")  # the last sequence number published
+    first: UInt64 = field(name="first")  # oldest buffered second (0 when the buffer is empty)
+    last: UInt64 = field(name="last")  # newest buffered second (0 when the buffer is empty)
+    version: Version = field(default=SCHEMA_VERSION, name="v")
 
 
-@dataclass(frozen=True, slots=True)
-class Fetch:
-    symbol: str
-    first: int  # inclusive
-    last: int  # inclusive
+class Fetch(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    symbol: Symbol = field(name="sym")
+    first: UInt64 = field(name="from")  # inclusive
+    last: UInt64 = field(name="to")  # inclusive
+    version: Version = field(default=SCHEMA_VERSION, name="v")
 
 
-@dataclass(frozen=True, slots=True)
-class Done:
-    symbol: str
-    first: int
-    last: int
-    count: int
+class Done(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    symbol: Symbol = field(name="sym")
+    first: UInt64 = field(name="from")
+    last: UInt64 = field(name="to")
+    count: UInt64 = field(name="count")
+    version: Version = field(default=SCHEMA_VERSION, name="v")
 
 
-def encode_hello(hello: Hello) -> bytes:
-    return _pack(
-        {
-            "sym": hello.symbol,
-            "ses": hello.session,
-            "seq": hello.seq,
-            "first": hello.first,
-            "last": hello.last,
-        }
-    )
+_HELLO = msgspec.msgpack.Decoder(Hello)
+_FETCH = msgspec.msgpack.Decoder(Fetch)
+_DONE = msgspec.msgpack.Decoder(Done)
 
 
 def decode_hello(data: bytes) -> Hello:
-    record = unpack_map(data)
-    try:
-        return Hello(
-            symbol=check_symbol_field(record["sym"]),
-            session=check_uint_field(record["ses"], "ses"),
-            seq=check_uint_field(record["seq"], "seq"),
-            first=check_uint_field(record["first"], "first"),
-            last=check_uint_field(record["last"], "last"),
+    hello = decode(data, _HELLO, "hello")
+    empty = hello.first == 0 and hello.last == 0
+    if not empty and not 0 < hello.first <= hello.last <= hello.first + MAX_HELLO_SPAN:
+        raise DecodeError(
+            f"hello span {hello.first}..{hello.last} is reversed or longer than "
+            f"{MAX_HELLO_SPAN} seconds"
         )
-    except KeyError as exc:
-        raise DecodeError(f"hello lacks field {exc.args[0]!r}") from exc
-
-
-def encode_fetch(fetch: Fetch) -> bytes:
-    return _pack({"sym": fetch.symbol, "from": fetch.first, "to": fetch.last})
+    return hello
 
 
 def decode_fetch(data: bytes) -> Fetch:
-    record = unpack_map(data)
-    try:
-        fetch = Fetch(
-            symbol=check_symbol_field(record["sym"]),
-            first=check_uint_field(record["from"], "from"),
-            last=check_uint_field(record["to"], "to"),
-        )
-    except KeyError as exc:
-        raise DecodeError(f"fetch lacks field {exc.args[0]!r}") from exc
+    fetch = decode(data, _FETCH, "fetch")
     if not 0 <= fetch.last - fetch.first < MAX_FETCH_SECONDS:
         raise DecodeError(f"fetch range {fetch.first}..{fetch.last} is empty or too long")
     return fetch
 
 
-def encode_done(done: Done) -> bytes:
-    return _pack({"sym": done.symbol, "from": done.first, "to": done.last, "count": done.count})
-
-
 def decode_done(data: bytes) -> Done:
-    record = unpack_map(data)
-    try:
-        return Done(
-            symbol=check_symbol_field(record["sym"]),
-            first=check_uint_field(record["from"], "from"),
-            last=check_uint_field(record["to"], "to"),
-            count=check_uint_field(record["count"], "count"),
-        )
-    except KeyError as exc:
-        raise DecodeError(f"done lacks field {exc.args[0]!r}") from exc
-
-
-def _pack(record: dict[str, Any]) -> bytes:
-    return msgpack.packb({"v": SCHEMA_VERSION, **record}, use_bin_type=True)
+    done = decode(data, _DONE, "done")
+    if not 0 <= done.last - done.first < MAX_FETCH_SECONDS:
+        raise DecodeError(f"done range {done.first}..{done.last} is empty or too long")
+    return done

@@ -10,10 +10,17 @@ stops the process at once with a message that names the option.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 
 from shared.errors import ConfigError
+from shared.log import DEFAULT_LOG_LEVEL, LEVELS
 from shared.model import validate_symbol
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 DEFAULT_DATA_DIR = "./data"
@@ -112,6 +119,17 @@ def check_dir(option: str, path: str | Path) -> Path:
 
 def check_log_level(option: str, level: str) -> str:
     upper = level.upper()
-    if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+    if upper not in LEVELS:
         raise ConfigError(option, f"{level!r} is not one of DEBUG, INFO, WARNING, ERROR")
     return upper
+
+
+def log_level_option(function: F) -> F:
+    """``--log-level`` (``BOOKSNAP_LOG_LEVEL``), the same option in every process."""
+    return click.option(
+        "--log-level",
+        envvar=ENV_LOG_LEVEL,
+        default=DEFAULT_LOG_LEVEL,
+        show_default=True,
+        help=f"One of {', '.join(LEVELS)}.",
+    )(function)

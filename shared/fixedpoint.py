@@ -2,14 +2,15 @@
 
 Values are Python ints scaled by 10**8, so ``"61837.63000000"`` is ``6183763000000``. The largest
 value Binance can send, ``"92233720368.54775807"``, is the largest signed 64-bit integer, so every
-value also fits MessagePack's int64 and comes back exactly.
+value also fits MessagePack's int64 and comes back exactly. ``MAX_INT64`` bounds every integer a
+record carries (amounts, ids, times).
 """
 
 from __future__ import annotations
 
 SCALE = 100_000_000
 DECIMALS = 8
-MAX_FIXED = 2**63 - 1
+MAX_INT64 = 2**63 - 1
 
 
 def parse_fixed(text: str) -> int:
@@ -20,7 +21,7 @@ def parse_fixed(text: str) -> int:
     if not whole.isdigit() or (dot and not frac.isdigit()) or len(frac) > DECIMALS:
         raise ValueError(f"not an 8-decimal number: {text!r}")
     value = int(whole) * SCALE + int(frac.ljust(DECIMALS, "0") or "0")
-    if value > MAX_FIXED:
+    if value > MAX_INT64:
         raise ValueError(f"number out of range: {text!r}")
     return value
 

@@ -6,9 +6,10 @@ import logging
 import sys
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_LOG_LEVEL = "INFO"
 
 
-def configure_logging(process: str, tag: str = "", level: str = "INFO") -> None:
+def configure_logging(process: str, tag: str = "", level: str = DEFAULT_LOG_LEVEL) -> None:
     """Send every record to stderr as ``time LEVEL process[tag] logger: message``.
 
     honcho adds its own prefix with the process name; the tag (usually the symbol) tells the

@@ -1,4 +1,9 @@
-"""The records that travel between booksnap's processes.
+"""The records that travel between booksnap's processes: one typed schema each (msgspec).
+
+Each record is declared once, here, as a msgspec ``Struct`` whose field names are Python names
+and whose wire names (``name=``) are the MessagePack map keys documented in ``docs/storage.md``.
+Decoding with ``shared.codec`` *is* the validation of types, ranges and sizes; ``shared.codec``
+adds the few checks a type cannot express (book order, crossing, record agreement).
 
 Prices and quantities are exact ints scaled by 10**8 (see ``shared.fixedpoint``). Times are
 ``ts_event`` (the exchange's event time, Binance ``E``) and ``ts_recv`` (local receive time), both
@@ -8,12 +13,26 @@ in milliseconds since the Unix epoch.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,20}$")
+from msgspec import Meta, Struct, field
 
-# (price, quantity), both scaled ints.
-Level = tuple[int, int]
+from shared.fixedpoint import MAX_INT64
+
+SCHEMA_VERSION: Literal[1] = 1  # of every record below; a decoder refuses any other
+MAX_LEVELS = 5000  # per side; Binance's REST snapshot never has more
+MAX_TRADES = 100_000  # per second; far above anything Binance has ever done
+
+# ``\Z``, not ``$``: ``$`` also matches before a trailing newline. msgspec searches the pattern,
+# so it must be anchored at both ends.
+SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,20}\Z")
+
+Symbol = Annotated[str, Meta(pattern=SYMBOL_PATTERN.pattern)]
+UInt64 = Annotated[int, Meta(ge=0, le=MAX_INT64)]  # msgspec's int never takes a bool or a float
+Amount = Annotated[int, Meta(gt=0, le=MAX_INT64)]  # a scaled price or quantity
+Level = tuple[int, int]  # (price, quantity), both scaled
+Levels = Annotated[tuple[tuple[Amount, Amount], ...], Meta(max_length=MAX_LEVELS)]
+Version = Literal[1]
 
 
 def validate_symbol(symbol: str) -> str:
@@ -23,19 +42,18 @@ def validate_symbol(symbol: str) -> str:
     upper = symbol.strip().upper()
     if not SYMBOL_PATTERN.match(upper):
         raise ValueError(
-            f"invalid symbol {symbol!r}: expected 2-20 letters or digits, e.g. BTCUSDT"
+            f"invalid symbol {symbol[:40]!r}: expected 2-20 letters or digits, e.g. BTCUSDT"
         )
     return upper
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One aggregate trade (Binance ``@aggTrade``)."""
+class Trade(Struct, array_like=True, frozen=True, gc=False):
+    """One aggregate trade (Binance ``@aggTrade``); on the wire ``[a, p, q, T, m]``."""
 
-    agg_id: int  # Binance "a"
-    price: int  # "p", scaled
-    qty: int  # "q", scaled
-    ts_trade: int  # "T", ms
+    agg_id: UInt64  # Binance "a"
+    price: Amount  # "p", scaled
+    qty: Amount  # "q", scaled
+    ts_trade: UInt64  # "T", ms
     buyer_maker: bool  # "m": True means the buyer was the maker, so the taker sold
 
     @property
@@ -43,34 +61,48 @@ class Trade:
         return "sell" if self.buyer_maker else "buy"
 
 
-@dataclass(frozen=True, slots=True)
-class BookSnapshot:
+Trades = Annotated[tuple[Trade, ...], Meta(max_length=MAX_TRADES)]
+
+
+class BookSnapshot(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """The book of one symbol as it stood at the end of one wall-clock second.
 
-    Published once a second on ``snap.<SYMBOL>`` and stored by the writer.
+    The second frame of a ``snap.<SYMBOL>`` message and the ``snapshots`` value, byte for byte.
     """
 
-    symbol: str
-    second: int  # unix seconds this record stands for
-    session: int  # identifies one collector process run (its start time in ns)
-    seq: int  # per-session sequence number, 1, 2, 3, ... one per record
-    update_id: int  # the book's last applied update id (Binance "u")
-    ts_event: int  # ms, "E" of the last applied depth event
-    ts_recv: int  # ms, local receive time of that event
-    bids: tuple[Level, ...]  # best (highest) first
-    asks: tuple[Level, ...]  # best (lowest) first
-    trades: tuple[Trade, ...] = field(default=())  # the aggregate trades of this second
+    symbol: Symbol = field(name="sym")
+    second: UInt64 = field(name="sec")  # unix seconds this record stands for
+    session: UInt64 = field(name="ses")  # one collector process run (its start time in ns)
+    seq: UInt64 = field(name="seq")  # per-session sequence number, 1, 2, 3, ... one per record
+    update_id: UInt64 = field(name="uid")  # the book's last applied update id (Binance "u")
+    ts_event: UInt64 = field(name="E")  # ms, "E" of the last applied depth event
+    ts_recv: UInt64 = field(name="recv")  # ms, local receive time of that event
+    bids: Levels = field(name="b")  # best (highest) first
+    asks: Levels = field(name="a")  # best (lowest) first
+    version: Version = field(default=SCHEMA_VERSION, name="v")
 
 
-@dataclass(frozen=True, slots=True)
-class LiveBook:
+class SecondTrades(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """The aggregate trades of one symbol-second, by their trade time ``T``.
+
+    The third frame of a ``snap.<SYMBOL>`` message and the ``trades`` value, byte for byte.
+    """
+
+    symbol: Symbol = field(name="sym")
+    second: UInt64 = field(name="sec")
+    trades: Trades = field(name="tr")  # in the order the exchange sent them
+    version: Version = field(default=SCHEMA_VERSION, name="v")
+
+
+class LiveBook(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """The current book of one symbol, published up to ~10 times a second on ``book.<SYMBOL>``."""
 
-    symbol: str
-    session: int
-    seq: int  # its own sequence, independent of BookSnapshot.seq
-    update_id: int
-    ts_event: int  # ms
-    ts_recv: int  # ms
-    bids: tuple[Level, ...]  # best first, up to 100 levels
-    asks: tuple[Level, ...]
+    symbol: Symbol = field(name="sym")
+    session: UInt64 = field(name="ses")
+    seq: UInt64 = field(name="seq")  # its own sequence, independent of BookSnapshot.seq
+    update_id: UInt64 = field(name="uid")
+    ts_event: UInt64 = field(name="E")  # ms
+    ts_recv: UInt64 = field(name="recv")  # ms
+    bids: Levels = field(name="b")  # best first, up to 100 levels
+    asks: Levels = field(name="a")
+    version: Version = field(default=SCHEMA_VERSION, name="v")

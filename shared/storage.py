@@ -2,8 +2,8 @@
 
 One database at ``<data-dir>/rocksdb`` with these column families (``default`` is unused):
 
-- ``snapshots``: key ``SYMBOL:0123456789`` → ``codec.encode_snapshot(snap, with_trades=False)``
-- ``trades``: the same key → ``codec.encode_trades(...)``; written for every stored second, even
+- ``snapshots``: key ``SYMBOL:0123456789`` → a ``model.BookSnapshot`` (as the collector sent it)
+- ``trades``: the same key → a ``model.SecondTrades``; written for every stored second, even
   with an empty trade list, so "no trades in that second" differs from "second not recorded".
 - ``volume``: key ``SYMBOL:<minute start second>`` → ``shared.volume.Volume.encode()`` (traded
   volume per exact price of that minute, kept equal to the sum of its stored trades, same batch).
@@ -34,7 +34,7 @@ from rocksdict import (
     ReadOptions,
 )
 
-from shared.codec import SECOND_DIGITS, check_symbol_field, snapshot_key, symbol_prefix
+from shared.codec import SECOND_DIGITS, check_symbol, record_key, symbol_prefix
 
 DB_DIRNAME = "rocksdb"
 SNAPSHOTS_CF = "snapshots"
@@ -174,10 +174,10 @@ def iter_range(family: Rdict, symbol: str, first: int, last: int) -> Iterator[tu
     if last < first:
         return
     read = ReadOptions()
-    read.set_iterate_lower_bound(snapshot_key(symbol, first))
-    read.set_iterate_upper_bound(snapshot_key(symbol, min(last, LAST_SECOND - 1) + 1))
+    read.set_iterate_lower_bound(record_key(symbol, first))
+    read.set_iterate_upper_bound(record_key(symbol, min(last, LAST_SECOND - 1) + 1))
     it = family.iter(read)
-    it.seek(snapshot_key(symbol, first))
+    it.seek(record_key(symbol, first))
     skip = len(symbol_prefix(symbol))
     while it.valid():
         key: bytes = it.key()
@@ -189,7 +189,7 @@ def iter_range(family: Rdict, symbol: str, first: int, last: int) -> Iterator[tu
 def last_second(family: Rdict, symbol: str) -> int | None:
     """The newest stored second of ``symbol`` in ``family``, by one backward seek."""
     it = family.iter()
-    it.seek_for_prev(snapshot_key(symbol, LAST_SECOND))
+    it.seek_for_prev(record_key(symbol, LAST_SECOND))
     found = _second_if_symbol(it, symbol)
     del it
     return found
@@ -198,7 +198,7 @@ def last_second(family: Rdict, symbol: str) -> int | None:
 def first_second(family: Rdict, symbol: str) -> int | None:
     """The oldest stored second of ``symbol`` in ``family``, by one forward seek."""
     it = family.iter()
-    it.seek(snapshot_key(symbol, 0))
+    it.seek(record_key(symbol, 0))
     found = _second_if_symbol(it, symbol)
     del it
     return found
@@ -229,7 +229,7 @@ def known_symbols(meta: Rdict) -> list[str]:
     symbols: list[str] = []
     while it.valid():
         key: bytes = it.key()
-        symbols.append(check_symbol_field(key[len(META_SYMBOL_PREFIX) :].decode("ascii")))
+        symbols.append(check_symbol(key[len(META_SYMBOL_PREFIX) :].decode("ascii")))
         it.next()
     del it
     return symbols

@@ -17,9 +17,10 @@ value is msgpack in one of two layouts (docs/storage.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
-from operator import add, neg, not_
+from operator import add, attrgetter, neg, not_
 from typing import Any, NamedTuple
 
 import msgpack
@@ -27,12 +28,14 @@ import numpy as np
 import numpy.typing as npt
 
 from shared.errors import DecodeError
+from shared.model import Trade
 
 MINUTE = 60
 HOUR = 3600
 MAPS_VERSION = 1
 PACKED_VERSION = 2
 INT64 = np.dtype("<i8")
+_PRICE, _QTY, _MAKER = attrgetter("price"), attrgetter("qty"), attrgetter("buyer_maker")
 
 
 class PackedColumns(NamedTuple):
@@ -51,11 +54,23 @@ def _accumulate(target: dict[int, int], keys: Iterable[int], values: Iterable[in
     seen again reads the sum just stored for it.
     """
     keys = keys if isinstance(keys, (list, tuple, dict)) else list(keys)
-    target.update(zip(keys, map(add, map(target.get, keys, repeat(0)), values), strict=True))
+    # dict.update, not target.update: a Counter's update would count the pairs themselves.
+    dict.update(target, zip(keys, map(add, map(target.get, keys, repeat(0)), values), strict=True))
+
+
+def trade_columns(
+    trades: Sequence[Trade],
+) -> tuple[list[int], list[int], list[bool]]:
+    """(prices, quantities, maker flags) of trades, in trade order (C-level attribute maps)."""
+    return list(map(_PRICE, trades)), list(map(_QTY, trades)), list(map(_MAKER, trades))
 
 
 class Volume:
-    """Traded quantity, trade count and taker-buy quantity per exact price (scaled ints)."""
+    """Traded quantity, trade count and taker-buy quantity per exact price (scaled ints).
+
+    The one summation of trades by price in booksnap: the writer's aggregates, the query's reads
+    of raw trades and the volume profile all add trades through ``add_trades``.
+    """
 
     __slots__ = ("buy", "count", "qty")
 
@@ -66,7 +81,8 @@ class Volume:
         buy: dict[int, int] | None = None,
     ) -> None:
         self.qty: dict[int, int] = {} if qty is None else qty
-        self.count: dict[int, int] = {} if count is None else count
+        # A Counter: its update() with an iterable counts keys in C (the writer's hot path).
+        self.count: Counter[int] = Counter() if count is None else Counter(count)
         self.buy: dict[int, int] = {} if buy is None else buy
 
     def __len__(self) -> int:
@@ -80,7 +96,7 @@ class Volume:
         if not prices:
             return
         _accumulate(self.qty, prices, qtys)
-        _accumulate(self.count, prices, repeat(1, len(prices)))
+        self.count.update(prices)
         taker_buys = list(map(not_, buyer_maker))
         if any(taker_buys):
             _accumulate(self.buy, list(compress(prices, taker_buys)), compress(qtys, taker_buys))

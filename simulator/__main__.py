@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from shared.config import DEFAULT_SYMBOLS, ENV_LOG_LEVEL, ENV_SYMBOLS, parse_symbols
+from shared.config import DEFAULT_SYMBOLS, ENV_SYMBOLS, log_level_option, parse_symbols
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
@@ -108,7 +108,7 @@ log = logging.getLogger("simulator")
     envvar=cfg.ENV_FAULTS,
     help="Inject at start, e.g. gap:BTCUSDT:count=1 (repeatable).",
 )
-@click.option("--log-level", default="INFO", envvar=ENV_LOG_LEVEL, show_default=True)
+@log_level_option
 def main(
     symbols: str, source: str, faults: tuple[str, ...], log_level: str, **options: object
 ) -> None:

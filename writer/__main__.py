@@ -15,15 +15,16 @@ from shared.config import (
     ENV_BACKFILL_ENDPOINT,
     ENV_DATA_DIR,
     ENV_INGEST_ENDPOINT,
-    ENV_LOG_LEVEL,
     ENV_SYMBOLS,
     check_log_level,
+    log_level_option,
     parse_symbols,
 )
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
 from writer.config import (
+    DAY,
     ENV_PENDING_CAPACITY,
     ENV_RETENTION,
     ENV_RETENTION_DAYS,
@@ -68,7 +69,7 @@ from writer.storedlog import cache_time_formatting
     "--retention-days",
     envvar=ENV_RETENTION_DAYS,
     type=int,
-    default=7,
+    default=WriterConfig.retention_seconds // DAY,
     show_default=True,
     help="Delete data older than this many days.",
 )
@@ -81,7 +82,7 @@ from writer.storedlog import cache_time_formatting
 @click.option(
     "--retention-interval",
     envvar=ENV_RETENTION_INTERVAL,
-    default="1h",
+    default=f"{WriterConfig.retention_interval:.0f}s",
     show_default=True,
     help="How often old data is deleted (duration).",
 )
@@ -89,10 +90,10 @@ from writer.storedlog import cache_time_formatting
     "--pending-capacity",
     envvar=ENV_PENDING_CAPACITY,
     type=int,
-    default=0,
+    default=WriterConfig.pending_capacity,
     help="Records held while the disk is unavailable [default: 20 min of --symbols].",
 )
-@click.option("--log-level", envvar=ENV_LOG_LEVEL, default="INFO", show_default=True)
+@log_level_option
 def main(
     *,
     data_dir: str,
@@ -117,7 +118,7 @@ def main(
             backfill_endpoint=backfill_endpoint,
             symbols=parse_symbols("--symbols", symbols),
             retention_seconds=(
-                parse_duration("--retention", retention) if retention else retention_days * 86_400
+                parse_duration("--retention", retention) if retention else retention_days * DAY
             ),
             retention_interval=float(parse_duration("--retention-interval", retention_interval)),
             pending_capacity=pending_capacity,

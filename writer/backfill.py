@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import zmq
 
 from shared import backfill as proto
+from shared.codec import encode
 from shared.errors import DecodeError
 from shared.model import SYMBOL_PATTERN
 
@@ -27,10 +28,10 @@ MAX_QUEUED_RANGES = 256  # per symbol; older wishes are dropped (and logged) bey
 
 @dataclass(frozen=True, slots=True)
 class BackfillRecord:
-    """A ``record`` payload from the collector of ``symbol`` (not validated yet)."""
+    """A ``record`` from the collector of ``symbol``: [book, trades] frames, not validated yet."""
 
     symbol: str
-    payload: bytes
+    frames: list[bytes]
     # The range in flight for that symbol when the record arrived (records precede their
     # "done", which clears it, possibly within the same receive() call), None if unrequested.
     fetched: tuple[int, int] | None
@@ -83,16 +84,19 @@ class BackfillServer:
         return events
 
     def _handle(self, frames: list[bytes], now: float) -> proto.Hello | BackfillRecord | str:
-        if len(frames) != 3:
-            return f"backfill message with {len(frames)} frames, expected [id, kind, payload]"
-        routing_id, kind, payload = frames
+        if len(frames) not in (3, 4):
+            return f"backfill message with {len(frames)} frames, expected [id, kind, payload...]"
+        routing_id, kind, *payload_frames = frames
         symbol = routing_id.decode("ascii", "replace")
         if not SYMBOL_PATTERN.match(symbol):
             return f"backfill peer id {routing_id[:24]!r} is not a symbol"
+        if (kind == proto.RECORD) != (len(payload_frames) == 2):
+            return f"backfill {kind[:10]!r} from {symbol} with {len(payload_frames)} payload frames"
+        payload = payload_frames[0]
         try:
             if kind == proto.RECORD:
                 peer = self._peers.get(symbol)
-                return BackfillRecord(symbol, payload, peer.in_flight if peer else None)
+                return BackfillRecord(symbol, payload_frames, peer.in_flight if peer else None)
             if kind == proto.HELLO:
                 hello = proto.decode_hello(payload)
                 self._check_sender(hello.symbol, symbol)
@@ -171,7 +175,7 @@ class BackfillServer:
             fetch = proto.Fetch(symbol, first, last)
             try:
                 self.socket.send_multipart(
-                    [symbol.encode("ascii"), proto.FETCH, proto.encode_fetch(fetch)], zmq.NOBLOCK
+                    [symbol.encode("ascii"), proto.FETCH, encode(fetch)], zmq.NOBLOCK
                 )
             except zmq.ZMQError as exc:
                 if exc.errno == zmq.EHOSTUNREACH:

@@ -6,29 +6,28 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from shared.model import Trade
+
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class Record:
-    """One validated symbol-second, already encoded exactly as it will be stored.
+    """One validated symbol-second: the two values to store, as they arrived.
 
-    Not frozen (read-only by convention): a frozen dataclass sets each of its 11 fields through
+    Not frozen (read-only by convention): a frozen dataclass sets each field through
     ``object.__setattr__``, measured ~2 µs a record at ingest rates.
     """
 
     symbol: str
     second: int
-    snapshot: bytes  # codec.encode_snapshot(snap, with_trades=False) → CF "snapshots"
-    trades: bytes  # codec.encode_trades(...) → CF "trades" (even when the list is empty)
+    snapshot: bytes  # the book frame (a BookSnapshot) → CF "snapshots"
+    trades: bytes  # the trades frame (a SecondTrades) → CF "trades" (even with no trade)
     session: int
     seq: int
     backfilled: bool = False
     received: float = 0.0  # monotonic arrival time, for the durability deadline
-    # The trades as columns, in trade order, for the volume aggregates (writer/volume.py).
-    prices: tuple[int, ...] = ()
-    qtys: tuple[int, ...] = ()
-    buyer_maker: tuple[bool, ...] = ()
+    trade_items: tuple[Trade, ...] = ()  # the decoded trades, for the volume aggregates
 
 
 class PendingQueue:

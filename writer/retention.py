@@ -12,8 +12,8 @@ import logging
 
 import msgpack
 
-from shared.codec import SCHEMA_VERSION
 from shared.errors import StoreUnavailable
+from shared.model import SCHEMA_VERSION
 from writer.store import SnapshotStore
 
 log = logging.getLogger(__name__)

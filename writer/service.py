@@ -26,7 +26,7 @@ from writer.retention import RetentionSchedule
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore
 from writer.subscriber import SnapshotSubscriber
-from writer.validate import Limits, Rejected, storable_message, storable_payload, storable_record
+from writer.validate import Limits, Rejected, validate_message, validate_record
 
 log = logging.getLogger(__name__)
 
@@ -137,18 +137,18 @@ class Writer:
         limits, gaps, queue = self.limits, self.gaps, self.persister.queue
         for frames in messages:
             try:
-                snap = storable_message(frames, now, limits)
+                record = validate_message(frames, now, limits, monotonic)
             except Rejected as rejected:
                 self.rejects.reject(rejected.reason, rejected.detail, monotonic)
                 continue
-            if gaps.last_second(snap.symbol) is None:
-                if not self._admit(snap.symbol, monotonic):
+            if gaps.last_second(record.symbol) is None:
+                if not self._admit(record.symbol, monotonic):
                     continue
-                self._first_live[snap.symbol] = snap.second
-            gap = gaps.observe(snap.symbol, snap.second, snap.session, snap.seq)
+                self._first_live[record.symbol] = record.second
+            gap = gaps.observe(record.symbol, record.second, record.session, record.seq)
             if gap is not None:
                 self._on_gap(gap)
-            queue(storable_record(snap, monotonic))
+            queue(record)
 
     def _admit(self, symbol: str, monotonic: float) -> bool:
         """Whether records of a symbol not seen before may still be taken in."""
@@ -201,16 +201,17 @@ class Writer:
 
     def _on_backfill_record(self, event: BackfillRecord, now: float, monotonic: float) -> None:
         try:
-            snap = storable_payload(event.payload, now, self.limits)
-            if snap.symbol != event.symbol:
-                raise Rejected("backfill", f"peer {event.symbol} sent a {snap.symbol} record")
-            if event.fetched is None or not event.fetched[0] <= snap.second <= event.fetched[1]:
-                raise Rejected("backfill", f"unrequested {snap.symbol} second {snap.second}")
+            book, trades = event.frames
+            record = validate_record(book, trades, now, self.limits, monotonic, backfilled=True)
+            if record.symbol != event.symbol:
+                raise Rejected("backfill", f"peer {event.symbol} sent a {record.symbol} record")
+            if event.fetched is None or not event.fetched[0] <= record.second <= event.fetched[1]:
+                raise Rejected("backfill", f"unrequested {record.symbol} second {record.second}")
         except Rejected as rejected:
             self.rejects.reject(rejected.reason, rejected.detail, monotonic)
             return
-        self.gaps.advance(snap.symbol, snap.second)
-        self.persister.queue(storable_record(snap, monotonic, backfilled=True))
+        self.gaps.advance(record.symbol, record.second)
+        self.persister.queue(record)
 
     def _on_gap(self, gap: Gap) -> None:
         if gap.seconds > 0:

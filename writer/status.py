@@ -13,7 +13,7 @@ from typing import Any
 
 import msgpack
 
-from shared.codec import SCHEMA_VERSION
+from shared.model import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from rocksdict import ColumnFamily, Rdict, WriteBatch, WriteOptions
 
 from shared import storage
-from shared.codec import snapshot_key
+from shared.codec import record_key
 from shared.errors import StoreUnavailable
 from writer.pending import Record
 from writer.volume import VolumeAggregates
@@ -67,7 +67,7 @@ class SnapshotStore:
         symbols = self._symbols
         new_symbols: set[str] = set()
         for record in records:
-            key = snapshot_key(record.symbol, record.second)
+            key = record_key(record.symbol, record.second)
             put(key, record.snapshot, snapshots)
             put(key, record.trades, trades)
             if record.symbol not in symbols:
@@ -121,7 +121,7 @@ class SnapshotStore:
         db = self._require()
         batch = WriteBatch(raw_mode=True)
         for symbol in symbols:
-            begin, end = snapshot_key(symbol, 0), snapshot_key(symbol, cutoff)
+            begin, end = record_key(symbol, 0), record_key(symbol, cutoff)
             for name in (*storage.DATA_FAMILIES, *storage.AGGREGATE_FAMILIES):
                 batch.delete_range(begin, end, self._handles[name])
         batch.put(storage.RETENTION_KEY, marker, self._handles[storage.META_CF])

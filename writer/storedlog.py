@@ -1,10 +1,10 @@
 """The required ``Stored snapshot for {symbol} at {timestamp}`` INFO line, at ingest rates.
 
-Each stored snapshot still gets its own LogRecord, passed through the logger's filters and every
-handler (so tests' capture handlers, levels and filters see exactly one record per snapshot).
-What is cheaper than one ``log.info`` call per record: no caller lookup, one level check per
-batch, and a plain ``StreamHandler`` (the process's stderr) gets the formatted lines of a whole
-batch in one write and one flush instead of one each. ``cache_time_formatting`` makes the
+Each stored snapshot gets its own LogRecord (``Logger.makeRecord``), passed through the logger's
+filters and every handler, so tests' capture handlers, levels and filters see exactly one record
+per snapshot. What is cheaper than one ``log.info`` call per record: no caller lookup, one level
+check per batch, and a plain ``StreamHandler`` (the process's stderr) gets the formatted lines of
+a whole batch in one write and one flush instead of one each. ``cache_time_formatting`` makes the
 timestamp formatting of the root handlers reuse the text of the current second.
 """
 
@@ -13,13 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from logging import Formatter, LogRecord, PercentStyle
 
 from writer.pending import Record
 
 STORED_MESSAGE = "Stored snapshot for %s at %d"
-_SENTINEL = "\x00booksnap-stored-message\x00"
-_new_record = object.__new__
 
 
 class StoredLog:
@@ -32,18 +29,12 @@ class StoredLog:
         logger = self.logger
         if not records or not logger.isEnabledFor(logging.INFO):
             return
-        # One real LogRecord per batch; the others are copies of its attributes with their own
-        # args (the batch is logged at one moment, so created/msecs/thread are the same anyway).
-        template = logger.makeRecord(
-            logger.name, logging.INFO, __file__, 0, STORED_MESSAGE, (), None
-        ).__dict__
-        new = _new_record
-        entries: list[LogRecord] = []
-        append = entries.append
-        for r in records:
-            entry = new(LogRecord)
-            entry.__dict__ = {**template, "args": (r.symbol, r.second)}
-            append(entry)
+        make = logger.makeRecord
+        name, info = logger.name, logging.INFO
+        entries = [
+            make(name, info, __file__, 0, STORED_MESSAGE, (r.symbol, r.second), None)
+            for r in records
+        ]
         if logger.filters:
             entries = [entry for entry in entries if logger.filter(entry)]
         for handler in _handlers(logger):
@@ -71,47 +62,19 @@ def _handlers(logger: logging.Logger) -> list[logging.Handler]:
 
 
 def _write_all(handler: logging.StreamHandler, entries: list[logging.LogRecord]) -> None:
-    """Format every entry, then one write and one flush for all of them."""
+    """Format every entry (``Handler.format``), then one write and one flush for all of them."""
+    if not entries:
+        return
     terminator = handler.terminator
     handler.acquire()
     try:
         try:
-            frame = _frame(handler, entries[0])
-            if frame is None:
-                text = "".join([handler.format(entry) + terminator for entry in entries])
-            else:
-                prefix, suffix = frame[0], frame[1] + terminator
-                text = "".join([prefix + entry.getMessage() + suffix for entry in entries])
-            handler.stream.write(text)
+            handler.stream.write("".join([handler.format(entry) + terminator for entry in entries]))
             handler.flush()
         except Exception:
             handler.handleError(entries[0])
     finally:
         handler.release()
-
-
-def _frame(handler: logging.Handler, entry: LogRecord) -> tuple[str, str] | None:
-    """The text around the message of a formatted line, when only the message varies.
-
-    True for the plain ``Formatter`` with a ``%``-style format naming ``message`` once (and not
-    ``msg``/``args``): every entry of a batch has the same attributes except its args. Formatting
-    a copy whose message is a sentinel gives the prefix and suffix; each line is then
-    ``prefix + message + suffix``, as ``handler.format`` would give it.
-    """
-    formatter = handler.formatter
-    if (
-        formatter is None
-        or type(formatter) is not Formatter
-        or type(formatter._style) is not PercentStyle
-    ):
-        return None
-    fmt = formatter._fmt or ""
-    if fmt.count("%(message)") != 1 or "%(msg)" in fmt or "%(args)" in fmt:
-        return None
-    probe = _new_record(LogRecord)
-    probe.__dict__ = {**entry.__dict__, "msg": _SENTINEL, "args": None}
-    parts = formatter.format(probe).split(_SENTINEL)
-    return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
 class _SecondCache:

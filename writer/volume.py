@@ -17,26 +17,20 @@ Invariant (what the query process relies on): whenever a key exists in ``volume`
 
 from __future__ import annotations
 
-import collections
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from itertools import compress, repeat
-from operator import add, not_
 
 from rocksdict import ColumnFamily, Rdict, WriteBatch
 
 from shared import storage
-from shared.codec import snapshot_key
+from shared.codec import decode_trades, record_key
 from shared.errors import DecodeError
-from shared.fastcodec import decode_trade_columns
-from shared.volume import HOUR, MINUTE, Volume
+from shared.model import Trade
+from shared.volume import HOUR, MINUTE, Volume, trade_columns
 from writer.pending import Record
 
 log = logging.getLogger(__name__)
-
-# Counter's C loop (what ``Counter.update`` runs for an iterable): ``counts[k] += 1`` per key.
-_count_elements = collections._count_elements  # type: ignore[attr-defined]
 
 HOUR_GRACE = 120  # seconds past an hour's end before its aggregate is written
 MINUTE_CACHE = 2048  # minutes kept in memory at most (the open and the previous minute a symbol)
@@ -74,7 +68,7 @@ class VolumeAggregates:
         latest: dict[str, int] = {}
         # The same second twice in one batch: RocksDB keeps the last put, so must the aggregate.
         unique = {(record.symbol, record.second): record for record in records}
-        new_trades: dict[Key, tuple[list[int], list[int], list[bool]]] = {}
+        new_trades: dict[Key, list[Trade]] = {}
         for (symbol, second), record in unique.items():
             key = (symbol, second - second % MINUTE)
             rows = touched.get(key)
@@ -84,16 +78,14 @@ class VolumeAggregates:
             change: Volume | Record = record
             if last is not None and second <= last:
                 # Possibly stored before: replace its old contribution, do not add to it.
-                change = Volume.of_trades(record.prices, record.qtys, record.buyer_maker)
+                change = Volume.of_trades(*trade_columns(record.trade_items))
                 change.add(self._stored_volume(symbol, second), -1, prune=False)
                 rows.add(change)
             else:  # the common case: a new second; added per minute below, in one pass
-                columns = new_trades.get(key)
-                if columns is None:
-                    columns = new_trades[key] = ([], [], [])
-                columns[0].extend(record.prices)
-                columns[1].extend(record.qtys)
-                columns[2].extend(record.buyer_maker)
+                minute_trades = new_trades.get(key)
+                if minute_trades is None:
+                    minute_trades = new_trades[key] = []
+                minute_trades.extend(record.trade_items)
             hour_key = (symbol, second - second % HOUR)
             changes = hour_changes.get(hour_key)
             if changes is None:
@@ -102,10 +94,10 @@ class VolumeAggregates:
                 changes.append(change)
             if second > latest.get(symbol, -1):
                 latest[symbol] = second
-        for key, (prices, qtys, makers) in new_trades.items():
-            _add_trades(touched[key], prices, qtys, makers)
+        for key, trades in new_trades.items():
+            touched[key].add_trades(*trade_columns(trades))
         for (symbol, minute), rows in touched.items():
-            batch.put(snapshot_key(symbol, minute), rows.encode(), self._minute_handle)
+            batch.put(record_key(symbol, minute), rows.encode(), self._minute_handle)
         for symbol, second in latest.items():
             last = self._last_stored(symbol)
             top = second if last is None else max(last, second)
@@ -130,7 +122,7 @@ class VolumeAggregates:
         key = (symbol, hour)
         if not deltas and key in self._closed:
             return
-        stored = self._hours_cf.get(snapshot_key(symbol, hour))
+        stored = self._hours_cf.get(record_key(symbol, hour))
         if stored is not None:
             self._closed.add(key)
             self._open.get(symbol, set()).discard(hour)
@@ -138,10 +130,10 @@ class VolumeAggregates:
                 rows = Volume.decode(stored)
                 for delta in deltas:
                     if isinstance(delta, Record):
-                        rows.add_trades(delta.prices, delta.qtys, delta.buyer_maker)
+                        rows.add_trades(*trade_columns(delta.trade_items))
                     else:
                         rows.add(delta)
-                batch.put(snapshot_key(symbol, hour), rows.encode(), self._hour_handle)
+                batch.put(record_key(symbol, hour), rows.encode(), self._hour_handle)
             return
         if hour + HOUR + HOUR_GRACE > self._pending_last.get(symbol, 0):
             if deltas:
@@ -151,7 +143,7 @@ class VolumeAggregates:
         for minute in range(hour, hour + HOUR, MINUTE):
             part = touched.get((symbol, minute))
             rows.add(part if part is not None else self._minute((symbol, minute)))
-        batch.put(snapshot_key(symbol, hour), rows.encode(), self._hour_handle)
+        batch.put(record_key(symbol, hour), rows.encode(), self._hour_handle)
         self._pending_closed.add(key)
         self._open.get(symbol, set()).discard(hour)
 
@@ -200,7 +192,7 @@ class VolumeAggregates:
                 self._minutes.move_to_end(key)
             return rows
         symbol, minute = key
-        stored = self._minutes_cf.get(snapshot_key(symbol, minute))
+        stored = self._minutes_cf.get(record_key(symbol, minute))
         if stored is not None:
             rows = Volume.decode(stored)
         else:
@@ -213,7 +205,7 @@ class VolumeAggregates:
 
     def _stored_volume(self, symbol: str, second: int) -> Volume:
         volume = Volume()
-        value = self._trades.get(snapshot_key(symbol, second))
+        value = self._trades.get(record_key(symbol, second))
         if value is not None:
             self._add_stored(volume, symbol, second, value)
         return volume
@@ -221,33 +213,10 @@ class VolumeAggregates:
     @staticmethod
     def _add_stored(volume: Volume, symbol: str, second: int, value: bytes) -> None:
         try:
-            _, _, prices, qtys, makers = decode_trade_columns(value)
+            trades = decode_trades(value).trades
         except DecodeError as exc:
             # Only possible for a value not written by this writer; it is left out alike of the
             # aggregate and (as an error) of every raw read.
             log.error("Stored trades of %s at %d are unreadable: %s", symbol, second, exc)
             return
-        volume.add_trades(prices, qtys, makers)
-
-
-def _add_trades(rows: Volume, prices: list[int], qtys: list[int], makers: list[bool]) -> None:
-    """``rows.add_trades`` of a minute's new trades, with Counter's C loop for the counts.
-
-    (The hot path: every trade once per batch. ``dict.update`` over lazy ``map``s reads a sum
-    just stored when a price repeats, as ``shared.volume`` does.)
-    """
-    if not prices:
-        return
-    qty, buy = rows.qty, rows.buy
-    qty.update(zip(prices, map(add, map(qty.get, prices, repeat(0)), qtys), strict=True))
-    _count_elements(rows.count, prices)
-    taker_buys = list(map(not_, makers))
-    if any(taker_buys):
-        bought = list(compress(prices, taker_buys))
-        buy.update(
-            zip(
-                bought,
-                map(add, map(buy.get, bought, repeat(0)), compress(qtys, taker_buys)),
-                strict=True,
-            )
-        )
+        volume.add_trades(*trade_columns(trades))

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal, InvalidOperation
 
 from query.analytics.errors import ParameterError
-from shared.fixedpoint import DECIMALS, MAX_FIXED, SCALE
+from shared.fixedpoint import DECIMALS, MAX_INT64, SCALE
 from shared.model import validate_symbol
 
 WINDOW_LOW, WINDOW_HIGH, WINDOW_DEFAULT = 10, 300, 60
@@ -99,7 +99,7 @@ def check_tick_size(value: object, name: str = "tick_size") -> int | None:
     if scaled != scaled.to_integral_value():
         raise ParameterError(name, f"{allowed} (at most {DECIMALS} decimals), got {value!r}")
     result = int(scaled)
-    if result > MAX_FIXED:
+    if result > MAX_INT64:
         raise ParameterError(name, f"{allowed}, got {value!r} (too large)")
     return result
 

@@ -8,7 +8,7 @@ that could overflow int64 switch the arrays to Python-int objects (slow, still e
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from math import gcd
 from typing import Any, NamedTuple, Protocol
 
@@ -25,9 +25,12 @@ SAFE_TOTAL = 2.0**62  # value sums below this cannot overflow int64 (float error
 class PriceMaps(Protocol):
     """One aggregate: quantity, trade count and taker-buy quantity per exact price."""
 
-    qty: dict[int, int]
-    count: dict[int, int]
-    buy: dict[int, int]
+    @property
+    def qty(self) -> Mapping[int, int]: ...
+    @property
+    def count(self) -> Mapping[int, int]: ...
+    @property
+    def buy(self) -> Mapping[int, int]: ...
 
 
 class PriceColumns(NamedTuple):

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from query.client import QueryClient
-from shared.codec import decode_snapshot
+from booksnap.client import QueryClient
+from shared.codec import decode_book
 from shared.storage import SNAPSHOTS_CF, db_path, iter_range, open_secondary
 from tests.support.processes import Proc, stop_all
 from tests.support.waiting import free_endpoint, free_port, poll_for
@@ -216,7 +216,7 @@ def book_problems(data_dir: Path, check_dir: Path, symbol: str, first: int, last
         family = reader.get_column_family(SNAPSHOTS_CF)
         last_update = 0
         for second, value in iter_range(family, symbol, first, last):
-            snap = decode_snapshot(value)
+            snap = decode_book(value)
             bids = [price for price, _ in snap.bids]
             asks = [price for price, _ in snap.asks]
             if snap.symbol != symbol or snap.second != second:

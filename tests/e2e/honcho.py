@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.codec import decode_snapshot
+from shared.codec import decode_book
 from shared.storage import SNAPSHOTS_CF, db_path, iter_range, open_secondary
 from tests.e2e.conftest import pipeline_env, stored_in
 from tests.support.processes import REPO
@@ -61,6 +61,6 @@ class Honcho:
                 on_disk = dict(iter_range(family, symbol, first, last))
                 lost = logged[symbol] - set(on_disk)
                 assert not lost, f"{symbol}: logged as stored but not on disk: {sorted(lost)}"
-                assert decode_snapshot(on_disk[last]).symbol == symbol
+                assert decode_book(on_disk[last]).symbol == symbol
         finally:
             reader.close()

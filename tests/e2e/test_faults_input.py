@@ -20,10 +20,10 @@ import msgpack
 import pytest
 import zmq
 
-from query.client import QueryClient
-from query.protocol import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR
-from shared.codec import encode_live, encode_snapshot
-from shared.model import BookSnapshot, LiveBook
+from booksnap.client import QueryClient
+from shared.codec import encode
+from shared.model import BookSnapshot, LiveBook, SecondTrades
+from shared.protocol import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR
 from tests.e2e.conftest import Pipeline, book_problems, now_second, ranges, start_pipeline
 from tests.support.processes import stop_all
 from tests.support.waiting import poll_for
@@ -51,7 +51,7 @@ def garbage(topic: bytes) -> list[list[bytes]]:
 def crossed_snapshot(second: int) -> bytes:
     """A well-formed record whose book is crossed: must never be stored or served."""
     level = 6_000_000_000_000
-    return encode_snapshot(
+    return encode(
         BookSnapshot(
             BTC,
             second,
@@ -69,7 +69,7 @@ def crossed_snapshot(second: int) -> bytes:
 def crossed_live() -> bytes:
     level = 6_000_000_000_000
     now_ms = int(time.time() * 1000)
-    return encode_live(
+    return encode(
         LiveBook(
             BTC, 1, 1, 10**15, now_ms, now_ms, bids=((level + 100, 10**8),), asks=((level, 10**8),)
         )
@@ -133,7 +133,11 @@ def test_hostile_bytes_on_every_endpoint_crash_nothing_and_lose_nothing(
         env["BOOKSNAP_INGEST_ENDPOINT"],
         [
             *garbage(b"snap." + BTC.encode()),
-            [b"snap." + BTC.encode(), crossed_snapshot(fake_second)],
+            [
+                b"snap." + BTC.encode(),
+                crossed_snapshot(fake_second),
+                encode(SecondTrades(BTC, fake_second, ())),
+            ],
         ],
         2.0,
     )

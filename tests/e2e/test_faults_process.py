@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from query.client import QueryClient
+from booksnap.client import QueryClient
 from tests.e2e.conftest import Pipeline, book_problems, now_second, ranges, start_pipeline
 from tests.support.processes import stop_all
 from tests.support.waiting import poll_for

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from query.client import QueryClient
+from booksnap.client import QueryClient
 from tests.e2e.conftest import SYMBOLS, Pipeline
 from tests.support.waiting import poll_for
 

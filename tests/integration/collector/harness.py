@@ -17,10 +17,11 @@ from pathlib import Path
 
 import zmq
 
-from shared.codec import decode_live, decode_snapshot
+from shared.codec import decode_live, decode_second
 from shared.fixedpoint import parse_fixed
-from shared.model import BookSnapshot, LiveBook
+from shared.model import LiveBook
 from tests.support.processes import Proc
+from tests.support.seconds import Second, second_of
 from tests.support.simulator import SimulatorProcess
 from tests.support.waiting import free_endpoint, poll_for
 
@@ -36,7 +37,7 @@ class Sink:
     context: zmq.Context[zmq.Socket[bytes]]
     ingest: str = field(default_factory=free_endpoint)
     live: str = field(default_factory=free_endpoint)
-    records: list[BookSnapshot] = field(default_factory=list)
+    records: list[Second] = field(default_factory=list)
     books: list[LiveBook] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,21 +55,18 @@ class Sink:
     def drain(self) -> None:
         """Receive and decode (with full validation) everything that has arrived."""
         while self._snap.poll(0):
-            topic, payload = self._snap.recv_multipart()
-            snap = decode_snapshot(payload)
-            assert topic == b"snap." + snap.symbol.encode()
-            self.records.append(snap)
+            self.records.append(second_of(*decode_second(self._snap.recv_multipart())))
         while self._live.poll(0):
             topic, payload = self._live.recv_multipart()
             book = decode_live(payload)
             assert topic == b"book." + book.symbol.encode()
             self.books.append(book)
 
-    def of(self, symbol: str) -> list[BookSnapshot]:
+    def of(self, symbol: str) -> list[Second]:
         self.drain()
         return [r for r in self.records if r.symbol == symbol]
 
-    def wait_records(self, symbol: str, count: int, timeout: float = 40.0) -> list[BookSnapshot]:
+    def wait_records(self, symbol: str, count: int, timeout: float = 40.0) -> list[Second]:
         return poll_for(
             lambda: self.of(symbol) if len(self.of(symbol)) >= count else [],
             timeout,
@@ -101,7 +99,7 @@ def collector(
     return Proc("collector", argv, tmp_path / f"{name}.log", env=env).start()
 
 
-def check_consecutive(records: list[BookSnapshot]) -> None:
+def check_consecutive(records: list[Second]) -> None:
     """One session: consecutive seconds and consecutive sequence numbers, no second skipped."""
     assert records, "no records"
     assert len({r.session for r in records}) == 1
@@ -111,7 +109,7 @@ def check_consecutive(records: list[BookSnapshot]) -> None:
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
 
 
-def check_fresh(records: Iterable[BookSnapshot]) -> None:
+def check_fresh(records: Iterable[Second]) -> None:
     """No stale record: each stands for the book at its second's end, in a market (the replay at
     10x) that changes many times a second; so its last event is from that very second, and the
     update ids only grow."""
@@ -122,7 +120,7 @@ def check_fresh(records: Iterable[BookSnapshot]) -> None:
         previous = record.update_id
 
 
-def check_trades(records: Iterable[BookSnapshot]) -> None:
+def check_trades(records: Iterable[Second]) -> None:
     for record in records:
         for trade in record.trades:
             assert trade.ts_trade // 1000 == record.second, (trade, record.second)
@@ -199,7 +197,7 @@ def _top(bids: dict[int, int], asks: dict[int, int], depth: int) -> tuple[tuple,
 
 
 def check_against_truth(
-    sim: SimulatorProcess, books: Iterable[BookSnapshot | LiveBook], depth: int
+    sim: SimulatorProcess, books: Iterable[Second | LiveBook], depth: int
 ) -> int:
     """Every record's levels equal the true book at its update id; returns how many checked."""
     items = list(books)

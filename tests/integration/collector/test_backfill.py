@@ -13,10 +13,10 @@ from shared.backfill import (
     Fetch,
     decode_done,
     decode_hello,
-    encode_fetch,
 )
-from shared.codec import decode_snapshot
+from shared.codec import decode_second, encode, snap_topic
 from tests.integration.collector.harness import Sink, collector
+from tests.support.seconds import second_of
 from tests.support.simulator import simulator_fixture
 from tests.support.waiting import free_endpoint, poll_for
 
@@ -60,14 +60,15 @@ def test_fetch_returns_the_buffered_records(tmp_path, simulator, zmq_context, ro
 
         # Act: ask for the seconds of the first five published records.
         first, last = published[0].second, published[4].second
-        socket.send_multipart([b"ETHUSDT", FETCH, encode_fetch(Fetch("ETHUSDT", first, last))])
+        socket.send_multipart([b"ETHUSDT", FETCH, encode(Fetch("ETHUSDT", first, last))])
         records, done = [], None
         while done is None:
-            _identity, kind, payload = receive(socket)
+            _identity, kind, *payload = receive(socket)
             if kind == RECORD:
-                records.append(decode_snapshot(payload))
+                book, trades = payload
+                records.append(second_of(*decode_second([snap_topic("ETHUSDT"), book, trades])))
             elif kind == DONE:
-                done = decode_done(payload)
+                done = decode_done(payload[0])
     finally:
         code = proc.stop(timeout=10)
         sink.close()

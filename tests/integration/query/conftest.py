@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import zmq
 
-from query.client import QueryClient
+from booksnap.client import QueryClient
 from tests.support.processes import Proc
 from tests.support.waiting import free_endpoint, poll_for
 

@@ -10,17 +10,16 @@ from pathlib import Path
 from rocksdict import Rdict
 
 from shared import storage
-from shared.codec import encode_snapshot, encode_trades, snapshot_key
+from shared.codec import record_key
 from shared.fixedpoint import SCALE
-from shared.model import BookSnapshot, LiveBook, Trade
+from shared.model import LiveBook, Trade
+from tests.support.seconds import Second
 
 # (mid in whole units, tick as a scaled int)
 MARKETS = {"BTCUSDT": (61_000, SCALE // 100), "ETHUSDT": (3_000, SCALE // 100)}
 
 
-def synthetic_snapshot(
-    symbol: str, second: int, levels: int = 20, session: int = 1
-) -> BookSnapshot:
+def synthetic_snapshot(symbol: str, second: int, levels: int = 20, session: int = 1) -> Second:
     """The book of ``symbol`` at the end of ``second``: a gentle random walk, 3-6 trades."""
     base, tick = MARKETS.get(symbol, (100, SCALE // 100))
     rng = random.Random(f"{symbol}:{second}")
@@ -39,7 +38,7 @@ def synthetic_snapshot(
         )
         for i in range(rng.randint(3, 6))
     )
-    return BookSnapshot(
+    return Second(
         symbol=symbol,
         second=second,
         session=session,
@@ -88,9 +87,8 @@ class Primary:
             meta[storage.symbol_meta_key(symbol)] = b""
             for second in seconds:
                 snap = synthetic_snapshot(symbol, second)
-                key = snapshot_key(symbol, second)
-                snaps[key] = encode_snapshot(snap, with_trades=False)
-                trades[key] = encode_trades(symbol, second, snap.trades)
+                key = record_key(symbol, second)
+                snaps[key], trades[key] = snap.values()
                 count += 1
         del snaps, trades, meta
         return count

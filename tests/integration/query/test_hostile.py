@@ -10,7 +10,7 @@ import zmq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from query.protocol import ERROR_NAMES, MAX_MESSAGE_BYTES
+from shared.protocol import ERROR_NAMES, MAX_MESSAGE_BYTES
 from tests.integration.query.dbdata import Primary
 
 METHODS = [

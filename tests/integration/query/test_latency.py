@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from query.client import QueryClient
-from shared.codec import book_topic, encode_live
+from booksnap.client import QueryClient
+from shared.codec import book_topic, encode
 from tests.integration.query.conftest import publish_until
 from tests.integration.query.dbdata import Primary, live_book
 
@@ -46,7 +46,7 @@ def test_l1_p99_stays_low_while_heavy_requests_run(query_process, live_pub):
     with QueryClient(query_process.endpoint, timeout=10) as client:
         publish_until(
             live_pub,
-            [book_topic("BTCUSDT"), encode_live(book)],
+            [book_topic("BTCUSDT"), encode(book)],
             lambda: client.request("orderbook_l1", {"symbol": "BTCUSDT"}),
         )
         idle = measure_l1(client, L1_REQUESTS)

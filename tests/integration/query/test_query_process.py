@@ -13,11 +13,11 @@ import pytest
 import zmq
 from click.testing import CliRunner
 
-from query.cli import cli
-from query.client import QueryFailed
-from query.protocol import INSUFFICIENT_DATA, NO_DATA_YET, NOT_FOUND
-from shared.codec import book_topic, encode_live, encode_snapshot, snap_topic
+from booksnap.cli import cli
+from booksnap.client import QueryFailed
+from shared.codec import book_topic, encode, snap_topic
 from shared.fixedpoint import format_fixed
+from shared.protocol import INSUFFICIENT_DATA, NO_DATA_YET, NOT_FOUND
 from tests.integration.query.conftest import publish_until
 from tests.integration.query.dbdata import Primary, live_book, synthetic_snapshot
 from tests.support.waiting import poll_for
@@ -125,7 +125,7 @@ def test_live_l1_follows_the_published_book_and_is_re_published(
                     > 0
                 )
 
-            publish_until(live_pub, [book_topic("BTCUSDT"), encode_live(book)], l1_shows)
+            publish_until(live_pub, [book_topic("BTCUSDT"), encode(book)], l1_shows)
 
         l2 = client.request("orderbook_l2", {"symbol": "BTCUSDT", "levels": 50})
         assert format_fixed(book.asks[49][0]) in json.dumps(l2)
@@ -133,9 +133,7 @@ def test_live_l1_follows_the_published_book_and_is_re_published(
 
         # Invalid live messages are dropped, never re-published, and the server goes on.
         live_pub.send_multipart([b"book.BTCUSDT", b"garbage"])
-        live_pub.send_multipart(
-            [snap_topic("BTCUSDT"), encode_snapshot(synthetic_snapshot("BTCUSDT", second))]
-        )
+        live_pub.send_multipart((synthetic_snapshot("BTCUSDT", second)).frames())
         poll_for(lambda: client.request("status", {})["live_invalid_messages"] >= 1, 10)
         assert client.request("status", {})["symbols"]["BTCUSDT"]["publishing"] is True
 
@@ -158,7 +156,7 @@ def populated(query_process, live_pub):
             book = live_book(symbol, now(), seq=1)
             publish_until(
                 live_pub,
-                [book_topic(symbol), encode_live(book)],
+                [book_topic(symbol), encode(book)],
                 lambda symbol=symbol: _has_l1(client, symbol),
             )
     yield query_process, start

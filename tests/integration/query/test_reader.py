@@ -11,7 +11,7 @@ from query.handlers import DbHandlers
 from query.reader import NoDataYet, SecondaryReader, TooMuchData
 from shared import storage
 from shared.clock import SystemClock
-from shared.codec import encode_snapshot, snapshot_key
+from shared.codec import encode, record_key
 from tests.integration.query.dbdata import Primary, synthetic_snapshot
 
 T0 = 1_795_478_400
@@ -143,11 +143,11 @@ def test_cached_windows_are_reused_until_the_writer_rewrites_a_second(tmp_path, 
     newer = dataclasses.replace(synthetic_snapshot("BTCUSDT", T0 + 5), session=2, seq=1, trades=())
     assert primary.db is not None
     family = primary.db.get_column_family(storage.SNAPSHOTS_CF)
-    family[snapshot_key("BTCUSDT", T0 + 5)] = encode_snapshot(newer, with_trades=False)
+    family[record_key("BTCUSDT", T0 + 5)] = encode(newer.book)
     del family
     reader.refresh()
     after = reader.snapshots("BTCUSDT", T0, T0 + 9, limit=100, cached=True)
-    assert after[5] == newer
+    assert after[5] == newer.book
     assert after[5].session == 2
     assert [s.session for s in after] == [1] * 5 + [2] + [1] * 4
     primary.close()

@@ -8,7 +8,6 @@ import time
 import pytest
 import zmq
 
-from shared.codec import encode_snapshot, snap_topic
 from tests.integration.query.dbdata import synthetic_snapshot
 from tests.support.processes import Proc
 from tests.support.waiting import free_endpoint, poll_for
@@ -49,7 +48,7 @@ def publish(pub, seconds) -> None:
     for second in seconds:
         snap = synthetic_snapshot("BTCUSDT", second, session=SESSION)
         snap = dataclasses.replace(snap, seq=second - BASE + 1)
-        pub.send_multipart([snap_topic("BTCUSDT"), encode_snapshot(snap)])
+        pub.send_multipart(snap.frames())
 
 
 BASE = int(time.time()) - 600

@@ -9,7 +9,7 @@ import time
 
 from click.testing import CliRunner
 
-from query.cli import cli
+from booksnap.cli import cli
 from tests.integration.simulator.book_client import fetch_json
 from tests.integration.simulator.wsutil import depth_events, open_ws, read_until_close
 from tests.support.processes import REPO

@@ -17,18 +17,16 @@ import zmq
 
 from shared import backfill as proto
 from shared import storage
-from shared.codec import encode_snapshot, snap_topic
-from shared.model import BookSnapshot
+from shared.codec import encode
 from tests.integration.writer.recorded import recorded, retimed
 from tests.support.processes import Proc
+from tests.support.seconds import Second
 from tests.support.waiting import free_endpoint, poll_for
 
 STORED = re.compile(r"Stored snapshot for (\w+) at (\d+)")
 
 
-def series(
-    symbol: str, first: int, count: int, session: int = 1, seq0: int = 1
-) -> list[BookSnapshot]:
+def series(symbol: str, first: int, count: int, session: int = 1, seq0: int = 1) -> list[Second]:
     """``count`` consecutive seconds from ``first``, books taken from the real recordings."""
     books = recorded(symbol)
     return [retimed(books[i % len(books)], first + i, session, seq0 + i) for i in range(count)]
@@ -81,7 +79,7 @@ class FakeCollector(threading.Thread):
         self,
         context: zmq.Context,
         writer: WriterProc,
-        snaps: list[BookSnapshot],
+        snaps: list[Second],
         interval: float = 0.02,
         skip: set[int] | frozenset[int] = frozenset(),
     ) -> None:
@@ -92,7 +90,7 @@ class FakeCollector(threading.Thread):
         self.snaps = snaps
         self.interval = interval
         self.skip = set(skip)
-        self.buffer: dict[int, bytes] = {}  # what the collector's backfill buffer holds
+        self.buffer: dict[int, list[bytes]] = {}  # what the collector's backfill buffer holds
         self.published = 0
         self.fetches: list[tuple[int, int]] = []
         self.stopping = threading.Event()
@@ -124,10 +122,10 @@ class FakeCollector(threading.Thread):
                 now = time.monotonic()
                 if self.published < len(self.snaps) and now >= next_pub:
                     snap = self.snaps[self.published]
-                    payload = encode_snapshot(snap)
-                    self.buffer[snap.second] = payload
+                    frames = snap.frames()
+                    self.buffer[snap.second] = frames[1:]
                     if snap.second not in self.skip and not self.muted.is_set():
-                        pub.send_multipart([snap_topic(snap.symbol), payload])
+                        pub.send_multipart(frames)
                     self.published += 1
                     next_pub = now + self.interval
                 if now >= next_hello:
@@ -142,7 +140,7 @@ class FakeCollector(threading.Thread):
     def _hello(self, dealer: zmq.Socket) -> None:
         first, last = (min(self.buffer), max(self.buffer)) if self.buffer else (0, 0)
         hello = proto.Hello(self.symbol, 1, self.published, first, last)
-        dealer.send_multipart([proto.HELLO, proto.encode_hello(hello)])
+        dealer.send_multipart([proto.HELLO, encode(hello)])
 
     def _serve(self, dealer: zmq.Socket, frames: list[bytes]) -> None:
         assert frames[0] == proto.FETCH, frames
@@ -151,10 +149,10 @@ class FakeCollector(threading.Thread):
         count = 0
         for second in range(fetch.first, fetch.last + 1):
             if second in self.buffer:
-                dealer.send_multipart([proto.RECORD, self.buffer[second]])
+                dealer.send_multipart([proto.RECORD, *self.buffer[second]])
                 count += 1
         done = proto.Done(self.symbol, fetch.first, fetch.last, count)
-        dealer.send_multipart([proto.DONE, proto.encode_done(done)])
+        dealer.send_multipart([proto.DONE, encode(done)])
 
     def finished(self) -> bool:
         return self.published >= len(self.snaps)

@@ -1,4 +1,4 @@
-"""BookSnapshots built from the real recordings, as a collector would publish them.
+"""Seconds built from the real recordings, as a collector would publish them.
 
 A small, independent replay (REST snapshot + depth diffs + trades, bucketed by exchange second)
 so the writer's tests and benchmarks do not depend on the collector package.
@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import msgspec
+
 from shared.fixedpoint import parse_fixed
-from shared.model import BookSnapshot, Trade
+from shared.model import Trade
+from tests.support.seconds import Second
 
 RECORDINGS = (
     Path(__file__).resolve().parents[3] / "simulator" / "recordings" / "hftbacktest" / "spot"
@@ -26,7 +29,7 @@ def _levels(raw: list[list[str]]) -> list[tuple[int, int]]:
     return [(parse_fixed(p), parse_fixed(q)) for p, q in raw]
 
 
-def replay(path: Path, depth: int = DEPTH) -> Iterator[BookSnapshot]:
+def replay(path: Path, depth: int = DEPTH) -> Iterator[Second]:
     """Yield one snapshot per exchange second of a recording (top ``depth`` levels, its trades)."""
     bids: dict[int, int] = {}
     asks: dict[int, int] = {}
@@ -86,10 +89,10 @@ def _apply(bids: dict[int, int], asks: dict[int, int], event: dict) -> None:
                 side.pop(price, None)
 
 
-def _snapshot(path, second, seq, uid, last_event, bids, asks, trades, depth) -> BookSnapshot:
+def _snapshot(path, second, seq, uid, last_event, bids, asks, trades, depth) -> Second:
     top_bids = sorted(bids.items(), reverse=True)[:depth]
     top_asks = sorted(asks.items())[:depth]
-    return BookSnapshot(
+    return Second(
         symbol=path.name.split("_")[0].upper(),
         second=second,
         session=1,
@@ -104,15 +107,15 @@ def _snapshot(path, second, seq, uid, last_event, bids, asks, trades, depth) -> 
 
 
 @cache
-def recorded(symbol: str = "BTCUSDT") -> tuple[BookSnapshot, ...]:
+def recorded(symbol: str = "BTCUSDT") -> tuple[Second, ...]:
     """Every snapshot of ``symbol`` from its recordings (cached; ~300-600 seconds)."""
-    snaps: list[BookSnapshot] = []
+    snaps: list[Second] = []
     for path in sorted(RECORDINGS.glob(f"{symbol.lower()}_*.gz")):
         snaps.extend(replay(path))
     return tuple(snaps)
 
 
-def retimed(snap: BookSnapshot, second: int, session: int, seq: int) -> BookSnapshot:
+def retimed(snap: Second, second: int, session: int, seq: int) -> Second:
     """The same book moved to ``second`` (tests need seconds near the current time)."""
     shift = (second - snap.second) * 1000
     return dataclasses.replace(
@@ -122,5 +125,5 @@ def retimed(snap: BookSnapshot, second: int, session: int, seq: int) -> BookSnap
         seq=seq,
         ts_event=max(0, snap.ts_event + shift),
         ts_recv=max(0, snap.ts_recv + shift),
-        trades=tuple(dataclasses.replace(t, ts_trade=t.ts_trade + shift) for t in snap.trades),
+        trades=tuple(msgspec.structs.replace(t, ts_trade=t.ts_trade + shift) for t in snap.trades),
     )

@@ -9,6 +9,7 @@ import pytest
 import zmq
 
 from shared import backfill as proto
+from shared.codec import encode
 from tests.support.waiting import free_endpoint, poll_for
 from writer.backfill import BackfillRecord, BackfillServer
 
@@ -32,7 +33,7 @@ def dealer(zmq_context):
 
 
 def hello(sock, first=100, last=200, symbol="BTCUSDT"):
-    sock.send_multipart([proto.HELLO, proto.encode_hello(proto.Hello(symbol, 1, 5, first, last))])
+    sock.send_multipart([proto.HELLO, encode(proto.Hello(symbol, 1, 5, first, last))])
 
 
 def received(server, now=0.0):
@@ -53,11 +54,11 @@ def test_fetch_reaches_the_collector_that_said_hello(zmq_context, dealer):
     kind, payload = collector.recv_multipart()
     assert kind == proto.FETCH
     assert proto.decode_fetch(payload) == proto.Fetch("BTCUSDT", 150, 160)
-    collector.send_multipart([proto.RECORD, b"payload"])
+    collector.send_multipart([proto.RECORD, b"book", b"trades"])
     done = proto.Done("BTCUSDT", 150, 160, 11)
-    collector.send_multipart([proto.DONE, proto.encode_done(done)])
+    collector.send_multipart([proto.DONE, encode(done)])
     events = received(server)
-    assert events[0] == BackfillRecord("BTCUSDT", b"payload", (150, 160))
+    assert events[0] == BackfillRecord("BTCUSDT", [b"book", b"trades"], (150, 160))
     assert server.pending_ranges() == 0
     server.close()
 

@@ -10,14 +10,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from shared import backfill as proto
-from shared.codec import decode_snapshot, encode_snapshot, snap_topic
+from shared.codec import decode_book, decode_trades, snap_topic
 from shared.errors import DecodeError
 from tests.integration.writer.harness import read_status, series, stored
 from tests.support.waiting import poll_for
 
 NOW = int(time.time())
 GOOD = series("BTCUSDT", NOW - 50, 1)[0]
-FIELDS = ["v", "sym", "sec", "ses", "seq", "uid", "E", "recv", "b", "a", "tr"]
+BOOK_FIELDS = ["v", "sym", "sec", "ses", "seq", "uid", "E", "recv", "b", "a"]
+TRADES_FIELDS = ["v", "sym", "sec", "tr"]
+GOOD_BOOK, GOOD_TRADES = GOOD.values()
 
 scalars = st.one_of(
     st.none(),
@@ -37,23 +39,36 @@ values = st.recursive(
 
 
 def _good_record() -> dict:
-    return msgpack.unpackb(encode_snapshot(GOOD))
+    return msgpack.unpackb(GOOD_BOOK)
+
+
+def _message(book: dict, trades: bytes = GOOD_TRADES, topic: bytes = b"snap.BTCUSDT") -> list:
+    return [topic, msgpack.packb(book), trades]
 
 
 @st.composite
 def wrong_types(draw) -> list[bytes]:
-    """A real snapshot with some fields replaced by values of random types."""
-    record = _good_record()
-    for name in draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=4, unique=True)):
-        record[name] = draw(values)
-    payload = msgpack.packb(record)
-    assume(not _decodes(payload))  # e.g. "ses" replaced by another valid int is still valid
-    return [b"snap.BTCUSDT", payload]
+    """A real second with some fields of its book or its trades replaced by random values."""
+    if draw(st.booleans()):
+        record = _good_record()
+        for name in draw(
+            st.lists(st.sampled_from(BOOK_FIELDS), min_size=1, max_size=4, unique=True)
+        ):
+            record[name] = draw(values)
+        payload = msgpack.packb(record)
+        assume(not _decodes(decode_book, payload))  # e.g. another valid "ses" is still valid
+        return [b"snap.BTCUSDT", payload, GOOD_TRADES]
+    trades = msgpack.unpackb(GOOD_TRADES)
+    for name in draw(st.lists(st.sampled_from(TRADES_FIELDS), min_size=1, max_size=2, unique=True)):
+        trades[name] = draw(values)
+    payload = msgpack.packb(trades)
+    assume(not _decodes(decode_trades, payload))
+    return [b"snap.BTCUSDT", GOOD_BOOK, payload]
 
 
-def _decodes(payload: bytes) -> bool:
+def _decodes(decode, payload: bytes) -> bool:
     try:
-        decode_snapshot(payload)
+        decode(payload)
     except DecodeError:
         return False
     return True
@@ -67,7 +82,7 @@ def crossed_or_unsorted(draw) -> list[bytes]:
         record["b"], record["a"] = [[price + draw(st.integers(0, 10**6)), 1]], [[price, 1]]
     else:
         record["b"] = [[price, 1], [price + draw(st.integers(0, 10**6)), 1]]
-    return [b"snap.BTCUSDT", msgpack.packb(record)]
+    return _message(record)
 
 
 @st.composite
@@ -86,23 +101,28 @@ def wrong_symbols(draw) -> list[bytes]:
         )
     )
     record["sym"] = payload_symbol
-    return [b"snap." + topic_symbol.encode(), msgpack.packb(record)]
+    return _message(record, topic=b"snap." + topic_symbol.encode())
 
 
 @st.composite
 def bad_seconds(draw) -> list[bytes]:
     record = _good_record()
-    record["sec"] = draw(st.one_of(st.integers(0, NOW - 90_000), st.integers(NOW + 3600, 2**40)))
-    return [b"snap.BTCUSDT", msgpack.packb(record)]
+    second = draw(st.one_of(st.integers(0, NOW - 90_000), st.integers(NOW + 3600, 2**40)))
+    record["sec"] = second
+    trades = msgpack.unpackb(GOOD_TRADES)
+    trades["sec"] = second
+    return _message(record, msgpack.packb(trades))
 
 
 frames = st.lists(st.binary(max_size=200), max_size=5)
 messages = st.one_of(
-    frames.map(lambda f: [b"snap.BTCUSDT", *f] if len(f) != 1 else [b"snap.X", *f]),
-    st.binary(max_size=300).map(lambda p: [b"snap.BTCUSDT", p]),
-    st.lists(st.just(encode_snapshot(GOOD)), min_size=2, max_size=4).map(
-        lambda p: [snap_topic("BTCUSDT"), *p]
+    frames.map(lambda f: [b"snap.BTCUSDT", *f] if len(f) != 2 else [b"snap.X", *f]),
+    st.binary(max_size=300).map(lambda p: [b"snap.BTCUSDT", p, GOOD_TRADES]),
+    st.binary(max_size=300).map(lambda p: [b"snap.BTCUSDT", GOOD_BOOK, p]),
+    st.sampled_from([1, 3, 4]).map(
+        lambda n: [snap_topic("BTCUSDT"), *([GOOD_BOOK, GOOD_TRADES] * 2)[:n]]
     ),
+    st.just([snap_topic("BTCUSDT"), GOOD_TRADES, GOOD_BOOK]),  # frames swapped
     wrong_types(),
     crossed_or_unsorted(),
     wrong_symbols(),
@@ -114,7 +134,7 @@ backfill_messages = st.one_of(
         st.sampled_from([proto.HELLO, proto.DONE, proto.RECORD, b"fetch", b"??"]),
         st.binary(max_size=200),
     ).map(list),
-    st.just([proto.RECORD, encode_snapshot(GOOD)]),  # valid, but nobody asked for it
+    st.just([proto.RECORD, GOOD_BOOK, GOOD_TRADES]),  # valid, but nobody asked for it
 )
 
 
@@ -131,8 +151,7 @@ def test_hostile_messages_are_rejected_and_nothing_reaches_disk(writer, zmq_cont
     # another symbol, re-sent until stored.
     poll_for(
         lambda: (
-            pub.send_multipart([snap_topic("ETHUSDT"), encode_snapshot(sentinel)])
-            or sentinel.second in writer.logged("ETHUSDT")
+            pub.send_multipart(sentinel.frames()) or sentinel.second in writer.logged("ETHUSDT")
         ),
         20,
         interval=0.2,
@@ -149,7 +168,7 @@ def test_hostile_messages_are_rejected_and_nothing_reaches_disk(writer, zmq_cont
         sent["n"] += len(batch)
 
     send()
-    pub.send_multipart([b"snap.BTCUSDT", b"\x00" * (5 * 1024 * 1024)])  # over the codec's limit
+    pub.send_multipart([b"snap.BTCUSDT", b"\x00" * (5 * 1024 * 1024), GOOD_TRADES])  # oversize
 
     status = poll_for(
         lambda: (

@@ -6,7 +6,7 @@ import signal
 import time
 
 from shared import storage
-from shared.codec import decode_snapshot, decode_trades, encode_snapshot
+from shared.codec import decode_book, decode_trades
 from tests.integration.writer.harness import FakeCollector, read_status, series, stored
 from tests.support.waiting import poll_for
 
@@ -44,10 +44,10 @@ def test_one_snapshot_per_symbol_per_second_with_its_log_line(
         assert set(values) == expected
         assert set(trades) == expected  # also the seconds without a trade
         for snap in snaps:
-            assert decode_snapshot(values[snap.second]) == snap.__class__(
-                **{**{f: getattr(snap, f) for f in snap.__slots__}, "trades": ()}
-            )
-            assert decode_trades(trades[snap.second]) == (sym, snap.second, snap.trades)
+            # The writer stores the two frames it received, byte for byte.
+            assert (values[snap.second], trades[snap.second]) == snap.values()
+            assert decode_book(values[snap.second]) == snap.book
+            assert decode_trades(trades[snap.second]).trades == snap.trades
 
 
 def test_missed_seconds_are_fetched_from_the_collector_buffer(writer, collectors, zmq_context):
@@ -90,7 +90,7 @@ def test_a_writer_started_after_the_collector_fetches_what_it_buffered(
     first = int(time.time()) - 100
     books = series("BTCUSDT", first, 50)
     fake = FakeCollector(zmq_context, writer, books[30:])
-    fake.buffer.update({b.second: encode_snapshot(b) for b in books[:30]})  # before the writer
+    fake.buffer.update({b.second: b.frames()[1:] for b in books[:30]})  # before the writer
     collectors.append(fake)
     fake.start()
     writer.wait_stored("BTCUSDT", set(range(first, first + 50)))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import time
 
 from shared import storage
-from shared.codec import encode_snapshot
 from tests.integration.writer.harness import FakeCollector, series, stored
 from tests.support.waiting import poll_for
 from writer.store import SnapshotStore
-from writer.validate import to_record
 
 
 def test_sigkill_then_restart_loses_nothing_and_leaves_no_hole(writer, collectors, zmq_context):
@@ -46,12 +44,12 @@ def test_holes_left_by_an_earlier_run_are_fetched_at_start(writer, collectors, z
     holes = {first + 5, first + 6, first + 30}
     seed = SnapshotStore(storage.db_path(writer.data_dir))
     seed.open()
-    seed.write([to_record(b, 0.0) for b in books[:40] if b.second not in holes])
+    seed.write([b.record(0.0) for b in books[:40] if b.second not in holes])
     seed.close()
 
     writer.start()
     fake = FakeCollector(zmq_context, writer, books[40:])
-    fake.buffer.update({b.second: encode_snapshot(b) for b in books[:40]})
+    fake.buffer.update({b.second: b.frames()[1:] for b in books[:40]})
     collectors.append(fake)
     fake.start()
     writer.wait_stored("BTCUSDT", holes | {b.second for b in books[40:]})

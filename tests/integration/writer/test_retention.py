@@ -7,7 +7,6 @@ import time
 from shared import storage
 from tests.integration.writer.harness import FakeCollector, WriterProc, series, stored
 from writer.store import SnapshotStore
-from writer.validate import to_record
 
 DAY = 86_400
 
@@ -21,7 +20,7 @@ def test_old_data_is_range_deleted_on_schedule(writer, collectors, zmq_context):
     for symbol in ("BTCUSDT", "ETHUSDT"):
         seed.write(
             [
-                to_record(snap, 0.0)
+                snap.record(0.0)
                 for second in sorted(old | young)
                 for snap in series(symbol, second, 1)
             ]

@@ -15,46 +15,32 @@ from query.handlers import DbHandlers
 from query.reader import SecondaryReader
 from query.volume_reader import volume_rows
 from shared import storage
-from shared.codec import snapshot_key
-from shared.model import BookSnapshot
+from shared.codec import record_key
 from shared.volume import HOUR, Volume
 from tests.integration.writer.recorded import recorded, retimed
+from tests.support.clock import FakeClock
+from tests.support.seconds import Second
 from writer.store import SnapshotStore
-from writer.validate import to_record
 from writer.volume import HOUR_GRACE
 
 BASE = 1_795_000_000 - 1_795_000_000 % HOUR  # an hour boundary (UTC)
 FIRST = BASE - 1234  # so the data starts mid-minute, mid-hour
 
 
-def book(second: int, variant: int = 0, symbol: str = "BTCUSDT") -> BookSnapshot:
+def book(second: int, variant: int = 0, symbol: str = "BTCUSDT") -> Second:
     """A real recorded second moved to ``second``; ``variant`` picks another recorded second."""
     books = recorded(symbol)
     return retimed(books[(second * 7 + variant * 131) % len(books)], second, 1, second)
 
 
-def write(store: SnapshotStore, snaps: list[BookSnapshot], batch: int) -> None:
+def write(store: SnapshotStore, snaps: list[Second], batch: int) -> None:
     for i in range(0, len(snaps), batch):
-        store.write([to_record(s, 0.0) for s in snaps[i : i + batch]])
+        store.write([s.record(0.0) for s in snaps[i : i + batch]])
 
 
 def raw_rows(reader: SecondaryReader, symbol: str, first: int, last: int) -> list:
     """Per price (qty, trades, taker buys) from the raw trades, by the query's original code."""
     return analytics.rows_from_trades(reader.iter_trades(symbol, first, last))
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.t = now
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return 0.0
-
-    def sleep(self, seconds: float) -> None:
-        pass
 
 
 @pytest.fixture
@@ -100,9 +86,9 @@ def test_aggregates_survive_duplicates_backfill_and_restarts(db):
     write(store, [book(s, variant=2) for s in sorted(holes)][:50], 40)  # the same once more
 
     volume = store._families[storage.VOLUME_HOURS_CF]  # the closed hours have keys
-    assert volume.get(snapshot_key("BTCUSDT", BASE)) is not None
-    assert volume.get(snapshot_key("BTCUSDT", BASE + HOUR)) is not None
-    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE + 120))
+    assert volume.get(record_key("BTCUSDT", BASE)) is not None
+    assert volume.get(record_key("BTCUSDT", BASE + HOUR)) is not None
+    minute = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE + 120))
     assert minute is not None
     reader.refresh()
     assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE + 120, BASE + 179)
@@ -135,15 +121,15 @@ def test_a_second_written_twice_counts_once(db):
     snap = book(BASE + 5)
     assert snap.trades
     for _ in range(3):
-        store.write([to_record(snap, 0.0)])
+        store.write([snap.record(0.0)])
     emptied = dataclasses.replace(snap, trades=())
     store.close()
     store.open()
     reader.refresh()
-    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE))
+    minute = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE))
     assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
-    store.write([to_record(emptied, 0.0)])
-    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE))
+    store.write([emptied.record(0.0)])
+    minute = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE))
     assert Volume.decode(minute).rows() == []
 
 
@@ -152,7 +138,7 @@ def test_volume_profile_from_aggregates_equals_the_one_from_raw_trades(db):
     seconds = range(FIRST, BASE + 2 * HOUR + HOUR_GRACE + 60)
     write(store, [book(s) for s in seconds], 1000)
     end = BASE + 2 * HOUR + 7  # windows ending mid-minute, hours back from there
-    handlers = DbHandlers(reader, Clock(end + 100))
+    handlers = DbHandlers(reader, FakeClock(end + 100, monotonic=0.0))
     for hours, tick in ((1, None), (2, None), (3, "0.5")):
         params = {"symbol": "BTCUSDT", "duration_hours": hours, "end": end}
         if tick:
@@ -176,8 +162,8 @@ def test_volume_profile_from_aggregates_equals_the_one_from_raw_trades(db):
 def test_the_same_second_twice_in_one_batch_counts_as_the_last_copy(db):
     store, reader, _ = db
     first, second = book(BASE + 5), book(BASE + 5, variant=3)
-    store.write([to_record(first, 0.0), to_record(second, 0.0)])
+    store.write([first.record(0.0), second.record(0.0)])
     reader.refresh()
-    minute = store._families[storage.VOLUME_CF].get(snapshot_key("BTCUSDT", BASE))
+    minute = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE))
     assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
     assert raw_rows(reader, "BTCUSDT", BASE, BASE + 59) == analytics.rows_from_trades(second.trades)

@@ -133,12 +133,6 @@ def build(symbol: str, files: tuple[str, ...]) -> Replay:
                 apply_event(recv, data)
     assert current_second is not None
     emit_until(current_second + 1)
-    by_second: dict[int, list[Trade]] = {}
-    for trade in trades:
-        by_second.setdefault(trade.ts_trade // 1000, []).append(trade)
-    snaps = [
-        BookSnapshot(**{**_fields(s), "trades": tuple(by_second.get(s.second, ()))}) for s in snaps
-    ]
     b, a = top(bids, asks, 100)
     final = LiveBook(
         symbol=symbol,
@@ -151,10 +145,6 @@ def build(symbol: str, files: tuple[str, ...]) -> Replay:
         asks=a,
     )
     return Replay(symbol, tuple(snaps), tuple(trades), final)
-
-
-def _fields(snap: BookSnapshot) -> dict:
-    return {name: getattr(snap, name) for name in BookSnapshot.__slots__}
 
 
 def btcusdt() -> Replay:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -55,7 +55,7 @@ def stuffed(rate_in_window: int, trades_in_window: bool = False, seed: int = 1):
     for s in snaps:
         if s.second >= W0:
             extra += rate_in_window - 100
-        out.append(dataclasses.replace(s, update_id=s.update_id + extra))
+        out.append(msgspec.structs.replace(s, update_id=s.update_id + extra))
     if not trades_in_window:
         trades = [t for t in trades if t.ts_trade < W0 * 1000]
     return out, trades

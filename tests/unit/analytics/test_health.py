@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 
@@ -56,7 +56,7 @@ def test_depth_collapse_and_frozen_feed_lower_the_score():
     snaps, trades = calm_market(random.Random(2), START, 660, tweak=thin)
     # Freeze the exchange's update ids inside the window: no updates at all.
     frozen = [
-        dataclasses.replace(s, update_id=snaps[599].update_id) if s.second >= START + 600 else s
+        msgspec.structs.replace(s, update_id=snaps[599].update_id) if s.second >= START + 600 else s
         for s in snaps
     ]
     result = health(frozen, trades)

@@ -6,9 +6,9 @@ vanishes again and again on top of the real BTCUSDT book must.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 
+import msgspec
 import pytest
 
 from query.analytics import HISTORY_SECONDS, detect_market_anomalies
@@ -64,7 +64,7 @@ def inject(replay: Replay, seconds: set[int], lots: int) -> list:
         if snap.second in seconds:
             bids = list(snap.bids)
             bids[1] = (bids[1][0], bids[1][1] + lots * SCALE)
-            out.append(dataclasses.replace(snap, bids=tuple(bids)))
+            out.append(msgspec.structs.replace(snap, bids=tuple(bids)))
         else:
             out.append(snap)
     return out

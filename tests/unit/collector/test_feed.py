@@ -12,21 +12,8 @@ from aiohttp import WSMsgType, web
 
 from collector.feed import ACTIVE, STANDBY, Feed
 from shared.clock import SystemClock
+from tests.support.clock import FakeClock
 from tests.support.waiting import free_port, poll_for
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1_000.0
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class FakeSocket:

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collector.rest import HttpReply, RestGate, SnapshotFetcher
+from tests.support.clock import FakeClock
 from tests.support.waiting import poll_for
 from tests.unit.collector.fixtures import fixture_text
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_000_020.0) -> None:
-        self.t = now
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 def test_429_and_418_hold_requests_for_retry_after():
-    clock = FakeClock()
+    clock = FakeClock(1_000_020.0)
     gate = RestGate(clock, cost=50, budget=3000)
 
     gate.record(HttpReply(429, {"Retry-After": "7"}, b""))
@@ -45,7 +32,7 @@ def test_weight_budget_waits_for_the_next_minute():
 
 
 def test_failures_back_off_exponentially_up_to_a_cap():
-    clock = FakeClock()
+    clock = FakeClock(1_000_020.0)
     gate = RestGate(clock, cost=50, budget=3000, backoff_max=4.0)
     delays = []
     for _ in range(5):
@@ -59,7 +46,7 @@ def test_failures_back_off_exponentially_up_to_a_cap():
 
 
 def test_fetcher_runs_on_a_thread_and_reports_errors():
-    clock = FakeClock()
+    clock = FakeClock(1_000_020.0)
     replies = iter(
         [
             HttpReply(400, {}, fixture_text("rest_error_invalid_symbol.json").encode()),

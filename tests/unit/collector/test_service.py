@@ -16,32 +16,19 @@ from collector.feed import Feed
 from collector.publisher import SnapshotPublisher
 from collector.rest import HttpReply, RestGate, SnapshotFetcher
 from collector.service import Collector
-from shared.codec import decode_snapshot
-from shared.model import BookSnapshot
+from shared.codec import decode_second
+from tests.support.clock import FakeClock
+from tests.support.seconds import Second, second_of
 from tests.support.waiting import poll_for
 
 START = 1000.0
 CLOSED = "<the connection drops here>"
 
 
-class ManualClock:
-    def __init__(self) -> None:
-        self.t = START
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 class ScriptedSocket:
     """Delivers (time, text) frames when the manual clock reaches their time."""
 
-    def __init__(self, clock: ManualClock, frames: list[tuple[float, str]]) -> None:
+    def __init__(self, clock: FakeClock, frames: list[tuple[float, str]]) -> None:
         self.clock = clock
         self.frames = frames
         self.timeout = 0.5
@@ -129,7 +116,7 @@ def reconnect_frames() -> list[tuple[float, str]]:
 
 @pytest.fixture
 def scenario(request, zmq_context):
-    clock = ManualClock()
+    clock = FakeClock(START)
     frames = getattr(request, "param", steady_frames)()
     socket = ScriptedSocket(clock, frames)
     config = CollectorConfig(
@@ -190,7 +177,7 @@ def _joined(publisher: SnapshotPublisher, sub: zmq.Socket) -> bool:
     return bool(sub.poll(20)) and sub.recv_multipart()[0] == b"snap.PING"
 
 
-def run_until(clock: ManualClock, collector: Collector, until: float) -> None:
+def run_until(clock: FakeClock, collector: Collector, until: float) -> None:
     while clock.t < until:
         collector.step()
         thread = collector._fetcher._thread
@@ -199,13 +186,13 @@ def run_until(clock: ManualClock, collector: Collector, until: float) -> None:
 
 
 def records_until(
-    clock: ManualClock, collector: Collector, sub: zmq.Socket, until: float
-) -> list[BookSnapshot]:
+    clock: FakeClock, collector: Collector, sub: zmq.Socket, until: float
+) -> list[Second]:
     """Run the loop until ``until``, then every record it published, in order."""
     run_until(clock, collector, until)
     records = []
     while sub.poll(100):
-        records.append(decode_snapshot(sub.recv_multipart()[1]))
+        records.append(second_of(*decode_second(sub.recv_multipart())))
     return records
 
 

@@ -18,7 +18,7 @@ from collector.wire import (
     parse_levels,
     parse_snapshot,
 )
-from shared.fixedpoint import MAX_FIXED, SCALE, parse_fixed
+from shared.fixedpoint import MAX_INT64, SCALE, parse_fixed
 from tests.unit.collector.fixtures import fixture, fixture_text, frame
 
 
@@ -117,7 +117,7 @@ def test_near_binance_forms_are_rejected(text):
 
 eight_decimals = st.builds(
     lambda whole, frac: f"{whole}.{frac:08d}",
-    st.integers(min_value=0, max_value=MAX_FIXED // SCALE),
+    st.integers(min_value=0, max_value=MAX_INT64 // SCALE),
     st.integers(min_value=0, max_value=SCALE - 1),
 )
 number_like = st.one_of(
@@ -168,9 +168,9 @@ def outcome(parse):
 
 
 # Mostly valid values, so that one bad field among good ones comes up often.
-good_int = st.integers(min_value=0, max_value=MAX_FIXED)
+good_int = st.integers(min_value=0, max_value=MAX_INT64)
 ints = st.one_of(
-    good_int, good_int, good_int, st.sampled_from([-1, MAX_FIXED + 1, 2**64 - 1, True, 1.0, "5"])
+    good_int, good_int, good_int, st.sampled_from([-1, MAX_INT64 + 1, 2**64 - 1, True, 1.0, "5"])
 )
 texts: st.SearchStrategy[object] = st.one_of(
     eight_decimals, eight_decimals, number_like, st.sampled_from([1, None, [], "0.00000000"])

@@ -7,40 +7,31 @@ from pathlib import Path
 import pytest
 
 from query.analytics import ParameterError
-from query.handlers import DB_METHODS, LIVE_METHODS, METHODS, DbHandlers
+from query.handlers import DbHandlers
 from query.live import LiveBooks
 from query.live_handlers import LiveHandlers
-from query.protocol import NOT_FOUND, RequestError
 from query.reader import NoDataYet, SecondaryReader
+from shared.methods import METHODS
+from shared.protocol import NOT_FOUND, RequestError
+from tests.support.clock import FakeClock
 
 NOW = 1_795_478_400.25
-
-
-class FixedClock:
-    def now(self) -> float:
-        return NOW
-
-    def monotonic(self) -> float:
-        return 0.0
-
-    def sleep(self, seconds: float) -> None:
-        pass
 
 
 @pytest.fixture
 def handlers(tmp_path: Path) -> DbHandlers:
     reader = SecondaryReader(tmp_path / "data" / "rocksdb", tmp_path / "secondary")
-    return DbHandlers(reader, FixedClock())
+    return DbHandlers(reader, FakeClock(NOW, monotonic=0.0))
 
 
 @pytest.fixture
 def live_handlers() -> LiveHandlers:
-    return LiveHandlers(LiveBooks(wall_clock=FixedClock().now), FixedClock())
+    return LiveHandlers(LiveBooks(FakeClock(NOW, monotonic=0.0)), FakeClock(NOW, monotonic=0.0))
 
 
 def test_every_method_has_exactly_one_handler(handlers, live_handlers):
-    assert set(handlers.methods) == set(DB_METHODS)
-    assert set(live_handlers.methods) == set(LIVE_METHODS)
+    assert set(handlers.methods) == {m.name for m in METHODS if m.source == "db"}
+    assert set(live_handlers.methods) == {m.name for m in METHODS if m.source == "live"}
     assert len(METHODS) == 10
 
 

@@ -6,8 +6,8 @@ import pytest
 import zmq
 
 from query.dbprocess import DbProcessConfig
-from query.protocol import BUSY, Request, RequestError
 from query.worker import MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_CLIENT, DbWorker
+from shared.protocol import BUSY, Request, RequestError
 
 
 def test_too_many_jobs_in_flight_answer_busy_instead_of_queueing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from shared import storage
+from tests.support.clock import FakeClock
 from writer.config import WriterConfig
 from writer.pending import Record
 from writer.persister import Persister
@@ -12,26 +13,12 @@ from writer.status import WriterStatus
 from writer.store import SnapshotStore
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return 1_800_000_000.0 + self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 def record(second: int) -> Record:
     return Record("BTCUSDT", second, b"s", b"t", 1, second, received=1000.0)
 
 
 def make(path, **config) -> tuple[Persister, FakeClock]:
-    clock = FakeClock()
+    clock = FakeClock(1_800_001_000.0, monotonic=1000.0)
     cfg = WriterConfig(path.parents[1], flush_interval=0.1, **config)  # data_dir is unused
     return Persister(cfg, SnapshotStore(path), WriterStatus(0.0, 1), clock), clock
 
@@ -44,7 +31,7 @@ def test_records_are_written_once_due_and_only_then_logged(tmp_path, caplog):
         persister.flush()
         assert "Stored snapshot" not in caplog.text
         assert len(persister.pending) == 1
-        clock.t += 0.1
+        clock.advance(0.1)
         persister.flush()
     assert "Stored snapshot for BTCUSDT at 5" in caplog.text
     assert len(persister.pending) == 0
@@ -70,7 +57,7 @@ def test_reopen_backs_off_exponentially_up_to_the_cap(tmp_path, caplog):
     with caplog.at_level(logging.ERROR):
         for _ in range(5):
             persister.reopen_if_due()
-            clock.t += 10
+            clock.advance(10)
     delays = [line.split("next attempt in ")[1].split(" s")[0] for line in caplog.messages]
     assert delays == ["1.0", "2.0", "4.0", "4.0", "4.0"]
     assert len(persister.pending) == 1  # nothing lost while the database is unavailable

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared import storage
-from shared.codec import snapshot_key
+from shared.codec import record_key
 from writer.pending import Record
 from writer.retention import RetentionSchedule, retention_cutoff
 from writer.store import SnapshotStore
@@ -57,6 +57,6 @@ def test_eight_day_old_data_goes_six_day_old_data_stays(tmp_path):
         family = db.get_column_family(name)
         for sym in ("BTCUSDT", "ETHUSDT", "BTC"):
             assert [s for s, _ in storage.iter_range(family, sym, 0, now)] == young
-            assert family.get(snapshot_key(sym, old[0])) is None
+            assert family.get(record_key(sym, old[0])) is None
         del family
     db.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rocksdict import Rdict, WriteBatch, WriteOptions
 
 from shared import storage
-from shared.codec import snapshot_key
+from shared.codec import record_key
 
 
 def put(db: Rdict, family: str, items: dict[bytes, bytes]) -> None:
@@ -33,7 +33,7 @@ def test_range_reads_seek_and_stop_at_the_symbol_bounds(tmp_path):
         db,
         storage.SNAPSHOTS_CF,
         {
-            snapshot_key(s, t): b"%s%d" % (s.encode(), t)
+            record_key(s, t): b"%s%d" % (s.encode(), t)
             for s in ("BTC", "BTCUSDT", "BTCUSDTX")
             for t in range(100, 110)
         },
@@ -67,17 +67,17 @@ def test_known_symbols_come_from_meta(tmp_path):
 
 def test_a_secondary_sees_the_primarys_writes_after_catching_up(tmp_path):
     primary = storage.open_primary(tmp_path / "db")
-    put(primary, storage.SNAPSHOTS_CF, {snapshot_key("BTCUSDT", 100): b"a"})
+    put(primary, storage.SNAPSHOTS_CF, {record_key("BTCUSDT", 100): b"a"})
     secondary = storage.open_secondary(tmp_path / "db", tmp_path / "secondary")
     family = secondary.get_column_family(storage.SNAPSHOTS_CF)
     assert storage.last_second(family, "BTCUSDT") == 100
 
-    put(primary, storage.SNAPSHOTS_CF, {snapshot_key("BTCUSDT", 101): b"b"})
+    put(primary, storage.SNAPSHOTS_CF, {record_key("BTCUSDT", 101): b"b"})
     # In a batch, as the writer does it: a lone delete_range is only seen after the next write.
     batch = WriteBatch(raw_mode=True)
     batch.delete_range(
-        snapshot_key("BTCUSDT", 0),
-        snapshot_key("BTCUSDT", 101),
+        record_key("BTCUSDT", 0),
+        record_key("BTCUSDT", 101),
         primary.get_column_family_handle(storage.SNAPSHOTS_CF),
     )
     primary.write(batch)

@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from query.commands import register
+from booksnap.commands import register
 
 # subcommand name → "module:attribute" of its click command
 PROCESS_COMMANDS = {

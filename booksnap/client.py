@@ -1,20 +1,24 @@
 """QueryClient: a DEALER socket that sends JSON requests to the query process and awaits replies.
 
-Used by the ``booksnap`` CLI, the tests and the benchmarks. A request that gets no reply within the
-timeout means the query process is not running (or is overloaded): ZeroMQ connects lazily and
-never reports a missing peer, so a timeout is the only signal.
+The Python client of the query process: the ``booksnap`` CLI, the MCP server, the tests and the
+benchmarks all go through it. Methods that page (``iter_snapshots``) page here, not in callers.
+
+A request that gets no reply within the timeout means the query process is not running (or is
+overloaded): ZeroMQ connects lazily and never reports a missing peer, so a timeout is the only
+signal.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import zmq
 
-from query.protocol import ERROR_NAMES, decode_reply, encode_request
 from shared.errors import BooksnapError
+from shared.protocol import ERROR_NAMES, decode_reply, encode_request
 
 
 class QueryTimeout(BooksnapError):
@@ -69,6 +73,30 @@ class QueryClient:
                 int(error.get("code", 0)), str(error.get("message")), error.get("data")
             )
         return reply["result"]
+
+    def iter_snapshots(
+        self,
+        symbol: str,
+        start: int,
+        end: int | None = None,
+        *,
+        levels: int | None = None,
+        trades: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Every stored second of ``start..end`` (inclusive) as JSON-ready dicts, page by page.
+
+        The first page pins ``end`` (default: now), so later pages do not chase new data; a long
+        range costs one request per page (the query process sets the page size).
+        """
+        cursor: int | None = start
+        while cursor is not None:
+            params: dict[str, Any] = {"symbol": symbol, "start": cursor}
+            for name, value in (("end", end), ("levels", levels), ("trades", trades or None)):
+                if value is not None:
+                    params[name] = value
+            page = self.request("query_snapshots", params)
+            yield from page["snapshots"]
+            cursor, end = page["next_start"], page["end"]
 
     def send_raw(self, frames: list[bytes], request_id: object = None) -> dict[str, Any]:
         """Send arbitrary frames and return the reply whose id matches (None: the next reply)."""

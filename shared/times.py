@@ -10,6 +10,9 @@ MAX_SECOND = 9_999_999_999  # keys hold 10 digits of seconds
 _NUMBER = re.compile(r"^\d{1,11}(\.\d*)?$")
 
 
+MAX_TIME_TEXT = 40  # "2026-11-24T08:00:00.123456+01:00" is 32
+
+
 def parse_time(value: object) -> int:
     """Unix seconds (int, or a string of digits) or ISO-8601 text → unix seconds (floored).
 
@@ -26,6 +29,8 @@ def parse_time(value: object) -> int:
         return _check(int(value // 1), value)
     if not isinstance(value, str):
         raise ValueError(f"not a time: {type(value).__name__}")
+    if len(value) > MAX_TIME_TEXT:  # bounded before any parsing (hostile input)
+        raise ValueError(f"not a time: {len(value)} characters (at most {MAX_TIME_TEXT})")
     text = value.strip()
     if _NUMBER.match(text):
         return _check(int(text.split(".")[0]), value)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from query.render import (
+from booksnap.render import (
     render_coverage,
     render_l2,
     render_mapping,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from query.times import format_time
+from shared.times import format_time
 
 BAR_WIDTH = 40
 MAX_HISTOGRAM_ROWS = 100  # automatic profiles have at most 100 bins: never merged

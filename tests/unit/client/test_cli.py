@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from query.cli import cli
-from query.commands import COMMANDS
+from booksnap.cli import cli
+from booksnap.commands import COMMANDS
 from tests.support.waiting import free_endpoint
 
 QUERY_COMMANDS = [command.name for command in COMMANDS]

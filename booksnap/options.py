@@ -8,18 +8,20 @@ an error reply (insufficient data, no data yet, ...) exits 1 with its message on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
 
-from query import render
-from query.client import QueryClient, QueryFailed, QueryTimeout
-from query.protocol import INSUFFICIENT_DATA
-from query.times import parse_time
+from booksnap import render
+from booksnap.client import QueryClient, QueryFailed, QueryTimeout
 from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_QUERY_ENDPOINT
 from shared.fixedpoint import parse_fixed
+from shared.methods import BY_NAME
 from shared.model import validate_symbol
+from shared.protocol import INSUFFICIENT_DATA
+from shared.times import parse_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 Renderer = Callable[[dict[str, Any]], str]
@@ -93,13 +95,30 @@ end_option = click.option(
     default=None,
     help="End of the window (exclusive): unix seconds or ISO-8601, no offset = UTC [default: now].",
 )
-window_option = click.option(
-    "--window",
-    type=click.IntRange(10, 300),
-    default=60,
-    show_default=True,
-    help="Window length in seconds (10-300).",
-)
+
+
+def param_option(flag: str, method: str, param: str, *, default: bool = True) -> Callable[[F], F]:
+    """A click option for ``param`` of ``method``, with its range and default from
+    ``shared/methods.py`` (``default=False``: no default sent, the server's applies)."""
+    spec = BY_NAME[method].param(param)
+    kind: click.ParamType
+    if spec.kind == "int":
+        kind, bounds = click.IntRange(spec.low, spec.high), f" ({spec.low}-{spec.high})"
+    elif spec.kind == "fraction":
+        kind, bounds = click.FloatRange(0.0, 1.0, min_open=True, max_open=True), " (0-1)"
+    else:
+        raise TypeError(f"no option type for {spec.kind} parameters")
+    extra = "" if default else f" [default: {spec.default}]"
+    return click.option(
+        flag,
+        type=kind,
+        default=spec.default if default else None,
+        show_default=default,
+        help=f"{spec.description}{bounds}{extra}",
+    )
+
+
+window_option = param_option("--window", "get_order_flow", "window_duration_secs")
 
 
 def ask(endpoint: str, timeout: float, method: str, params: dict[str, Any]) -> Any:
@@ -109,8 +128,15 @@ def ask(endpoint: str, timeout: float, method: str, params: dict[str, Any]) -> A
 
 
 def ask_with(client: QueryClient, method: str, params: dict[str, Any]) -> Any:
-    try:
+    with query_errors(client):
         return client.request(method, params)
+
+
+@contextmanager
+def query_errors(client: QueryClient) -> Iterator[None]:
+    """A timeout (exit 3) or an error reply (exit 1) inside becomes the CLI's exit."""
+    try:
+        yield
     except QueryTimeout:
         raise NotRunning(
             f"the query process is not answering at {client.endpoint} "

@@ -7,21 +7,22 @@ from typing import Any
 
 import click
 
-from query import render
-from query.client import QueryClient
-from query.options import (
+from booksnap import render
+from booksnap.client import QueryClient
+from booksnap.options import (
     TimeType,
     ask,
-    ask_with,
     check_tick_size,
     connection_options,
     drop_none,
     end_option,
     output,
+    param_option,
+    query_errors,
     symbol_argument,
     window_option,
 )
-from query.times import format_time
+from shared.times import format_time
 
 # --- windowed analytics ---------------------------------------------------------------------------
 
@@ -63,13 +64,7 @@ anomalies = _window_command(
 
 @click.command(name="volume-profile")
 @symbol_argument
-@click.option(
-    "--hours",
-    type=click.IntRange(1, 168),
-    default=24,
-    show_default=True,
-    help="Period length in hours (1-168).",
-)
+@param_option("--hours", "get_volume_profile", "duration_hours")
 @click.option(
     "--tick-size",
     callback=check_tick_size,
@@ -102,20 +97,8 @@ def volume_profile(
 
 @click.command(name="vacuums")
 @symbol_argument
-@click.option(
-    "--hours",
-    type=click.IntRange(1, 24),
-    default=1,
-    show_default=True,
-    help="Period length in hours (1-24).",
-)
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.2,
-    show_default=True,
-    help="Depth below this fraction of normal is a vacuum.",
-)
+@param_option("--hours", "get_liquidity_vacuums", "duration_hours")
+@param_option("--threshold", "get_liquidity_vacuums", "threshold")
 @end_option
 @connection_options
 def vacuums(
@@ -156,13 +139,7 @@ def l1(symbol: str, endpoint: str, timeout: float, as_json: bool) -> None:
 
 @click.command(name="l2")
 @symbol_argument
-@click.option(
-    "--levels",
-    type=click.IntRange(1, 100),
-    default=20,
-    show_default=True,
-    help="Levels per side (1-100).",
-)
+@param_option("--levels", "orderbook_l2", "levels")
 @connection_options
 def l2(symbol: str, levels: int, endpoint: str, timeout: float, as_json: bool) -> None:
     """The best LEVELS bids and asks of the live book, with cumulative sizes.
@@ -192,12 +169,7 @@ def l2(symbol: str, levels: int, endpoint: str, timeout: float, as_json: bool) -
     default=None,
     help="Last second (inclusive), same formats [default: now].",
 )
-@click.option(
-    "--levels",
-    type=click.IntRange(1, 5000),
-    default=None,
-    help="Levels per side to print [default: all].",
-)
+@param_option("--levels", "query_snapshots", "levels", default=False)
 @click.option("--trades", is_flag=True, help="Include each second's trades.")
 @connection_options
 def snapshots(
@@ -225,20 +197,12 @@ def snapshots(
             f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
         )
     rows: list[dict[str, Any]] = []
-    with QueryClient(endpoint, timeout=timeout) as client:
-        cursor: int | None = start
-        while cursor is not None:
-            params = drop_none(
-                symbol=symbol, start=cursor, end=end, levels=levels, trades=trades or None
-            )
-            page = ask_with(client, "query_snapshots", params)
-            for snap in page["snapshots"]:
-                if as_json:
-                    click.echo(json.dumps(snap, separators=(",", ":")))
-                else:
-                    rows.append(render.render_snapshot_row(snap))
-            cursor = page["next_start"]
-            end = page["end"]  # pin "now" so later pages do not chase new data
+    with QueryClient(endpoint, timeout=timeout) as client, query_errors(client):
+        for snap in client.iter_snapshots(symbol, start, end, levels=levels, trades=trades):
+            if as_json:
+                click.echo(json.dumps(snap, separators=(",", ":")))
+            else:
+                rows.append(render.render_snapshot_row(snap))
     if not as_json:
         click.echo(
             render.render_table(rows) if rows else f"no snapshots of {symbol} stored in that range"
@@ -259,9 +223,7 @@ def status(endpoint: str, timeout: float, as_json: bool) -> None:
 
 @click.command(name="coverage")
 @symbol_argument
-@click.option(
-    "--hours", type=click.IntRange(1, 192), default=None, help="The last N hours [default: 1]."
-)
+@param_option("--hours", "coverage", "duration_hours", default=False)
 @click.option(
     "--start",
     type=TimeType(),
@@ -301,7 +263,7 @@ def coverage(
             f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
         )
     if start is None:
-        params = drop_none(symbol=symbol, duration_hours=hours or 1)
+        params = drop_none(symbol=symbol, duration_hours=hours)
     else:
         params = drop_none(symbol=symbol, start=start, end=end)
     output(ask(endpoint, timeout, "coverage", params), as_json, render.render_coverage)

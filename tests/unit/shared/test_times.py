@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from query.times import format_time, parse_time
+from shared.times import format_time, parse_time
 
 SECOND = 1_795_478_400  # 2026-11-24T00:00:00Z
 

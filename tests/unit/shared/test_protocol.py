@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from query.protocol import (
+from shared.protocol import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     MAX_REQUEST_BYTES,
