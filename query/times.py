@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 
 MAX_SECOND = 9_999_999_999  # keys hold 10 digits of seconds
-_NUMBER = re.compile(r"^\d{1,11}(\.\d*)?$")
+_NUMBER = re.compile(r"[0-9]{1,11}(\.[0-9]{0,9})?")  # fullmatch: no "$" before a "\n"
 
 
 def parse_time(value: object) -> int:
@@ -27,7 +27,7 @@ def parse_time(value: object) -> int:
     if not isinstance(value, str):
         raise ValueError(f"not a time: {type(value).__name__}")
     text = value.strip()
-    if _NUMBER.match(text):
+    if _NUMBER.fullmatch(text):
         return _check(int(text.split(".")[0]), value)
     try:
         parsed = datetime.fromisoformat(text)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,20}$")
+# Anchored with \Z, not $: $ also matches before a final "\n", which would let "BTCUSDT\n" into
+# keys, topics and log lines. msgspec (shared.fastcodec) searches with this same pattern.
+SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,20}\Z")
 
 # (price, quantity), both scaled ints.
 Level = tuple[int, int]
