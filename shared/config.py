@@ -40,6 +40,7 @@ ENV_LIVE_ENDPOINT = "BOOKSNAP_LIVE_ENDPOINT"
 ENV_QUERY_ENDPOINT = "BOOKSNAP_QUERY_ENDPOINT"
 ENV_FEED_ENDPOINT = "BOOKSNAP_FEED_ENDPOINT"
 ENV_LOG_LEVEL = "BOOKSNAP_LOG_LEVEL"
+ENV_KEYS_DIR = "BOOKSNAP_KEYS_DIR"  # CURVE keys (booksnap keys init); unset = no CURVE
 
 # Checked with fullmatch (a "$" would let a trailing "\n" through) and ASCII-only classes (a
 # str pattern's \d and \S also match other scripts' digits and spaces).

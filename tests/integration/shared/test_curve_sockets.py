@@ -1,0 +1,169 @@
+"""CURVE with real ZeroMQ sockets on loopback: only allowed keys get a message through."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+import zmq
+
+from shared.curve import CurveServer, secure_client
+from shared.curve_keys import Keyring, init_keys, load_keyring
+from tests.support.waiting import poll_for
+
+WAIT_MS = 1500  # a refused peer gets nothing in this long; an allowed one is answered in ms
+
+
+@pytest.fixture
+def keys(tmp_path):
+    init_keys(tmp_path)
+    return {
+        role: load_keyring(tmp_path, role) for role in ("collector", "writer", "query", "client")
+    }
+
+
+@pytest.fixture
+def stranger(keys):
+    """A well-formed key pair that no allow-list holds, posing as a client."""
+    public, secret = zmq.curve_keypair()
+    return Keyring("client", public, secret, dict(keys["client"].publics))
+
+
+@pytest.fixture
+def query_server(zmq_context, keys):
+    """A query-process ROUTER on the ``query`` channel (clients' allow-list), answering pings."""
+    server = CurveServer(zmq_context, keys["query"])
+    router = zmq_context.socket(zmq.ROUTER)
+    router.linger = 0
+    server.secure_server(router, "query")
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    yield server, router, f"tcp://127.0.0.1:{port}"
+    router.close(linger=0)
+    server.stop()
+
+
+def ask(context, endpoint, keyring=None, channel="query", server_key=None):
+    """Send one request from a fresh DEALER; True if it reached the server and was answered."""
+    dealer = context.socket(zmq.DEALER)
+    dealer.linger = 0
+    if keyring is not None:
+        secure_client(dealer, keyring, channel)
+    if server_key is not None:
+        dealer.curve_serverkey = server_key
+    dealer.connect(endpoint)
+    try:
+        dealer.send(b"ping")
+        return dealer.poll(WAIT_MS) != 0 and dealer.recv() == b"pong"
+    finally:
+        dealer.close(linger=0)
+
+
+def serve(router, timeout_ms=WAIT_MS):
+    """Answer the pings that arrive within the timeout; how many there were."""
+    served = 0
+    while router.poll(timeout_ms):
+        identity, payload = router.recv_multipart()
+        assert payload == b"ping"
+        router.send_multipart([identity, b"pong"])
+        served += 1
+        timeout_ms = 200
+    return served
+
+
+def ask_and_serve(context, query_server, **kwargs):
+    _, router, endpoint = query_server
+    served: list[int] = []
+    thread = threading.Thread(target=lambda: served.append(serve(router)))
+    thread.start()
+    answered = ask(context, endpoint, **kwargs)
+    thread.join()
+    return answered, served[0]
+
+
+def test_a_client_with_an_allowed_key_is_answered(zmq_context, query_server, keys):
+    answered, served = ask_and_serve(zmq_context, query_server, keyring=keys["client"])
+    assert answered
+    assert served == 1
+    assert query_server[0].refused == {}
+
+
+def test_a_client_without_a_key_is_refused(zmq_context, query_server):
+    answered, served = ask_and_serve(zmq_context, query_server)
+    assert not answered
+    assert served == 0
+
+
+def test_a_client_with_an_unknown_key_is_refused_and_logged_once(
+    zmq_context, query_server, stranger, caplog
+):
+    caplog.set_level(logging.WARNING, logger="shared.curve")
+    answered, served = ask_and_serve(zmq_context, query_server, keyring=stranger)
+    assert not answered
+    assert served == 0
+    server = query_server[0]
+    assert server.refused["query"] >= 1  # the peer retries: every attempt is refused
+    lines = [r.getMessage() for r in caplog.records if r.name == "shared.curve"]
+    assert len(lines) == 1
+    assert lines[0].startswith("Rejected (CURVE key not allowed on query): key ")
+    assert "127.0.0.1" in lines[0]
+
+
+def test_a_peer_with_the_collector_key_is_refused_where_only_clients_are_allowed(
+    zmq_context, query_server, keys
+):
+    answered, served = ask_and_serve(zmq_context, query_server, keyring=keys["collector"])
+    assert not answered
+    assert served == 0
+    assert query_server[0].refused["query"] >= 1
+
+
+def test_a_client_that_trusts_the_wrong_server_key_gets_nothing(zmq_context, query_server, keys):
+    answered, served = ask_and_serve(
+        zmq_context, query_server, keyring=keys["client"], server_key=keys["writer"].public
+    )
+    assert not answered
+    assert served == 0
+
+
+def test_ingest_takes_the_collector_key_and_refuses_a_client_key(zmq_context, keys):
+    """The writer's SUB: a collector's PUB gets records in, a client's PUB does not."""
+    server = CurveServer(zmq_context, keys["writer"])
+    sub = zmq_context.socket(zmq.SUB)
+    sub.linger = 0
+    server.secure_server(sub, "ingest")
+    sub.subscribe(b"snap.")
+    port = sub.bind_to_random_port("tcp://127.0.0.1")
+    endpoint = f"tcp://127.0.0.1:{port}"
+    try:
+        for role, expected in (("client", False), ("collector", True)):
+            pub = zmq_context.socket(zmq.PUB)
+            pub.linger = 0
+            secure_client(pub, keys[role], "ingest")
+            pub.connect(endpoint)
+
+            def delivered(pub=pub) -> bool:
+                pub.send_multipart([b"snap.BTCUSDT", b"record"])
+                return sub.poll(100) != 0
+
+            if expected:
+                poll_for(delivered, timeout=5, what="a collector's record")
+                assert sub.recv_multipart() == [b"snap.BTCUSDT", b"record"]
+            else:
+                assert not any(delivered() for _ in range(15))
+                assert server.refused["ingest"] >= 1
+            pub.close(linger=0)
+    finally:
+        sub.close(linger=0)
+        server.stop()
+
+
+def test_a_process_serves_only_its_own_channels(zmq_context, keys):
+    server = CurveServer(zmq_context, keys["writer"])
+    sock = zmq_context.socket(zmq.ROUTER)
+    try:
+        with pytest.raises(ValueError, match="does not serve query"):
+            server.secure_server(sock, "query")
+    finally:
+        sock.close(linger=0)
+        server.stop()
