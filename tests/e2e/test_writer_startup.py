@@ -155,3 +155,18 @@ def test_a_full_disk_at_start_up_is_waited_out(tmp_path: Path) -> None:
             assert writer.stop() == 0
         finally:
             writer.kill()
+
+
+def test_a_writer_stopped_before_its_database_opens_never_claims_ready(tmp_path: Path) -> None:
+    with small_tmpfs(tmp_path, "4m") as disk:
+        fill(disk)
+        env = pipeline_env(tmp_path, free_port())
+        env["BOOKSNAP_DATA_DIR"] = str(disk / "data")
+        writer = Proc("writer", [], tmp_path / "writer.log", env=env).start()
+        try:
+            writer.wait_log("Cannot open the database, retrying", timeout=30)
+            assert writer.stop() == 0
+            assert "Stopped before the database could be opened" in writer.log()
+            assert "Writer ready" not in writer.log()
+        finally:
+            writer.kill()
