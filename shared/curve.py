@@ -13,8 +13,11 @@ API (the processes call these around ``bind``/``connect``; the keys come from
 - ``CurveServer(context, keyring)``: one per process context; starts pyzmq's ZAP authenticator
   thread. ``secure_server(socket, channel)`` makes a socket a CURVE server with the process's key
   pair and the channel's allow-list; call it before ``bind``. Each refusal is logged through a
-  ``RateLimitedLog`` (one line per channel per interval, with a count), and ``refused`` counts
-  them. ``stop()`` (or leaving the ``with`` block) ends the thread; stop it before the context.
+  ``RateLimitedLog`` (one line per channel and cause per interval, with a count), and
+  ``refused`` counts them per channel: unknown or wrong-role keys (seen by ZAP) and handshakes
+  that fail earlier, from a peer without a key or with a wrong server key (a socket monitor,
+  ``shared.handshake_watch``). ``stop()`` (or leaving the ``with`` block) ends both threads;
+  stop it before terminating the context.
 - ``secure_client(socket, keyring, channel)``: the process's own key pair plus the server's
   public key for ``channel``; call it before ``connect``.
 
@@ -40,6 +43,7 @@ from zmq.auth.thread import ThreadAuthenticator
 from shared.config import ENV_KEYS_DIR
 from shared.curve_keys import Keyring
 from shared.errors import ConfigError
+from shared.handshake_watch import HandshakeWatch
 from shared.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
@@ -147,6 +151,7 @@ class CurveServer:
         self._rejects = RateLimitedLog(log, log_interval, clock=clock)
         self._auth = _Authenticator(context, log=logging.getLogger("zmq.auth"))
         self._auth.start()
+        self._watch = HandshakeWatch(context, self._handshake_failed)
 
     def secure_server(self, socket: zmq.Socket[Any], channel: str) -> None:
         """Make ``socket`` a CURVE server of ``channel`` (before ``bind``)."""
@@ -163,15 +168,21 @@ class CurveServer:
         socket.curve_publickey = self.keyring.public
         socket.curve_server = True
         socket.zap_domain = channel.encode("ascii")
+        self._watch.watch(socket, channel)
 
     def refuse(self, channel: str, key: bytes) -> None:
         """Count and log (rate-limited) a refused key; runs in the authenticator thread."""
+        detail = f"key {key[:8].decode('ascii', 'replace')}… from {self._auth.peer}"
+        self._count(channel, f"CURVE key not allowed on {channel}", detail)
+
+    def _handshake_failed(self, channel: str, reason: str) -> None:
+        """A peer failed the handshake before ZAP (no key, wrong server key): watch thread."""
+        self._count(channel, f"CURVE handshake failed on {channel}", reason)
+
+    def _count(self, channel: str, cause: str, detail: str) -> None:
         with self._lock:
             self.refused[channel] = self.refused.get(channel, 0) + 1
-            self._rejects.reject(
-                f"CURVE key not allowed on {channel}",
-                f"key {key[:8].decode('ascii', 'replace')}… from {self._auth.peer}",
-            )
+            self._rejects.reject(cause, detail)
 
     def flush_log(self) -> None:
         """Write the pending refusal counts that are due (call from the process's tick)."""
@@ -179,8 +190,10 @@ class CurveServer:
             self._rejects.flush()
 
     def stop(self) -> None:
+        self._watch.stop()
         self._auth.stop()
-        self._rejects.flush(force=True)
+        with self._lock:
+            self._rejects.flush(force=True)
 
     def __enter__(self) -> CurveServer:
         return self

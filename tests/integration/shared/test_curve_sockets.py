@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 import pytest
@@ -88,10 +89,20 @@ def test_a_client_with_an_allowed_key_is_answered(zmq_context, query_server, key
     assert query_server[0].refused == {}
 
 
-def test_a_client_without_a_key_is_refused(zmq_context, query_server):
+def curve_lines(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == "shared.curve"]
+
+
+def test_a_client_without_a_key_is_refused_and_logged_once(zmq_context, query_server, caplog):
+    caplog.set_level(logging.WARNING, logger="shared.curve")
     answered, served = ask_and_serve(zmq_context, query_server)
     assert not answered
     assert served == 0
+    poll_for(lambda: query_server[0].refused.get("query"), 5, what="the refusal")
+    assert curve_lines(caplog) == [
+        "Rejected (CURVE handshake failed on query): a peer without CURVE (no key); further "
+        "rejects of this cause are counted, one line per 60 s"
+    ]
 
 
 def test_a_client_with_an_unknown_key_is_refused_and_logged_once(
@@ -103,7 +114,7 @@ def test_a_client_with_an_unknown_key_is_refused_and_logged_once(
     assert served == 0
     server = query_server[0]
     assert server.refused["query"] >= 1  # the peer retries: every attempt is refused
-    lines = [r.getMessage() for r in caplog.records if r.name == "shared.curve"]
+    lines = curve_lines(caplog)
     assert len(lines) == 1
     assert lines[0].startswith("Rejected (CURVE key not allowed on query): key ")
     assert "127.0.0.1" in lines[0]
@@ -118,12 +129,43 @@ def test_a_peer_with_the_collector_key_is_refused_where_only_clients_are_allowed
     assert query_server[0].refused["query"] >= 1
 
 
-def test_a_client_that_trusts_the_wrong_server_key_gets_nothing(zmq_context, query_server, keys):
+def test_a_client_that_trusts_the_wrong_server_key_gets_nothing_and_is_logged_once(
+    zmq_context, query_server, keys, caplog
+):
+    caplog.set_level(logging.WARNING, logger="shared.curve")
     answered, served = ask_and_serve(
         zmq_context, query_server, keyring=keys["client"], server_key=keys["writer"].public
     )
     assert not answered
     assert served == 0
+    assert query_server[0].refused["query"] >= 2  # it kept retrying: counted, not logged
+    lines = curve_lines(caplog)
+    assert len(lines) == 1
+    assert "does not hold this server's public key" in lines[0]
+
+
+def test_the_counts_of_refusals_are_logged_once_the_interval_passed(zmq_context, keys, caplog):
+    caplog.set_level(logging.WARNING, logger="shared.curve")
+    now = [0.0]
+    server = CurveServer(zmq_context, keys["query"], clock=lambda: now[0])
+    router = zmq_context.socket(zmq.ROUTER)
+    server.secure_server(router, "query")
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    try:
+        for _ in range(3):
+            assert not ask(zmq_context, f"tcp://127.0.0.1:{port}", keyring=keys["collector"])
+        now[0] += 60
+        server.flush_log()
+        lines = curve_lines(caplog)
+        assert len(lines) == 2
+        counted = re.fullmatch(
+            r"Rejected \(CURVE key not allowed on query\) (\d+) times in 60 s: key .*", lines[1]
+        )
+        assert counted is not None, lines[1]
+        assert 2 <= int(counted.group(1)) < server.refused["query"]
+    finally:
+        router.close(linger=0)
+        server.stop()
 
 
 def test_ingest_takes_the_collector_key_and_refuses_a_client_key(zmq_context, keys):
