@@ -52,9 +52,13 @@ def ask(context, endpoint, keyring=None, channel="query", server_key=None):
         secure_client(dealer, keyring, channel)
     if server_key is not None:
         dealer.curve_serverkey = server_key
+    dealer.sndtimeo = WAIT_MS  # a DEALER whose every connection was refused blocks on send
     dealer.connect(endpoint)
     try:
-        dealer.send(b"ping")
+        try:
+            dealer.send(b"ping")
+        except zmq.Again:
+            return False
         return dealer.poll(WAIT_MS) != 0 and dealer.recv() == b"pong"
     finally:
         dealer.close(linger=0)
