@@ -6,18 +6,27 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-$(STAMP): setup.cfg Makefile
+LOCK := requirements.lock
+
+# Every dependency (runtime, test, dev, bench, the build backend and pip) comes from the lock,
+# pinned exactly and checked against its sha256 hashes; booksnap itself is then installed
+# without dependencies and without build isolation, so nothing unhashed is ever downloaded.
+$(STAMP): $(LOCK) setup.cfg Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	$(BIN)/python -m pip install --quiet --require-hashes --only-binary=:all: -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-.PHONY: help install demo run test test-all lint format bench clean
+.PHONY: help install lock demo run test test-all lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv and install booksnap with its test, dev and benchmark tools
+
+lock: $(STAMP) ## re-resolve setup.cfg's ranges (+ requirements.in) into requirements.lock with hashes
+	$(BIN)/uv pip compile setup.cfg requirements.in --extra test --extra dev --extra bench \
+		--generate-hashes --universal --python-version 3.11 --upgrade --quiet -o $(LOCK)
 
 demo: $(STAMP) ## run simulator + collectors + writer + query on embedded defaults (Ctrl-C stops)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.demo -e demo.env start

@@ -18,6 +18,7 @@ PROCESS_COMMANDS = {
     "collector": "collector.__main__:main",
     "writer": "writer.__main__:main",
     "query": "query.__main__:main",
+    "keys": "shared.keys_cli:keys",
 }
 
 

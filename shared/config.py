@@ -47,10 +47,15 @@ ENV_LIVE_ENDPOINT = "BOOKSNAP_LIVE_ENDPOINT"
 ENV_QUERY_ENDPOINT = "BOOKSNAP_QUERY_ENDPOINT"
 ENV_FEED_ENDPOINT = "BOOKSNAP_FEED_ENDPOINT"
 ENV_LOG_LEVEL = "BOOKSNAP_LOG_LEVEL"
+ENV_KEYS_DIR = "BOOKSNAP_KEYS_DIR"  # CURVE keys (booksnap keys init); unset = no CURVE
 
-_ENDPOINT = re.compile(r"^(tcp://[A-Za-z0-9.\-\[\]:*]+:\d{1,5}|ipc://\S+|inproc://\S+)$")
-_HTTP_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]]+(:\d{1,5})?/?$")
-_WS_URL = re.compile(r"^wss?://[A-Za-z0-9.\-\[\]]+(:\d{1,5})?/?$")
+# Checked with fullmatch (a "$" would let a trailing "\n" through) and ASCII-only classes (a
+# str pattern's \d and \S also match other scripts' digits and spaces).
+_ENDPOINT = re.compile(
+    r"tcp://[A-Za-z0-9.\-\[\]:*]+:[0-9]{1,5}|ipc://[!-~]+|inproc://[!-~]+", re.ASCII
+)
+_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]]+(:[0-9]{1,5})?/?", re.ASCII)
+_WS_URL = re.compile(r"wss?://[A-Za-z0-9.\-\[\]]+(:[0-9]{1,5})?/?", re.ASCII)
 
 
 def parse_symbols(option: str, text: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -79,7 +84,7 @@ def check_symbol(option: str, text: str) -> str:
 
 
 def check_endpoint(option: str, endpoint: str) -> str:
-    if not _ENDPOINT.match(endpoint):
+    if not _ENDPOINT.fullmatch(endpoint):
         raise ConfigError(
             option, f"{endpoint!r} is not a ZeroMQ endpoint like tcp://127.0.0.1:5555"
         )
@@ -87,13 +92,13 @@ def check_endpoint(option: str, endpoint: str) -> str:
 
 
 def check_http_url(option: str, url: str) -> str:
-    if not _HTTP_URL.match(url):
+    if not _HTTP_URL.fullmatch(url):
         raise ConfigError(option, f"{url!r} is not a base URL like https://api.binance.com")
     return url.rstrip("/")
 
 
 def check_ws_url(option: str, url: str) -> str:
-    if not _WS_URL.match(url):
+    if not _WS_URL.fullmatch(url):
         raise ConfigError(option, f"{url!r} is not a base URL like wss://stream.binance.com:9443")
     return url.rstrip("/")
 

@@ -18,7 +18,13 @@ def parse_fixed(text: str) -> int:
     if not isinstance(text, str):
         raise ValueError(f"expected a decimal string, got {type(text).__name__}")
     whole, dot, frac = text.partition(".")
-    if not whole.isdigit() or (dot and not frac.isdigit()) or len(frac) > DECIMALS:
+    # isascii(): str.isdigit() is also true for other scripts' digits, which int() accepts.
+    if (
+        not text.isascii()
+        or not whole.isdigit()
+        or (dot and not frac.isdigit())
+        or len(frac) > DECIMALS
+    ):
         raise ValueError(f"not an 8-decimal number: {text!r}")
     value = int(whole) * SCALE + int(frac.ljust(DECIMALS, "0") or "0")
     if value > MAX_INT64:

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 
 MAX_SECOND = 9_999_999_999  # keys hold 10 digits of seconds
-_NUMBER = re.compile(r"^\d{1,11}(\.\d*)?$")
+_NUMBER = re.compile(r"[0-9]{1,11}(\.[0-9]{0,9})?")  # fullmatch: no "$" before a "\n"
 
 
 MAX_TIME_TEXT = 40  # "2026-11-24T08:00:00.123456+01:00" is 32
@@ -32,7 +32,7 @@ def parse_time(value: object) -> int:
     if len(value) > MAX_TIME_TEXT:  # bounded before any parsing (hostile input)
         raise ValueError(f"not a time: {len(value)} characters (at most {MAX_TIME_TEXT})")
     text = value.strip()
-    if _NUMBER.match(text):
+    if _NUMBER.fullmatch(text):
         return _check(int(text.split(".")[0]), value)
     try:
         parsed = datetime.fromisoformat(text)

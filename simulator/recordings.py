@@ -18,6 +18,7 @@ import orjson
 
 from shared.errors import BooksnapError
 from shared.fixedpoint import parse_fixed
+from simulator.checksums import ChecksumError, find_sums, verify_files
 from simulator.market import (
     BookTickerEvent,
     DepthEvent,
@@ -112,10 +113,22 @@ def parse_event(stream: str, data: dict[str, Any]) -> MarketEvent:
 
 
 def load_recording(directory: Path, symbol: str) -> Recording:
-    """Read and join every file of ``symbol``; RecordingError if there is no usable snapshot."""
+    """Verify, read and join every file of ``symbol``.
+
+    RecordingError if a file does not match the nearest SHA256SUMS or there is no usable
+    snapshot.
+    """
     files = recording_files(directory, symbol)
     if not files:
         raise RecordingError(f"no recordings for {symbol} in {directory}")
+    sums = find_sums(directory)
+    if sums is None:
+        log.warning("%s: no SHA256SUMS in %s or above; recordings not verified", symbol, directory)
+    else:
+        try:
+            verify_files(sums, files)
+        except ChecksumError as exc:
+            raise RecordingError(str(exc)) from exc
     snapshot: Snapshot | None = None
     pending: list[TimedEvent] = []  # depth events received before the snapshot
     timeline: list[TimedEvent] = []

@@ -27,7 +27,7 @@ BOOK_TICKER = "bookTicker"
 KINDS = (DEPTH_100MS, DEPTH_1000MS, AGG_TRADE, TRADE, BOOK_TICKER)
 _ALIASES = {"depth@1000ms": DEPTH_1000MS}
 
-_STREAM = re.compile(r"^([a-z0-9]{2,20})@([A-Za-z0-9@]+)$")
+_STREAM = re.compile(r"([a-z0-9]{2,20})@([A-Za-z0-9@]+)")  # fullmatch: no "$" before "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Stream:
 
 def parse_stream(name: str) -> Stream | None:
     """The stream a name denotes, or None if Binance would not know it (symbols are lower case)."""
-    match = _STREAM.match(name)
+    match = _STREAM.fullmatch(name)
     if not match:
         return None
     kind = _ALIASES.get(match.group(2), match.group(2))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import sys
 from pathlib import Path
 
 import click
@@ -33,6 +35,7 @@ from writer.config import (
     parse_duration,
 )
 from writer.service import Writer
+from writer.startup import DatabaseUnusable
 from writer.storedlog import cache_time_formatting
 
 
@@ -133,7 +136,11 @@ def main(
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     with stop_on_signals() as stop:
-        Writer.from_config(config).run(stop)
+        try:
+            Writer.from_config(config).run(stop)
+        except DatabaseUnusable as exc:
+            logging.getLogger("writer").error("%s; the writer cannot start", exc)
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from writer.config import WriterConfig
 from writer.gaps import Gap, GapDetector, fetch_ranges, find_holes
 from writer.persister import Persister
 from writer.retention import RetentionSchedule
+from writer.startup import DatabaseUnusable, open_at_start
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore
 from writer.subscriber import SnapshotSubscriber
@@ -85,7 +86,12 @@ class Writer:
 
     def run(self, stop: StopFlag) -> None:
         """Serve until ``stop``; then flush everything received and close the database."""
-        if not self._open_until_ready(stop):
+        try:
+            ready = self._open_until_ready(stop)
+        except DatabaseUnusable:
+            self._close_sockets()
+            raise
+        if not ready:
             # Nothing was received yet, so there is nothing to flush: only the sockets to close.
             log.info("Stopped before the database could be opened")
             self._close_sockets()
@@ -237,8 +243,12 @@ class Writer:
 
         False when a stop came before the database could be opened.
         """
-        if not self.persister.open_until_ready(lambda: bool(stop), lambda s: self._sleep(stop, s)):
+        opened = open_at_start(self.store)  # DatabaseUnusable if it can never open: exit 1
+        if not opened and not self.persister.open_until_ready(
+            lambda: bool(stop), lambda s: self._sleep(stop, s)
+        ):
             return False
+        self.status.store_state = "ok"
         for symbol in self.store.known_symbols():
             last = self.store.last_second(symbol)
             self.gaps.seed(symbol, last)
