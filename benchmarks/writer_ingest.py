@@ -99,6 +99,8 @@ def writer_ingest_rate(records: int = 60_000, symbols: int = 20, log_level: str 
                     log_level,
                     "--pending-capacity",
                     str(records * 2),
+                    "--symbols",
+                    ",".join(sorted({b.symbol for b in books} | {"BTCUSDT"})),
                 ],
                 cwd=REPO,
                 stdout=log,

@@ -66,7 +66,7 @@ from writer.storedlog import cache_time_formatting
     envvar=ENV_SYMBOLS,
     default=",".join(DEFAULT_SYMBOLS),
     show_default=True,
-    help="Expected symbols; sizes the in-memory queue (any is stored).",
+    help="Symbols to store (records of any other symbol are rejected); also sizes the queue.",
 )
 @click.option(
     "--retention-days",

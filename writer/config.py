@@ -43,7 +43,7 @@ class WriterConfig:
     data_dir: Path
     ingest_endpoint: str = DEFAULT_INGEST_ENDPOINT
     backfill_endpoint: str = DEFAULT_BACKFILL_ENDPOINT
-    symbols: tuple[str, ...] = DEFAULT_SYMBOLS  # only sizes the pending queue; any symbol is stored
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS  # stored; records of any other symbol are rejected
     retention_seconds: int = 7 * DAY
     retention_interval: float = 3600.0  # how often old data is range-deleted
     pending_capacity: int = 0  # records; 0 = PENDING_MINUTES of every configured symbol
@@ -57,7 +57,6 @@ class WriterConfig:
     fetch_timeout: float = 10.0  # a backfill fetch without "done" by then is retried
     shutdown_budget: float = 3.5  # of honcho's 5 s: drain + flush + close
     hole_window: int = 1800  # at start-up, look for missing seconds this far back (buffers: 15 min)
-    max_symbols: int = 1000  # records of further new symbols are rejected (bounds memory)
 
     def __post_init__(self) -> None:
         check_endpoint("--ingest-endpoint", self.ingest_endpoint)

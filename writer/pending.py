@@ -62,6 +62,10 @@ class PendingQueue:
         self._items[key] = record
         return dropped
 
+    def get(self, symbol: str, second: int) -> Record | None:
+        """The queued record of that symbol-second, if any."""
+        return self._items.get((symbol, second))
+
     def peek(self, limit: int) -> list[Record]:
         """The oldest ``limit`` records, left in the queue until ``remove`` confirms the write."""
         batch: list[Record] = []

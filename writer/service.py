@@ -21,8 +21,10 @@ from shared.lifecycle import StopFlag
 from writer.backfill import BackfillRecord, BackfillServer
 from writer.config import WriterConfig
 from writer.gaps import Gap, GapDetector, fetch_ranges, find_holes
+from writer.pending import Record
 from writer.persister import Persister
 from writer.retention import RetentionSchedule
+from writer.sessions import SessionGate
 from writer.startup import DatabaseUnusable, open_at_start
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore
@@ -57,6 +59,8 @@ class Writer:
         self._context = context  # owned (terminated at the end) when given
         self.limits = Limits(max_age=config.max_age, max_ahead=config.max_ahead)
         self.gaps = GapDetector()
+        self.sessions = SessionGate()
+        self._symbols = frozenset(config.symbols)
         self.status = WriterStatus(started=clock.now(), pid=os.getpid())
         self.persister = Persister(config, store, self.status, clock)
         self.rejects = RejectLog(self.status, SUMMARY_INTERVAL)
@@ -147,24 +151,43 @@ class Writer:
             except Rejected as rejected:
                 self.rejects.reject(rejected.reason, rejected.detail, monotonic)
                 continue
+            if not self._admit(record, monotonic):
+                continue
             if gaps.last_second(record.symbol) is None:
-                if not self._admit(record.symbol, monotonic):
-                    continue
                 self._first_live[record.symbol] = record.second
             gap = gaps.observe(record.symbol, record.second, record.session, record.seq)
             if gap is not None:
                 self._on_gap(gap)
             queue(record)
 
-    def _admit(self, symbol: str, monotonic: float) -> bool:
-        """Whether records of a symbol not seen before may still be taken in."""
-        if symbol in self.status.symbols or len(self.status.symbols) < self.config.max_symbols:
-            self.status.symbol(symbol)
-            return True
-        self.rejects.reject(
-            "symbols", f"{symbol} exceeds {self.config.max_symbols} symbols", monotonic
-        )
-        return False
+    def _admit(self, record: Record, monotonic: float) -> bool:
+        """Whether a valid record may be stored: a configured symbol, the session that speaks for
+        it (``writer/sessions.py``), and never over a second stored from another session."""
+        symbol, second, session = record.symbol, record.second, record.session
+        if symbol not in self._symbols:
+            self.rejects.reject("symbols", f"{symbol} is not a configured symbol", monotonic)
+            return False
+        if not self.sessions.admit(symbol, session, second, monotonic):
+            self.rejects.reject(
+                "session",
+                f"{symbol} {second} from session {session}; session "
+                f"{self.sessions.session(symbol)} speaks for {symbol}",
+                monotonic,
+            )
+            return False
+        last = self.gaps.last_second(symbol)
+        if last is not None and second <= last:  # possibly stored or queued already
+            queued = self.persister.pending.get(symbol, second)
+            other = queued.session if queued is not None else self._stored_session(symbol, second)
+            if other is not None and other != session:
+                self.rejects.reject(
+                    "session", f"{symbol} {second} is stored from session {other}", monotonic
+                )
+                return False
+        return True
+
+    def _stored_session(self, symbol: str, second: int) -> int | None:
+        return self.store.stored_session(symbol, second) if self.store.is_open else None
 
     def _on_backfill(self, events: list[Hello | BackfillRecord | str]) -> None:
         now, monotonic = self.clock.now(), self.clock.monotonic()
@@ -178,8 +201,17 @@ class Writer:
                 self._on_backfill_record(event, now, monotonic)
 
     def _on_hello(self, hello: Hello) -> None:
-        if hello.last == 0 or not self._admit(hello.symbol, self.clock.monotonic()):
+        if hello.last == 0:
             return
+        if hello.symbol not in self._symbols:
+            self.rejects.reject(
+                "symbols",
+                f"hello of {hello.symbol}: not a configured symbol",
+                self.clock.monotonic(),
+            )
+            return
+        if self.sessions.session(hello.symbol) not in (None, hello.session):
+            return  # not the session that speaks for the symbol: nothing is fetched from it
         first_live = self._first_live.pop(hello.symbol, None)
         if self.gaps.last_second(hello.symbol) is None or first_live is not None:
             # A symbol this database has never stored: take whatever its collector buffered
@@ -215,6 +247,8 @@ class Writer:
                 raise Rejected("backfill", f"unrequested {record.symbol} second {record.second}")
         except Rejected as rejected:
             self.rejects.reject(rejected.reason, rejected.detail, monotonic)
+            return
+        if not self._admit(record, monotonic):
             return
         self.gaps.advance(record.symbol, record.second)
         self.persister.queue(record)

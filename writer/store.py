@@ -15,8 +15,8 @@ from pathlib import Path
 from rocksdict import ColumnFamily, Rdict, WriteBatch, WriteOptions
 
 from shared import storage
-from shared.codec import record_key
-from shared.errors import StoreUnavailable
+from shared.codec import decode_book, record_key
+from shared.errors import DecodeError, StoreUnavailable
 from writer.pending import Record
 from writer.volume import VolumeAggregates
 
@@ -105,6 +105,17 @@ class SnapshotStore:
         self._require()
         family = self._families[storage.SNAPSHOTS_CF]
         return [second for second, _ in storage.iter_range(family, symbol, first, last)]
+
+    def stored_session(self, symbol: str, second: int) -> int | None:
+        """The collector session of the stored book of ``symbol`` at ``second``, if any."""
+        self._require()
+        value = self._families[storage.SNAPSHOTS_CF].get(record_key(symbol, second))
+        if value is None:
+            return None
+        try:
+            return decode_book(value, check=False).session
+        except DecodeError:
+            return None  # not written by this writer: nothing to protect
 
     def known_symbols(self) -> list[str]:
         """Every symbol ever stored, from the ``meta`` family."""

@@ -1,11 +1,11 @@
 """The required ``Stored snapshot for {symbol} at {timestamp}`` INFO line, at ingest rates.
 
-Each stored snapshot gets its own LogRecord (``Logger.makeRecord``), passed through the logger's
-filters and every handler, so tests' capture handlers, levels and filters see exactly one record
-per snapshot. What is cheaper than one ``log.info`` call per record: no caller lookup, one level
-check per batch, and a plain ``StreamHandler`` (the process's stderr) gets the formatted lines of
-a whole batch in one write and one flush instead of one each. ``cache_time_formatting`` makes the
-timestamp formatting of the root handlers reuse the text of the current second.
+A plain ``StreamHandler`` (the process's stderr) gets the lines of a whole batch in one write and
+one flush, each line the handler's own formatting of the batch's moment around its message (see
+``_write_all``). Where anything looks at the records themselves (a logger filter, another handler
+such as a test's capture), each stored snapshot gets its own LogRecord (``Logger.makeRecord``),
+so levels, filters and handlers see exactly one record per snapshot. ``cache_time_formatting``
+makes the timestamp formatting of the root handlers reuse the text of the current second.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from writer.pending import Record
 
 STORED_MESSAGE = "Stored snapshot for %s at %d"
+_SENTINEL = "\x00booksnap-stored-message\x00"
 
 
 class StoredLog:
@@ -29,22 +30,29 @@ class StoredLog:
         logger = self.logger
         if not records or not logger.isEnabledFor(logging.INFO):
             return
-        make = logger.makeRecord
-        name, info = logger.name, logging.INFO
-        entries = [
-            make(name, info, __file__, 0, STORED_MESSAGE, (r.symbol, r.second), None)
-            for r in records
-        ]
-        if logger.filters:
-            entries = [entry for entry in entries if logger.filter(entry)]
-        for handler in _handlers(logger):
-            if handler.level > logging.INFO:
-                continue
-            if type(handler) is logging.StreamHandler and not handler.filters:
-                _write_all(handler, entries)
-            else:
-                for entry in entries:
-                    handler.handle(entry)
+        handlers = [h for h in _handlers(logger) if h.level <= logging.INFO]
+        plain = [h for h in handlers if type(h) is logging.StreamHandler and not h.filters]
+        if logger.filters or len(plain) < len(handlers):
+            # Someone looks at the records themselves (a filter, a capture handler): one each.
+            make, name = logger.makeRecord, logger.name
+            pairs = [
+                (
+                    r,
+                    make(
+                        name, logging.INFO, __file__, 0, STORED_MESSAGE, (r.symbol, r.second), None
+                    ),
+                )
+                for r in records
+            ]
+            if logger.filters:
+                pairs = [(r, entry) for r, entry in pairs if logger.filter(entry)]
+            for handler in handlers:
+                if handler not in plain:
+                    for _, entry in pairs:
+                        handler.handle(entry)
+            records = [r for r, _ in pairs]
+        for handler in plain:
+            _write_all(handler, logger, records)
 
 
 def _handlers(logger: logging.Logger) -> list[logging.Handler]:
@@ -61,18 +69,50 @@ def _handlers(logger: logging.Logger) -> list[logging.Handler]:
     return found
 
 
-def _write_all(handler: logging.StreamHandler, entries: list[logging.LogRecord]) -> None:
-    """Format every entry (``Handler.format``), then one write and one flush for all of them."""
-    if not entries:
+def _write_all(
+    handler: logging.StreamHandler, logger: logging.Logger, records: Sequence[Record]
+) -> None:
+    """Every record's line in one write and one flush.
+
+    The handler formats one probe record (``Handler.format``) whose message is a sentinel; when
+    the sentinel appears exactly once, every line of the batch is that text with the sentinel
+    replaced by its message (the batch is logged at one moment, so only the message differs).
+    Otherwise each line is formatted on its own.
+    """
+    if not records:
         return
+    probe = logger.makeRecord(logger.name, logging.INFO, __file__, 0, "%s", (_SENTINEL,), None)
     terminator = handler.terminator
     handler.acquire()
     try:
         try:
-            handler.stream.write("".join([handler.format(entry) + terminator for entry in entries]))
+            parts = handler.format(probe).split(_SENTINEL)
+            if len(parts) == 2:
+                prefix, suffix = parts[0], parts[1] + terminator
+                text = "".join(
+                    [prefix + STORED_MESSAGE % (r.symbol, r.second) + suffix for r in records]
+                )
+            else:
+                make, name = logger.makeRecord, logger.name
+                text = "".join(
+                    handler.format(
+                        make(
+                            name,
+                            logging.INFO,
+                            __file__,
+                            0,
+                            STORED_MESSAGE,
+                            (r.symbol, r.second),
+                            None,
+                        )
+                    )
+                    + terminator
+                    for r in records
+                )
+            handler.stream.write(text)
             handler.flush()
         except Exception:
-            handler.handleError(entries[0])
+            handler.handleError(probe)
     finally:
         handler.release()
 

@@ -82,8 +82,11 @@ class FakeCollector(threading.Thread):
         snaps: list[Second],
         interval: float = 0.02,
         skip: set[int] | frozenset[int] = frozenset(),
+        *,
+        hello: bool = True,  # False: publish only (no backfill DEALER under the symbol's id)
     ) -> None:
         super().__init__(daemon=True)
+        self.hello = hello
         self.context = context
         self.writer = writer
         self.symbol = snaps[0].symbol
@@ -115,7 +118,8 @@ class FakeCollector(threading.Thread):
         dealer = self.context.socket(zmq.DEALER)
         dealer.setsockopt(zmq.LINGER, 0)
         dealer.setsockopt(zmq.ROUTING_ID, self.symbol.encode())
-        dealer.connect(self.writer.backfill)
+        if self.hello:  # (a DEALER under the symbol's id would take the id over: HANDOVER)
+            dealer.connect(self.writer.backfill)
         next_pub = next_hello = time.monotonic()
         try:
             while not self.stopping.is_set():
@@ -128,18 +132,20 @@ class FakeCollector(threading.Thread):
                         pub.send_multipart(frames)
                     self.published += 1
                     next_pub = now + self.interval
-                if now >= next_hello:
+                if self.hello and now >= next_hello:
                     self._hello(dealer)
                     next_hello = now + 0.3
-                if dealer.poll(5):
+                if self.hello and dealer.poll(5):
                     self._serve(dealer, dealer.recv_multipart())
+                elif not self.hello:
+                    time.sleep(0.005)
         finally:
             pub.close(0)
             dealer.close(0)
 
     def _hello(self, dealer: zmq.Socket) -> None:
         first, last = (min(self.buffer), max(self.buffer)) if self.buffer else (0, 0)
-        hello = proto.Hello(self.symbol, 1, self.published, first, last)
+        hello = proto.Hello(self.symbol, self.snaps[0].session, self.published, first, last)
         dealer.send_multipart([proto.HELLO, encode(hello)])
 
     def _serve(self, dealer: zmq.Socket, frames: list[bytes]) -> None:

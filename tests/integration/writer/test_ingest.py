@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 
@@ -97,3 +98,46 @@ def test_a_writer_started_after_the_collector_fetches_what_it_buffered(
     assert "new symbol; fetching the collector's buffered seconds" in writer.log()
     assert writer.proc.stop(10) == 0
     assert set(stored(writer.data_dir, "BTCUSDT")) == set(range(first, first + 50))
+
+
+def test_only_configured_symbols_and_the_speaking_session_are_stored(
+    writer, collectors, zmq_context, tmp_path
+):
+    """Unconfigured symbols, a second session of a symbol and a forged newer copy of a stored
+    second are refused (counted); a restarted collector's later seconds are stored."""
+    writer.start()
+    first = int(time.time()) - 200
+    real = series("BTCUSDT", first, 20, session=1)
+    collectors.append(FakeCollector(zmq_context, writer, real))
+    collectors[-1].start()
+    writer.wait_stored("BTCUSDT", set(range(first, first + 20)))
+
+    # A symbol nobody configured, a copy of the same seconds from another session, and a
+    # "newer" copy of a stored second: none is stored.
+    unknown = [dataclasses.replace(s, symbol="XRPUSDT") for s in series("ETHUSDT", first, 5, 7)]
+    forged = series("BTCUSDT", first + 5, 10, session=9)
+    for snaps in (unknown, forged):
+        collectors.append(FakeCollector(zmq_context, writer, snaps, hello=False))
+        collectors[-1].start()
+    poll_for(
+        lambda: (
+            (s := read_status(writer.data_dir, tmp_path / "sec"))
+            and s["rejected"].get("symbols", 0) >= 5
+            and s["rejected"].get("session", 0) >= 10
+        ),
+        20,
+        what="the unknown symbol and the foreign session counted as rejected",
+    )
+    # A restarted collector: a new session whose first second follows the last stored one.
+    restarted = series("BTCUSDT", first + 20, 10, session=2, seq0=1)
+    collectors.append(FakeCollector(zmq_context, writer, restarted))
+    collectors[-1].start()
+    writer.wait_stored("BTCUSDT", set(range(first, first + 30)))
+    assert writer.proc.stop(10) == 0
+
+    values = stored(writer.data_dir, "BTCUSDT")
+    sessions = {second: decode_book(value).session for second, value in values.items()}
+    assert all(sessions[s] == 1 for s in range(first, first + 20))
+    assert all(sessions[s] == 2 for s in range(first + 20, first + 30))
+    assert stored(writer.data_dir, "XRPUSDT") == {}
+    assert "Rejected a message" in writer.log()
