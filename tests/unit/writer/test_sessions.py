@@ -1,4 +1,4 @@
-"""The writer stores one collector session per symbol: the first, a restarted one, or any once silent."""
+"""The writer stores one session per symbol: the first, a restarted one, or any once silent."""
 
 from __future__ import annotations
 
