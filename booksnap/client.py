@@ -17,6 +17,8 @@ from typing import Any
 
 import zmq
 
+from shared.curve import secure_client
+from shared.curve_keys import load_keyring
 from shared.errors import BooksnapError
 from shared.protocol import ERROR_NAMES, decode_reply, encode_request
 
@@ -47,7 +49,11 @@ class QueryClient:
         endpoint: str,
         timeout: float = 10.0,
         context: zmq.Context[zmq.Socket[bytes]] | None = None,
+        keys_dir: str | None = None,
     ) -> None:
+        # With CURVE keys the client authenticates with the client key pair (ConfigError if the
+        # folder lacks it); without, the socket is plain, as the query process's then is.
+        self.keyring = load_keyring(keys_dir, "client") if keys_dir else None
         self.endpoint = endpoint
         self.timeout = timeout
         self._own_context = context is None
@@ -59,6 +65,8 @@ class QueryClient:
         if self._socket is None:
             sock = self.context.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)  # never hang on exit waiting for a dead server
+            if self.keyring is not None:
+                secure_client(sock, self.keyring, "query")
             sock.connect(self.endpoint)
             self._socket = sock
         return self._socket

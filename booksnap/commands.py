@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from booksnap import render
-from booksnap.client import QueryClient
 from booksnap.options import (
     TimeType,
     ask,
     check_tick_size,
+    client_for,
     connection_options,
     drop_none,
     end_option,
@@ -197,7 +197,7 @@ def snapshots(
             f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
         )
     rows: list[dict[str, Any]] = []
-    with QueryClient(endpoint, timeout=timeout) as client, query_errors(client):
+    with client_for(endpoint, timeout) as client, query_errors(client):
         for snap in client.iter_snapshots(symbol, start, end, levels=levels, trades=trades):
             if as_json:
                 click.echo(json.dumps(snap, separators=(",", ":")))

@@ -16,7 +16,8 @@ import click
 
 from booksnap import render
 from booksnap.client import QueryClient, QueryFailed, QueryTimeout
-from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_QUERY_ENDPOINT
+from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_KEYS_DIR, ENV_QUERY_ENDPOINT
+from shared.errors import ConfigError
 from shared.fixedpoint import parse_fixed
 from shared.methods import BY_NAME
 from shared.model import validate_symbol
@@ -66,10 +67,25 @@ def check_tick_size(ctx: click.Context, param: click.Parameter, value: str | Non
     return value.strip()
 
 
+KEYS_DIR = "booksnap.keys_dir"  # where --keys-dir is kept in the click context
+
+
+def _keep_keys_dir(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    ctx.meta[KEYS_DIR] = value
+
+
 def connection_options(func: F) -> F:
-    """--endpoint, --timeout and --json, shared by every query subcommand."""
+    """--endpoint, --timeout, --keys-dir and --json, shared by every query subcommand."""
     func = click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document (for scripts)."
+    )(func)
+    func = click.option(
+        "--keys-dir",
+        envvar=ENV_KEYS_DIR,
+        default=None,
+        expose_value=False,
+        callback=_keep_keys_dir,
+        help=f"CURVE keys (`booksnap keys init`) if the query process uses them ({ENV_KEYS_DIR}).",
     )(func)
     func = click.option(
         "--timeout",
@@ -121,9 +137,19 @@ def param_option(flag: str, method: str, param: str, *, default: bool = True) ->
 window_option = param_option("--window", "get_order_flow", "window_duration_secs")
 
 
+def client_for(endpoint: str, timeout: float) -> QueryClient:
+    """A QueryClient with the command's --keys-dir (the client key pair, when set)."""
+    ctx = click.get_current_context(silent=True)
+    keys_dir = ctx.meta.get(KEYS_DIR) if ctx is not None else None
+    try:
+        return QueryClient(endpoint, timeout=timeout, keys_dir=keys_dir)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 def ask(endpoint: str, timeout: float, method: str, params: dict[str, Any]) -> Any:
     """One request; every failure becomes a one-line click error."""
-    with QueryClient(endpoint, timeout=timeout) as client:
+    with client_for(endpoint, timeout) as client:
         return ask_with(client, method, params)
 
 

@@ -21,11 +21,16 @@ from shared.config import (
     ENV_FEED_ENDPOINT,
     ENV_LIVE_ENDPOINT,
     ENV_QUERY_ENDPOINT,
+    ENV_QUERY_WORKERS,
+    ENV_REQUEST_DEADLINE,
+    field_default,
     log_level_option,
 )
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
+from shared.private_files import use_private_umask
+from shared.security import security_options
 
 
 @click.command(name="query")
@@ -64,14 +69,35 @@ from shared.log import configure_logging
     show_default=True,
     help="PUB endpoint to bind that re-publishes the live stream.",
 )
+@click.option(
+    "--workers",
+    envvar=ENV_QUERY_WORKERS,
+    type=int,
+    default=field_default(QueryConfig, "workers"),
+    show_default="one per core, at most 8",
+    help="Database worker processes (each its own RocksDB secondary).",
+)
+@click.option(
+    "--request-deadline",
+    envvar=ENV_REQUEST_DEADLINE,
+    type=float,
+    default=field_default(QueryConfig, "request_deadline"),
+    show_default=True,
+    help="Seconds a database request may run; then it gets an error and its worker restarts.",
+)
 @log_level_option
+@security_options
 def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     data_dir: str,
     secondary_dir: str | None,
     endpoint: str,
     live_endpoint: str,
     feed_endpoint: str,
+    workers: int,
+    request_deadline: float,
     log_level: str,
+    keys_dir: str | None,
+    insecure: bool,
 ) -> None:
     """Answer analytics and live order-book requests (read-only; run the writer beside it).
 
@@ -89,10 +115,15 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
             feed_endpoint=feed_endpoint,
             log_level=log_level.upper(),
             remove_secondary_dir=secondary_dir is None,
+            keys_dir=keys_dir,
+            insecure=insecure,
+            workers=workers,
+            request_deadline=request_deadline,
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     configure_logging(process="query", level=config.log_level)
+    use_private_umask()  # the secondary's files: 0600, its folder 0700
     if config.remove_secondary_dir:
         for stale in remove_stale_secondary_dirs(config.data_dir):
             logging.getLogger("query").info("removed %s, left by a killed query process", stale)
@@ -103,6 +134,8 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
                 server = QueryServer.from_config(config, context, SystemClock())
             except zmq.ZMQError as exc:
                 raise click.ClickException(f"cannot bind the query sockets: {exc}") from exc
+            except ConfigError as exc:
+                raise click.UsageError(str(exc)) from exc
             server.run(stop)
     finally:
         context.destroy(linger=0)

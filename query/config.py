@@ -12,6 +12,7 @@ from shared.config import (
     DEFAULT_LOG_LEVEL,
     check_dir,
     check_endpoint,
+    check_int_range,
     check_log_level,
     check_range,
 )
@@ -30,6 +31,10 @@ class QueryConfig:
     log_level: str = DEFAULT_LOG_LEVEL
     reopen_seconds: float = 1.0  # how often to retry opening a database that is not there yet
     remove_secondary_dir: bool = True  # the default per-pid dir is ours alone: tidy it on exit
+    workers: int = max(1, min(8, os.cpu_count() or 1))  # database worker processes
+    request_deadline: float = 10.0  # seconds a database request may run before it is stopped
+    keys_dir: str | None = None  # CURVE keys (shared/security.py); None: plain, loopback only
+    insecure: bool = False  # allow plain sockets on addresses other hosts can reach
 
     def __post_init__(self) -> None:
         check_dir("--data-dir", self.data_dir)
@@ -39,6 +44,8 @@ class QueryConfig:
         check_endpoint("--feed-endpoint", self.feed_endpoint)
         check_log_level("--log-level", self.log_level)
         check_range("--reopen-seconds", self.reopen_seconds, 0.05, 60.0)
+        check_int_range("--workers", self.workers, 1, 64)
+        check_range("--request-deadline", self.request_deadline, 0.5, 600.0)
         if len({self.query_endpoint, self.live_endpoint, self.feed_endpoint}) != 3:
             raise ConfigError("--endpoint", "the query, live and feed endpoints must differ")
 

@@ -1,94 +1,96 @@
-"""The database worker process: the only part of the query process that touches RocksDB.
+"""A database worker process: the only part of the query process that touches RocksDB.
 
-It runs in its own OS process (``multiprocessing`` spawn) so that decoding thousands of snapshots
-never holds the main process's GIL: measured on 2 cores, a worker *thread* pushed L1 p99 from
-~1 ms to ~14 ms; a worker process leaves it at ~1 ms.
+Each runs in its own OS process (``multiprocessing`` spawn) so that decoding thousands of
+snapshots never holds the main process's GIL: measured on 2 cores, a worker *thread* pushed L1 p99
+from ~1 ms to ~14 ms; a worker process leaves it at ~1 ms. ``query/worker.py`` runs a pool of them.
 
-Protocol over one PAIR socket (main binds, worker connects), all frames bytes:
-- main → worker ``[job_no, job_json]`` with job_json ``{"id", "method", "params", "context"}``,
-  or ``[b"stop"]``;
-- worker → main ``[job_no, reply]`` where reply is the finished JSON reply for the client.
+Protocol over the worker's end of a ``multiprocessing`` pipe (a socketpair inherited from the main
+process, reachable by no other process): main → worker a ``Job`` or ``STOP``; worker → main
+``(job_no, reply)`` where reply is the finished JSON reply for the client.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
-
-import zmq
+from typing import Any, NamedTuple
 
 from query.handlers import DbHandlers
 from query.reader import SecondaryReader
 from query.replies import reply_for_exception, reply_for_result
 from shared.clock import SystemClock
 from shared.log import configure_logging
+from shared.protocol import RequestId
 
 log = logging.getLogger(__name__)
 
-STOP = b"stop"
-POLL_MS = 500
+STOP = "stop"
+POLL_SECONDS = 0.5
 SLOW_REQUEST_SECONDS = 2.0
+
+
+class Job(NamedTuple):
+    """One request for a worker: parsed once by the main process, pickled by the pipe."""
+
+    job_no: int
+    request_id: RequestId
+    method: str
+    params: dict[str, Any]
+    context: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class DbProcessConfig:
-    endpoint: str  # the PAIR the main process bound
     db_path: Path
-    secondary_dir: Path
+    secondary_dir: Path  # this worker's own secondary folder
     reopen_seconds: float
     log_level: str
 
 
-def serve_db(config: DbProcessConfig) -> None:
-    """Entry point of the worker process: answer jobs until told to stop or orphaned."""
+def serve_db(config: DbProcessConfig, conn: Connection) -> None:
+    """Entry point of a worker process: answer jobs until told to stop or orphaned."""
     # The main process decides when we stop (Ctrl-C reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(process="query", tag="db", level=config.log_level)
     parent = os.getppid()
-    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-    sock = context.socket(zmq.PAIR)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(config.endpoint)
     clock = SystemClock()
     reader = SecondaryReader(config.db_path, config.secondary_dir, config.reopen_seconds, clock)
     handlers = DbHandlers(reader, clock)
     try:
         while True:
-            if not sock.poll(POLL_MS):
+            if not conn.poll(POLL_SECONDS):
                 if os.getppid() != parent:
                     log.error("the main query process is gone; exiting")
                     break
                 reader.maybe_open()
                 continue
-            frames = sock.recv_multipart()
-            if frames == [STOP]:
+            try:
+                job = conn.recv()
+            except EOFError:
+                break  # the main process closed its end
+            if job == STOP:
                 break
-            if len(frames) == 2:
-                sock.send_multipart([frames[0], answer(handlers, frames[1])])
+            conn.send((job.job_no, answer(handlers, job)))
     finally:
         reader.close()
-        sock.close(linger=0)
-        context.term()
+        conn.close()
 
 
-def answer(handlers: DbHandlers, job_json: bytes) -> bytes:
+def answer(handlers: DbHandlers, job: Job) -> bytes:
     """The reply bytes of one job; never raises."""
-    job: dict[str, Any] = json.loads(job_json)
-    method, request_id = job["method"], job["id"]
     clock = handlers.clock
     started = clock.monotonic()
     try:
-        result = handlers.methods[method](job["params"], job["context"])
-        payload = reply_for_result(request_id, result)
+        result = handlers.methods[job.method](job.params, job.context)
+        payload = reply_for_result(job.request_id, result)
     except Exception as exc:
-        payload = reply_for_exception(request_id, method, exc)
+        payload = reply_for_exception(job.request_id, job.method, exc)
     elapsed = clock.monotonic() - started
     if elapsed > SLOW_REQUEST_SECONDS:
-        log.warning("%s took %.1f s", method, elapsed)
+        log.warning("%s took %.1f s", job.method, elapsed)
     return payload

@@ -26,6 +26,7 @@ from shared.clock import Clock
 from shared.codec import BOOK_PREFIX, SNAP_PREFIX, decode_live, decode_second, symbol_of_topic
 from shared.errors import DecodeError
 from shared.model import LiveBook
+from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ class LiveFeed:
         live_endpoint: str,
         feed_endpoint: str,
         books: LiveBooks,
+        security: SocketSecurity,
     ) -> None:
         self.books = books
         self.sub = context.socket(zmq.SUB)
@@ -194,9 +196,11 @@ class LiveFeed:
         self.pub.setsockopt(zmq.LINGER, 0)
         self.pub.setsockopt(zmq.SNDHWM, 10_000)
         try:
+            security.serve(self.sub, "live", live_endpoint, "--live-endpoint")
             self.sub.bind(live_endpoint)
+            security.serve(self.pub, "feed", feed_endpoint, "--feed-endpoint")
             self.pub.bind(feed_endpoint)
-        except zmq.ZMQError:
+        except BaseException:
             self.close()
             raise
         self.republished = 0

@@ -1,9 +1,9 @@
 """QueryServer: the main loop of the query process.
 
-One thread polls three sockets with a ≤0.2 s timeout: the live SUB (collectors' books, recorded
-and re-published), the ROUTER (client requests) and the PAIR of the database worker process
-(finished replies to forward). L1/L2 are answered inline from memory; everything that reads
-the database runs in the worker process, so it never holds this process's GIL.
+One thread polls with a ≤0.2 s timeout: the live SUB (collectors' books, recorded and
+re-published), the ROUTER (client requests) and the pipes of the database workers (finished
+replies to forward). L1/L2 are answered inline from memory; everything that reads the database
+runs in a worker process (``query/worker.py``), so it never holds this process's GIL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from query.dbprocess import DbProcessConfig
 from query.live import LiveBooks, LiveFeed
 from query.live_handlers import LiveHandlers
 from query.replies import MAX_MESSAGE_CHARS, reply_for_exception, reply_for_result
-from query.worker import DbWorker
+from query.worker import WorkerPool
 from shared.clock import Clock
 from shared.lifecycle import StopFlag
 from shared.methods import BY_NAME, NAMES
@@ -30,6 +30,7 @@ from shared.protocol import (
     parse_request,
     split_envelope,
 )
+from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,13 @@ class QueryServer:
         endpoint: str,
         live: LiveHandlers,
         feed: LiveFeed,
-        worker: DbWorker,
+        worker: WorkerPool,
         *,
         clock: Clock,
+        security: SocketSecurity,
     ) -> None:
         self.clock = clock
+        self.security = security
         self.live = live
         self.feed = feed
         self.worker = worker
@@ -62,8 +65,9 @@ class QueryServer:
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)  # a vanished client's reply is dropped
         self.router.setsockopt(zmq.SNDHWM, 10_000)
         try:
+            security.serve(self.router, "query", endpoint, "--endpoint")
             self.router.bind(endpoint)
-        except zmq.ZMQError:
+        except BaseException:
             self.router.close(linger=0)
             raise
         self.requests = 0
@@ -74,17 +78,23 @@ class QueryServer:
         cls, config: QueryConfig, context: zmq.Context[zmq.Socket[bytes]], clock: Clock
     ) -> QueryServer:
         """Build the real components: live books and feed, live handlers, database worker."""
+        security = SocketSecurity.from_options(context, "query", config.keys_dir, config.insecure)
         books = LiveBooks(clock)
-        feed = LiveFeed(context, config.live_endpoint, config.feed_endpoint, books)
-        worker = DbWorker(
-            context,
+        try:
+            feed = LiveFeed(context, config.live_endpoint, config.feed_endpoint, books, security)
+        except BaseException:
+            security.stop()
+            raise
+        worker = WorkerPool(
             DbProcessConfig(
-                endpoint="",  # chosen when the worker starts
                 db_path=config.db_path,
                 secondary_dir=config.secondary_dir,
                 reopen_seconds=config.reopen_seconds,
                 log_level=config.log_level,
             ),
+            size=config.workers,
+            deadline=config.request_deadline,
+            clock=clock,
         )
         try:
             return cls(
@@ -94,9 +104,11 @@ class QueryServer:
                 feed,
                 worker,
                 clock=clock,
+                security=security,
             )
-        except zmq.ZMQError:
+        except BaseException:
             feed.close()
+            security.stop()
             raise
 
     def run(self, stop: StopFlag) -> None:
@@ -107,18 +119,19 @@ class QueryServer:
         next_check = self.clock.monotonic() + WORKER_CHECK_INTERVAL
         try:
             while not stop:
-                poller = zmq.Poller()  # rebuilt each turn: a restarted worker has a new socket
-                for sock in (self.feed.sub, self.router, self.worker.socket):
-                    if sock is not None:
-                        poller.register(sock, zmq.POLLIN)
+                poller = zmq.Poller()  # rebuilt each turn: a restarted worker has a new pipe
+                poller.register(self.feed.sub, zmq.POLLIN)
+                poller.register(self.router, zmq.POLLIN)
+                for fd in self.worker.fds():
+                    poller.register(fd, zmq.POLLIN)
                 events = dict(poller.poll(POLL_MS))
                 if self.feed.sub in events:
                     self.feed.drain()
                 if self.router in events:
                     self._serve_requests()
-                if self.worker.socket is not None and self.worker.socket in events:
-                    self._send_all(self.worker.replies())
-                self.worker.flush()
+                ready = {fd for fd in events if isinstance(fd, int)}
+                if ready:
+                    self._send_all(self.worker.replies(ready))
                 now = self.clock.monotonic()
                 if now >= next_check:
                     next_check = now + WORKER_CHECK_INTERVAL
@@ -126,23 +139,24 @@ class QueryServer:
                 if now >= next_stats:
                     next_stats = now + STATS_INTERVAL
                     self._log_stats()
+                    self.security.tick()
         finally:
             self.close()
 
     def _serve_requests(self) -> None:
         for _ in range(MAX_REQUESTS_PER_TURN):
             try:
-                frames = self.router.recv_multipart(zmq.NOBLOCK)
+                message = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
             # Answer live requests against the freshest book: take what the collectors sent.
             self.feed.drain()
-            reply = self._dispatch(frames)
+            reply = self._dispatch([frame.bytes for frame in message], client_of(message[-1]))
             if reply is not None:
                 self.router.send_multipart(reply)
 
-    def _dispatch(self, frames: list[bytes]) -> list[bytes] | None:
-        """The reply frames for one request, or None when the worker will answer it."""
+    def _dispatch(self, frames: list[bytes], client: str = "") -> list[bytes] | None:
+        """The reply frames for one request, or None when a database worker will answer it."""
         self.requests += 1
         route, body = split_envelope(frames)
         method = "?"
@@ -156,7 +170,7 @@ class QueryServer:
             if request.method in BY_NAME:  # every method not answered live is a database one
                 books = self.feed.books
                 self.worker.submit(
-                    route, request, {"live": books.summary(), "invalid": books.invalid}
+                    route, client, request, {"live": books.summary(), "invalid": books.invalid}
                 )
                 return None
             raise RequestError(
@@ -195,3 +209,16 @@ class QueryServer:
         log.info("closing the request and live sockets")
         self.router.close(linger=0)
         self.feed.close()
+        self.security.stop()
+
+
+def client_of(frame: zmq.Frame) -> str:
+    """Who sent a request: its peer address and, with CURVE, its public key (not its socket id,
+    which a client chooses freely, so more sockets never buy more slots)."""
+    parts = []
+    for prop in ("Peer-Address", "User-Id"):
+        try:
+            parts.append(str(frame.get(prop)))
+        except zmq.ZMQError:  # inproc/ipc peers have no address; plain sockets no user id
+            parts.append("")
+    return "/".join(parts)

@@ -1,161 +1,247 @@
-"""DbWorker: the main process's handle on the database worker process.
+"""WorkerPool: the main process's database workers, their jobs, deadlines and per-client caps.
 
-It binds the PAIR socket the worker connects to, numbers the jobs it sends, maps replies back to
-the clients' routes, bounds the number of jobs in flight (more get a BUSY reply at once), and
-restarts a worker that died, failing its jobs with an error reply instead of leaving clients
-waiting.
+Each worker is an OS process (``query/dbprocess.py``) holding its own RocksDB secondary; it gets
+one job at a time over a ``multiprocessing`` pipe, a socketpair the child inherits, so no other
+process can reach it. A job is the already-parsed request (pickled once by the pipe; nothing is
+re-serialised as JSON and parsed again). The pool:
+
+- hands each job to an idle worker, queueing at most ``MAX_IN_FLIGHT`` in all and
+  ``MAX_IN_FLIGHT_PER_CLIENT`` per client (a client is its peer address plus its CURVE key, not a
+  socket identity, so opening more sockets gets no more slots); more get a BUSY reply at once;
+- answers a job that runs past its ``deadline`` with a DEADLINE_EXCEEDED reply and restarts that
+  worker (the only way to stop a runaway computation), and restarts a worker that died, failing
+  its job with an error reply instead of leaving the client waiting.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import multiprocessing
+from collections import deque
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import zmq
-
-from query.dbprocess import STOP, DbProcessConfig, serve_db
-from shared.protocol import BUSY, INTERNAL_ERROR, Request, RequestError, encode_error
+from query.dbprocess import STOP, DbProcessConfig, Job, serve_db
+from shared.clock import Clock
+from shared.protocol import (
+    BUSY,
+    DEADLINE_EXCEEDED,
+    INTERNAL_ERROR,
+    Request,
+    RequestError,
+    encode_error,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 32  # jobs sent to the worker and not answered yet
+MAX_IN_FLIGHT = 32  # jobs queued or running, over all clients
 MAX_IN_FLIGHT_PER_CLIENT = 8  # so one client's burst cannot take every slot
 STOP_SECONDS = 3.0
 
+Route = list[bytes]
+Reply = list[bytes]  # ROUTER frames: the route, then the reply
 
-class DbWorker:
-    """Start, feed, watch and stop the database worker process."""
 
-    def __init__(
-        self,
-        context: zmq.Context[zmq.Socket[bytes]],
-        config: DbProcessConfig,
-    ) -> None:
-        self.context = context
+@dataclass(slots=True)
+class _Pending:
+    route: Route
+    client: str
+    job: Job
+    started: float = 0.0  # monotonic time a worker took it
+
+
+@dataclass(slots=True)
+class _Worker:
+    index: int
+    process: BaseProcess | None = None
+    conn: Connection | None = None
+    running: _Pending | None = None
+    restarts: int = 0
+
+
+class WorkerPool:
+    """Start, feed, watch and stop the database workers."""
+
+    def __init__(self, config: DbProcessConfig, size: int, deadline: float, clock: Clock) -> None:
         self.config = config
-        self.socket: zmq.Socket[bytes] | None = None
-        self.process: BaseProcess | None = None
-        self._pending: dict[int, tuple[list[bytes], Any, str]] = {}  # job → (route, id, method)
+        self.deadline = deadline
+        self.clock = clock
+        self._workers = [_Worker(i) for i in range(size)]
+        self._queue: deque[_Pending] = deque()
         self._next_job = 1
-        self._backlog: list[list[bytes]] = []  # jobs not yet accepted (worker still starting)
         self.restarts = 0
+        self.deadlines_exceeded = 0
+
+    # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind a fresh PAIR and spawn the worker connected to it."""
-        sock = self.context.socket(zmq.PAIR)
-        sock.setsockopt(zmq.LINGER, 0)
-        port = sock.bind_to_random_port("tcp://127.0.0.1")
-        self.socket = sock
-        config = DbProcessConfig(
-            endpoint=f"tcp://127.0.0.1:{port}",
-            db_path=self.config.db_path,
-            secondary_dir=self.config.secondary_dir,
-            reopen_seconds=self.config.reopen_seconds,
-            log_level=self.config.log_level,
+        for worker in self._workers:
+            self._start(worker)
+
+    def _start(self, worker: _Worker) -> None:
+        mine, theirs = multiprocessing.Pipe(duplex=True)
+        config = replace(
+            self.config, secondary_dir=self.config.secondary_dir / f"worker-{worker.index}"
         )
         # spawn, not fork: a forked child would inherit the parent's ZeroMQ context and threads.
         process = multiprocessing.get_context("spawn").Process(
-            target=serve_db, args=(config,), name="query-db", daemon=True
+            target=serve_db,
+            args=(config, theirs),
+            name=f"query-db-{worker.index}",
+            daemon=True,
         )
         process.start()
-        self.process = process
-        log.info("database worker started (pid %s)", process.pid)
+        theirs.close()  # the child holds its end; ours alone stays here
+        worker.process, worker.conn, worker.running = process, mine, None
+        log.info("database worker %d started (pid %s)", worker.index, process.pid)
 
-    def submit(self, route: list[bytes], request: Request, context: dict[str, Any]) -> None:
-        """Send a job; RequestError(BUSY) when too many are in flight."""
-        if len(self._pending) >= MAX_IN_FLIGHT or self.socket is None:
+    def stop(self) -> None:
+        """Ask every worker to exit, wait up to STOP_SECONDS, then terminate the rest."""
+        for worker in self._workers:
+            alive = worker.process is not None and worker.process.is_alive()
+            if worker.conn is not None and alive:
+                with contextlib.suppress(OSError):
+                    worker.conn.send(STOP)
+        deadline = self.clock.monotonic() + STOP_SECONDS
+        for worker in self._workers:
+            if worker.process is not None:
+                worker.process.join(max(0.0, deadline - self.clock.monotonic()))
+                if worker.process.is_alive():
+                    log.warning(
+                        "database worker %d did not stop in time; terminating it", worker.index
+                    )
+                    worker.process.terminate()
+                    worker.process.join(1.0)
+            self._close(worker)
+
+    def _close(self, worker: _Worker) -> None:
+        if worker.conn is not None:
+            worker.conn.close()
+            worker.conn = None
+
+    # --- jobs -----------------------------------------------------------------------------------
+
+    def fds(self) -> list[int]:
+        """The pipe ends to poll for replies."""
+        return [w.conn.fileno() for w in self._workers if w.conn is not None]
+
+    def submit(self, route: Route, client: str, request: Request, context: dict[str, Any]) -> None:
+        """Queue a job; RequestError(BUSY) when too many are in flight, in all or for the client."""
+        pending = [*self._queue, *(w.running for w in self._workers if w.running is not None)]
+        if len(pending) >= MAX_IN_FLIGHT:
             raise RequestError(
                 BUSY,
                 f"the query process has {MAX_IN_FLIGHT} database requests in progress; "
                 "retry shortly",
                 request_id=request.id,
             )
-        mine = sum(1 for pending_route, _, _ in self._pending.values() if pending_route == route)
+        mine = sum(1 for p in pending if p.client == client)
         if mine >= MAX_IN_FLIGHT_PER_CLIENT:
             raise RequestError(
                 BUSY,
                 f"this client already has {mine} database requests in progress; wait for them",
                 request_id=request.id,
             )
-        job_no = self._next_job
+        job = Job(self._next_job, request.id, request.method, request.params, context)
         self._next_job += 1
-        job = {
-            "id": request.id,
-            "method": request.method,
-            "params": request.params,
-            "context": context,
-        }
-        self._backlog.append([str(job_no).encode(), json.dumps(job).encode()])
-        self._pending[job_no] = (route, request.id, request.method)
-        self.flush()
+        self._queue.append(_Pending(route, client, job))
+        self.dispatch()
 
-    def flush(self) -> None:
-        """Hand queued jobs to the worker; a PAIR without its peer yet would block, so wait."""
-        while self._backlog and self.socket is not None:
-            try:
-                self.socket.send_multipart(self._backlog[0], zmq.NOBLOCK)
-            except zmq.Again:
+    def dispatch(self) -> None:
+        """Give queued jobs to idle workers."""
+        for worker in self._workers:
+            if not self._queue:
                 return
-            self._backlog.pop(0)
+            if worker.running is None and worker.conn is not None:
+                pending = self._queue.popleft()
+                try:
+                    worker.conn.send(pending.job)
+                except OSError:
+                    self._queue.appendleft(pending)  # the worker is gone: check() restarts it
+                    continue
+                pending.started = self.clock.monotonic()
+                worker.running = pending
 
-    def replies(self) -> list[list[bytes]]:
-        """Finished replies, as ROUTER frames ready to send."""
-        ready: list[list[bytes]] = []
-        assert self.socket is not None
-        while True:
+    def replies(self, ready_fds: set[int]) -> list[Reply]:
+        """The finished replies of the workers whose pipe is readable."""
+        done: list[Reply] = []
+        for worker in self._workers:
+            conn = worker.conn
+            if conn is None or conn.fileno() not in ready_fds:
+                continue
             try:
-                job_no, payload = self.socket.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return ready
-            entry = self._pending.pop(int(job_no), None)
-            if entry is not None:
-                ready.append([*entry[0], payload])
+                while conn.poll(0):
+                    job_no, payload = conn.recv()
+                    running = worker.running
+                    if running is not None and running.job.job_no == job_no:
+                        done.append([*running.route, payload])
+                        worker.running = None
+            except (EOFError, OSError):
+                continue  # the worker died: check() answers its job and restarts it
+        self.dispatch()
+        return done
 
-    def check(self) -> list[list[bytes]]:
-        """Restart a dead worker; error replies for the jobs it took with it."""
-        if self.process is None or self.process.is_alive():
-            return []
-        log.error(
-            "the database worker exited (code %s) with %d request(s) in progress; restarting it",
-            self.process.exitcode,
-            len(self._pending),
-        )
-        failed = [
-            [
-                *route,
-                encode_error(
-                    request_id,
-                    INTERNAL_ERROR,
-                    f"{method} failed: the database worker stopped; retry",
-                ),
-            ]
-            for route, request_id, method in self._pending.values()
-        ]
-        self._pending.clear()
-        self._backlog.clear()
-        self._close_socket()
-        self.restarts += 1
-        self.start()
+    def check(self) -> list[Reply]:
+        """Restart dead workers and workers past their deadline; error replies for their jobs."""
+        failed: list[Reply] = []
+        now = self.clock.monotonic()
+        for worker in self._workers:
+            process, running = worker.process, worker.running
+            overdue = running is not None and now - running.started > self.deadline
+            dead = process is None or not process.is_alive()
+            if not (dead or overdue):
+                continue
+            if running is not None:
+                failed.append(self._failure(running, overdue=overdue and not dead))
+            if overdue and not dead:
+                self.deadlines_exceeded += 1
+                log.error(
+                    "database worker %d: %s ran past its %.0f s deadline; restarting the worker",
+                    worker.index,
+                    running.job.method if running else "?",
+                    self.deadline,
+                )
+                assert process is not None
+                process.kill()
+                process.join(1.0)
+            else:
+                log.error(
+                    "database worker %d exited (code %s); restarting it",
+                    worker.index,
+                    process.exitcode if process is not None else None,
+                )
+            self._close(worker)
+            worker.running = None
+            worker.restarts += 1
+            self.restarts += 1
+            self._start(worker)
+        self.dispatch()
         return failed
 
-    def stop(self) -> None:
-        """Ask the worker to exit, wait up to STOP_SECONDS, then terminate it."""
-        process = self.process
-        if self.socket is not None and process is not None and process.is_alive():
-            with contextlib.suppress(zmq.ZMQError):
-                self.socket.send_multipart([STOP], zmq.NOBLOCK)
-            process.join(STOP_SECONDS)
-            if process.is_alive():
-                log.warning("the database worker did not stop in time; terminating it")
-                process.terminate()
-                process.join(1.0)
-        self._close_socket()
+    def _failure(self, pending: _Pending, *, overdue: bool) -> Reply:
+        job = pending.job
+        if overdue:
+            reply = encode_error(
+                job.request_id,
+                DEADLINE_EXCEEDED,
+                f"{job.method} took longer than the {self.deadline:g} s deadline and was stopped; "
+                "ask for a shorter period",
+            )
+        else:
+            reply = encode_error(
+                job.request_id,
+                INTERNAL_ERROR,
+                f"{job.method} failed: the database worker stopped; retry",
+            )
+        return [*pending.route, reply]
 
-    def _close_socket(self) -> None:
-        if self.socket is not None:
-            self.socket.close(linger=0)
-            self.socket = None
+    @property
+    def in_flight(self) -> int:
+        return len(self._queue) + sum(1 for w in self._workers if w.running is not None)
+
+    @property
+    def size(self) -> int:
+        return len(self._workers)

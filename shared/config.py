@@ -9,6 +9,7 @@ stops the process at once with a message that names the option.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,8 @@ ENV_LIVE_ENDPOINT = "BOOKSNAP_LIVE_ENDPOINT"
 ENV_QUERY_ENDPOINT = "BOOKSNAP_QUERY_ENDPOINT"
 ENV_FEED_ENDPOINT = "BOOKSNAP_FEED_ENDPOINT"
 ENV_LOG_LEVEL = "BOOKSNAP_LOG_LEVEL"
+ENV_QUERY_WORKERS = "BOOKSNAP_QUERY_WORKERS"
+ENV_REQUEST_DEADLINE = "BOOKSNAP_REQUEST_DEADLINE"
 ENV_KEYS_DIR = "BOOKSNAP_KEYS_DIR"  # CURVE keys (booksnap keys init); unset = no CURVE
 
 # Checked with fullmatch (a "$" would let a trailing "\n" through) and ASCII-only classes (a
@@ -138,3 +141,11 @@ def log_level_option(function: F) -> F:
         show_default=True,
         help=f"One of {', '.join(LEVELS)}.",
     )(function)
+
+
+def field_default(config_class: type, name: str) -> Any:
+    """The default of a config dataclass field, so a click option never repeats it."""
+    for item in dataclasses.fields(config_class):
+        if item.name == name:
+            return item.default
+    raise AttributeError(f"{config_class.__name__} has no field {name!r}")

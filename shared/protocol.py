@@ -27,6 +27,7 @@ INSUFFICIENT_DATA = -32002  # data: {"what", "have", "needed"}
 NOT_FOUND = -32003  # e.g. no live book of that symbol has been received
 BUSY = -32004  # too many heavy requests queued; retry shortly
 STORAGE_ERROR = -32005  # the database exists but cannot be read right now
+DEADLINE_EXCEEDED = -32006  # the request ran past the per-request deadline and was stopped
 
 ERROR_NAMES = {
     PARSE_ERROR: "parse error",
@@ -39,6 +40,7 @@ ERROR_NAMES = {
     NOT_FOUND: "not found",
     BUSY: "busy",
     STORAGE_ERROR: "storage error",
+    DEADLINE_EXCEEDED: "deadline exceeded",
 }
 
 MAX_REQUEST_BYTES = 64 * 1024  # larger requests get an INVALID_REQUEST reply

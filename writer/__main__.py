@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+import zmq
 
 from shared.config import (
     DEFAULT_BACKFILL_ENDPOINT,
@@ -25,6 +26,8 @@ from shared.config import (
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
+from shared.private_files import private_dir, use_private_umask
+from shared.security import security_options
 from writer.config import (
     DAY,
     ENV_PENDING_CAPACITY,
@@ -97,6 +100,7 @@ from writer.storedlog import cache_time_formatting
     help="Records held while the disk is unavailable [default: 20 min of --symbols].",
 )
 @log_level_option
+@security_options
 def main(
     *,
     data_dir: str,
@@ -108,6 +112,8 @@ def main(
     retention_interval: str,
     pending_capacity: int,
     log_level: str,
+    keys_dir: str | None,
+    insecure: bool,
 ) -> None:
     """Store one order-book snapshot per symbol per second in RocksDB.
 
@@ -125,6 +131,8 @@ def main(
             ),
             retention_interval=float(parse_duration("--retention-interval", retention_interval)),
             pending_capacity=pending_capacity,
+            keys_dir=keys_dir,
+            insecure=insecure,
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -135,9 +143,18 @@ def main(
     # writer's data has no reference cycles, so collect far less often (measured ~20 % faster).
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    # The database is only the service's: new files 0600, the data folder 0700.
+    use_private_umask()
+    private_dir(config.data_dir)
     with stop_on_signals() as stop:
         try:
-            Writer.from_config(config).run(stop)
+            writer = Writer.from_config(config)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from exc
+        except zmq.ZMQError as exc:
+            raise click.ClickException(f"cannot bind the writer's sockets: {exc}") from exc
+        try:
+            writer.run(stop)
         except DatabaseUnusable as exc:
             logging.getLogger("writer").error("%s; the writer cannot start", exc)
             sys.exit(1)

@@ -19,6 +19,7 @@ from shared import backfill as proto
 from shared.codec import encode
 from shared.errors import DecodeError
 from shared.model import SYMBOL_PATTERN
+from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,23 @@ class BackfillServer:
     """Owns the ROUTER socket: tracks collectors' buffers and fetches ranges from them."""
 
     def __init__(
-        self, context: zmq.Context[zmq.Socket[bytes]], endpoint: str, fetch_timeout: float
+        self,
+        context: zmq.Context[zmq.Socket[bytes]],
+        endpoint: str,
+        fetch_timeout: float,
+        security: SocketSecurity,
     ) -> None:
         self.socket: zmq.Socket[bytes] = context.socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.socket.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self.socket.setsockopt(zmq.MAXMSGSIZE, 8 * 1024 * 1024)
-        self.socket.bind(endpoint)
+        try:
+            security.serve(self.socket, "backfill", endpoint, "--backfill-endpoint")
+            self.socket.bind(endpoint)
+        except BaseException:
+            self.socket.close(linger=0)
+            raise
         self.endpoint = endpoint
         self.fetch_timeout = fetch_timeout
         self._peers: dict[str, _Peer] = {}

@@ -52,6 +52,8 @@ class WriterConfig:
     status_interval: float = 2.0  # how often the status record goes to the meta family
     max_age: int = DAY  # oldest second accepted from the live stream or a backfill
     max_ahead: int = 60  # seconds a record may be ahead of this machine's clock
+    keys_dir: str | None = None  # CURVE keys (shared/security.py); None: plain, loopback only
+    insecure: bool = False  # allow plain sockets on addresses other hosts can reach
     reopen_min_delay: float = 0.5  # backoff while the database cannot be (re)opened
     reopen_max_delay: float = 5.0
     fetch_timeout: float = 10.0  # a backfill fetch without "done" by then is retried

@@ -18,6 +18,7 @@ from shared import storage
 from shared.backfill import Hello
 from shared.clock import Clock, SystemClock
 from shared.lifecycle import StopFlag
+from shared.security import SocketSecurity
 from writer.backfill import BackfillRecord, BackfillServer
 from writer.config import WriterConfig
 from writer.gaps import Gap, GapDetector, fetch_ranges, find_holes
@@ -50,7 +51,9 @@ class Writer:
         backfill: BackfillServer,
         clock: Clock,
         context: zmq.Context[zmq.Socket[bytes]] | None = None,
+        security: SocketSecurity | None = None,
     ) -> None:
+        self.security = security
         self.config = config
         self.store = store
         self.subscriber = subscriber
@@ -75,8 +78,16 @@ class Writer:
     def from_config(cls, config: WriterConfig, clock: Clock | None = None) -> Writer:
         """Build the real parts; the sockets bind at once, so records queue while the DB opens."""
         context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-        subscriber = SnapshotSubscriber(context, config.ingest_endpoint)
-        backfill = BackfillServer(context, config.backfill_endpoint, config.fetch_timeout)
+        security = SocketSecurity.from_options(context, "writer", config.keys_dir, config.insecure)
+        try:
+            subscriber = SnapshotSubscriber(context, config.ingest_endpoint, security)
+            backfill = BackfillServer(
+                context, config.backfill_endpoint, config.fetch_timeout, security
+            )
+        except BaseException:
+            security.stop()
+            context.destroy(linger=0)
+            raise
         return cls(
             config,
             store=SnapshotStore(config.db_path),
@@ -84,6 +95,7 @@ class Writer:
             backfill=backfill,
             clock=clock or SystemClock(),
             context=context,
+            security=security,
         )
 
     # --- the loop -------------------------------------------------------------------------------
@@ -132,6 +144,8 @@ class Writer:
         if monotonic >= self._next_summary:
             self.persister.report_drops()
             self.rejects.flush(monotonic)
+            if self.security is not None:
+                self.security.tick()
             self._next_summary = monotonic + SUMMARY_INTERVAL
 
     def _poll_timeout(self) -> float:
@@ -342,6 +356,8 @@ class Writer:
     def _close_sockets(self) -> None:
         self.subscriber.close()
         self.backfill.close()
+        if self.security is not None:
+            self.security.stop()
         if self._context is not None:
             self._context.term()
         log.info("Sockets closed; writer stopped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zmq
 
 from shared.codec import MAX_PAYLOAD, SNAP_PREFIX
+from shared.security import SocketSecurity
 
 # A larger message makes ZeroMQ drop the sending connection before any of it is buffered: the
 # cheapest defence against a hostile multi-megabyte frame. Payloads up to 2x the codec's limit
@@ -17,13 +18,20 @@ MAX_DRAIN = 5_000  # messages read per loop turn, so flushing and backfill still
 class SnapshotSubscriber:
     """Binds SUB on the ingest endpoint, subscribed to ``snap.`` only."""
 
-    def __init__(self, context: zmq.Context[zmq.Socket[bytes]], endpoint: str) -> None:
+    def __init__(
+        self, context: zmq.Context[zmq.Socket[bytes]], endpoint: str, security: SocketSecurity
+    ) -> None:
         self.socket: zmq.Socket[bytes] = context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.RCVHWM, RECEIVE_HWM)
         self.socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         self.socket.setsockopt(zmq.SUBSCRIBE, SNAP_PREFIX)
-        self.socket.bind(endpoint)
+        try:
+            security.serve(self.socket, "ingest", endpoint, "--ingest-endpoint")
+            self.socket.bind(endpoint)
+        except BaseException:
+            self.socket.close(linger=0)
+            raise
         self.endpoint = endpoint
 
     def drain(self, limit: int = MAX_DRAIN) -> list[list[bytes]]:

@@ -10,6 +10,7 @@ import zmq
 
 from shared import backfill as proto
 from shared.codec import encode
+from shared.security import SocketSecurity
 from tests.support.waiting import free_endpoint, poll_for
 from writer.backfill import BackfillRecord, BackfillServer
 
@@ -44,7 +45,7 @@ def received(server, now=0.0):
 
 def test_fetch_reaches_the_collector_that_said_hello(zmq_context, dealer):
     endpoint = free_endpoint()
-    server = BackfillServer(zmq_context, endpoint, fetch_timeout=5.0)
+    server = BackfillServer(zmq_context, endpoint, 5.0, SocketSecurity(zmq_context, None))
     collector = dealer(endpoint)
     hello(collector)
     assert isinstance(received(server)[0], proto.Hello)
@@ -67,7 +68,7 @@ def test_a_vanished_collector_is_ehostunreach_then_a_new_one_takes_over(
     zmq_context, dealer, caplog
 ):
     endpoint = free_endpoint()
-    server = BackfillServer(zmq_context, endpoint, fetch_timeout=5.0)
+    server = BackfillServer(zmq_context, endpoint, 5.0, SocketSecurity(zmq_context, None))
     first = dealer(endpoint)
     hello(first)
     received(server)
@@ -98,7 +99,7 @@ def test_ranges_older_than_the_buffer_are_given_up_and_timeouts_retried(
     zmq_context, dealer, caplog
 ):
     endpoint = free_endpoint()
-    server = BackfillServer(zmq_context, endpoint, fetch_timeout=1.0)
+    server = BackfillServer(zmq_context, endpoint, 1.0, SocketSecurity(zmq_context, None))
     collector = dealer(endpoint)
     hello(collector, first=100, last=200)
     received(server)
@@ -117,7 +118,7 @@ def test_ranges_older_than_the_buffer_are_given_up_and_timeouts_retried(
 
 def test_hostile_peers_are_reported_not_trusted(zmq_context, dealer):
     endpoint = free_endpoint()
-    server = BackfillServer(zmq_context, endpoint, fetch_timeout=1.0)
+    server = BackfillServer(zmq_context, endpoint, 1.0, SocketSecurity(zmq_context, None))
     liar = dealer(endpoint, b"ETHUSDT")
     hello(liar, symbol="BTCUSDT")
     unnamed = dealer(endpoint, b"not a symbol!")
