@@ -17,14 +17,17 @@ from shared.config import (
     DEFAULT_FEED_ENDPOINT,
     DEFAULT_LIVE_ENDPOINT,
     DEFAULT_QUERY_ENDPOINT,
+    DEFAULT_SYMBOLS,
     ENV_DATA_DIR,
     ENV_FEED_ENDPOINT,
     ENV_LIVE_ENDPOINT,
     ENV_QUERY_ENDPOINT,
     ENV_QUERY_WORKERS,
     ENV_REQUEST_DEADLINE,
+    ENV_SYMBOLS,
     field_default,
     log_level_option,
+    parse_symbols,
 )
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
@@ -85,6 +88,13 @@ from shared.security import security_options
     show_default=True,
     help="Seconds a database request may run; then it gets an error and its worker restarts.",
 )
+@click.option(
+    "--symbols",
+    envvar=ENV_SYMBOLS,
+    default=",".join(DEFAULT_SYMBOLS),
+    show_default=True,
+    help="Symbols whose live books are kept (others are rejected).",
+)
 @log_level_option
 @security_options
 def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
@@ -93,6 +103,7 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     endpoint: str,
     live_endpoint: str,
     feed_endpoint: str,
+    symbols: str,
     workers: int,
     request_deadline: float,
     log_level: str,
@@ -117,6 +128,7 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
             remove_secondary_dir=secondary_dir is None,
             keys_dir=keys_dir,
             insecure=insecure,
+            symbols=parse_symbols("--symbols", symbols),
             workers=workers,
             request_deadline=request_deadline,
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from shared import storage
 from shared.config import (
     DEFAULT_LOG_LEVEL,
+    DEFAULT_SYMBOLS,
     check_dir,
     check_endpoint,
     check_int_range,
@@ -31,6 +32,7 @@ class QueryConfig:
     log_level: str = DEFAULT_LOG_LEVEL
     reopen_seconds: float = 1.0  # how often to retry opening a database that is not there yet
     remove_secondary_dir: bool = True  # the default per-pid dir is ours alone: tidy it on exit
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS  # live books of other symbols are rejected
     workers: int = max(1, min(8, os.cpu_count() or 1))  # database worker processes
     request_deadline: float = 10.0  # seconds a database request may run before it is stopped
     keys_dir: str | None = None  # CURVE keys (shared/security.py); None: plain, loopback only

@@ -17,6 +17,7 @@ time lies in the future or before the newest one held) are counted and dropped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from shared.codec import BOOK_PREFIX, SNAP_PREFIX, decode_live, decode_second, s
 from shared.errors import DecodeError
 from shared.model import LiveBook
 from shared.security import SocketSecurity
+from shared.sessions import SessionGate
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,11 @@ class SymbolLive:
 class LiveBooks:
     """The latest LiveBook per symbol plus stream health counters; main thread only."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, symbols: Collection[str]) -> None:
         self._clock = clock
         self._now = clock.now
+        self._allowed = frozenset(symbols)  # the configured symbols; others are rejected
+        self._sessions = SessionGate()
         self.symbols: dict[str, SymbolLive] = {}
         self.invalid = 0
         self._invalid_since_log = 0
@@ -89,6 +93,7 @@ class LiveBooks:
                 raise DecodeError(f"topic {symbol} carries a book of {book.symbol}")
             if book.ts_event > now * 1000 + MAX_EVENT_AHEAD_MS:
                 raise DecodeError(f"live book of {symbol} from the future (E={book.ts_event})")
+            self._admit(symbol, book.session, book.ts_event // 1000)
             entry = self._entry(symbol)
             if entry.book is not None and book.ts_event < entry.book.ts_event:
                 raise DecodeError(
@@ -100,6 +105,7 @@ class LiveBooks:
             self._note_session(entry, book.session)
         else:
             snap, _ = decode_second(frames)
+            self._admit(snap.symbol, snap.session, snap.second)
             entry = self._entry(snap.symbol)
             self._note_session(entry, snap.session)
             if entry.snap_seq is not None and snap.seq > entry.snap_seq + 1:
@@ -116,6 +122,16 @@ class LiveBooks:
             entry.snapshots += 1
             entry.last_snapshot_second = snap.second
         entry.last_message = now
+
+    def _admit(self, symbol: str, session: int, second: int) -> None:
+        """DecodeError unless a configured symbol and the session that speaks for it."""
+        if symbol not in self._allowed:
+            raise DecodeError(f"{symbol} is not a configured symbol")
+        if not self._sessions.admit(symbol, session, second, self._clock.monotonic()):
+            raise DecodeError(
+                f"{symbol} from session {session}; session {self._sessions.session(symbol)} "
+                f"speaks for {symbol}"
+            )
 
     def _entry(self, symbol: str) -> SymbolLive:
         entry = self.symbols.get(symbol)

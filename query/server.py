@@ -79,7 +79,7 @@ class QueryServer:
     ) -> QueryServer:
         """Build the real components: live books and feed, live handlers, database worker."""
         security = SocketSecurity.from_options(context, "query", config.keys_dir, config.insecure)
-        books = LiveBooks(clock)
+        books = LiveBooks(clock, config.symbols)
         try:
             feed = LiveFeed(context, config.live_endpoint, config.feed_endpoint, books, security)
         except BaseException:

@@ -50,6 +50,7 @@ ENV_FEED_ENDPOINT = "BOOKSNAP_FEED_ENDPOINT"
 ENV_LOG_LEVEL = "BOOKSNAP_LOG_LEVEL"
 ENV_QUERY_WORKERS = "BOOKSNAP_QUERY_WORKERS"
 ENV_REQUEST_DEADLINE = "BOOKSNAP_REQUEST_DEADLINE"
+ENV_INSECURE = "BOOKSNAP_INSECURE"  # plain sockets on non-loopback addresses: a conscious choice
 ENV_KEYS_DIR = "BOOKSNAP_KEYS_DIR"  # CURVE keys (booksnap keys init); unset = no CURVE
 
 # Checked with fullmatch (a "$" would let a trailing "\n" through) and ASCII-only classes (a

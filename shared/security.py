@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 import zmq
 
-from shared.config import ENV_KEYS_DIR
+from shared.config import ENV_INSECURE, ENV_KEYS_DIR
 from shared.curve import CurveServer, Security, decide_security, secure_client
 from shared.curve_keys import Keyring, load_keyring
 
@@ -93,6 +93,7 @@ def security_options(function: F) -> F:
     """``--keys-dir`` (``BOOKSNAP_KEYS_DIR``) and ``--insecure``, the same in every process."""
     function = click.option(
         "--insecure",
+        envvar=ENV_INSECURE,
         is_flag=True,
         default=False,
         help="Allow binding an address other hosts can reach without CURVE keys (not advised).",

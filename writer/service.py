@@ -25,7 +25,7 @@ from writer.gaps import Gap, GapDetector, fetch_ranges, find_holes
 from writer.pending import Record
 from writer.persister import Persister
 from writer.retention import RetentionSchedule
-from writer.sessions import SessionGate
+from shared.sessions import SessionGate
 from writer.startup import DatabaseUnusable, open_at_start
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore

@@ -26,7 +26,10 @@ def handlers(tmp_path: Path) -> DbHandlers:
 
 @pytest.fixture
 def live_handlers() -> LiveHandlers:
-    return LiveHandlers(LiveBooks(FakeClock(NOW, monotonic=0.0)), FakeClock(NOW, monotonic=0.0))
+    return LiveHandlers(
+        LiveBooks(FakeClock(NOW, monotonic=0.0), ("BTCUSDT", "ETHUSDT")),
+        FakeClock(NOW, monotonic=0.0),
+    )
 
 
 def test_every_method_has_exactly_one_handler(handlers, live_handlers):

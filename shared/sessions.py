@@ -1,12 +1,13 @@
-"""Which collector session the writer stores, per symbol (pure; the clock is passed in).
+"""Which collector session speaks for a symbol (pure; the clock is passed in).
 
-One collector process run is one session (its start time in ns). For each symbol the writer
-accepts the records of one session at a time: the first it sees, then a new one only once the
-accepted session has gone silent (``silence`` seconds without a record) or when the new one
-starts after the accepted one's newest second (a collector restart: its first second is later).
-Anything else (a second copy of a symbol's collector, a forged stream) is refused; a stored
-second is never replaced by another session's copy either (``SnapshotStore.stored_session``). This
-decides who speaks for the symbol.
+One collector process run is one session (its start time in ns). For each symbol the writer, and
+the query process for live books, accept one session at a time: the first they see, then a new
+one only once the accepted session has gone silent (``silence`` seconds without a record) or when
+the new one starts after the accepted one's newest second (a collector restart: its first second
+is later). Anything else (a second copy of a symbol's collector, a forged or replayed stream) is
+refused; the writer also never replaces a stored second with another session's copy
+(``SnapshotStore.stored_session``). Without CURVE keys a local process can still pose as a
+restarted collector; with them it cannot connect at all (docs/reliability.md, "Security").
 """
 
 from __future__ import annotations

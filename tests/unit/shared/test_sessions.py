@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from writer.sessions import MAX_REFUSED, SILENCE, SessionGate
+from shared.sessions import MAX_REFUSED, SILENCE, SessionGate
 
 
 def test_the_first_session_is_accepted_and_a_second_copy_is_refused():
