@@ -19,13 +19,13 @@ from shared.backfill import Hello
 from shared.clock import Clock, SystemClock
 from shared.lifecycle import StopFlag
 from shared.security import SocketSecurity
+from shared.sessions import SessionGate
 from writer.backfill import BackfillRecord, BackfillServer
 from writer.config import WriterConfig
 from writer.gaps import Gap, GapDetector, fetch_ranges, find_holes
 from writer.pending import Record
 from writer.persister import Persister
 from writer.retention import RetentionSchedule
-from shared.sessions import SessionGate
 from writer.startup import DatabaseUnusable, open_at_start
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore
