@@ -20,12 +20,14 @@ import psutil
 
 from shared import storage
 from shared.codec import decode_book, decode_trades
+from tests.support.logs import STORED
 from tests.support.processes import Proc, stop_all
 from tests.support.waiting import free_endpoint, free_port, poll_for
 
 ROLES = ("simulator", "collectors", "writer", "query")
-STORED = re.compile(
-    rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) .*Stored snapshot for ([A-Z0-9]+) at (\d+)$", re.M
+# a writer log line with its own time stamp: (time, symbol, second)
+STORED_AT = re.compile(
+    rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) .*" + STORED.pattern.encode() + rb"$", re.M
 )
 
 SUMMARY = re.compile(r"collector\[([A-Z0-9]+)\] collector\.service: summary (.*)$", re.M)
@@ -209,7 +211,7 @@ class Pipeline:
         wanted = set(self.symbols)
 
         def all_seen() -> bool:
-            seen = {m.group(2).decode() for m in STORED.finditer(self.writer_log())}
+            seen = {m.group(2).decode() for m in STORED_AT.finditer(self.writer_log())}
             return wanted <= seen
 
         with contextlib.suppress(AssertionError):  # not all synced: measure what there is
@@ -261,7 +263,7 @@ class Pipeline:
     def collect(self, first: int, last: int) -> dict[str, Stored]:
         """Stored seconds first..last per symbol and their lags (call after ``stop``)."""
         durable: dict[tuple[str, int], float] = {}
-        for match in STORED.finditer(self.writer_log()):
+        for match in STORED_AT.finditer(self.writer_log()):
             stamp = datetime.strptime(match.group(1).decode(), "%Y-%m-%dT%H:%M:%S.%f")
             durable[(match.group(2).decode(), int(match.group(3)))] = stamp.timestamp()
         result = {symbol: Stored() for symbol in self.symbols}

@@ -29,6 +29,7 @@ from query.volume_reader import volume_rows
 from shared import storage
 from shared.codec import record_key
 from tests.integration.writer.recorded import recorded, retimed
+from tests.support.clock import FakeClock
 from tests.support.seconds import Second
 from tests.support.waiting import free_endpoint, poll_for
 from writer.store import SnapshotStore
@@ -347,18 +348,9 @@ def volume_profile_day(drift_ticks: int = 0, repeat: int = 5) -> dict:
         write_seconds = time.perf_counter() - started
         store.close()
 
-        class _Clock:
-            def now(self) -> float:
-                return float(day_end + 60)
-
-            def monotonic(self) -> float:
-                return time.monotonic()
-
-            def sleep(self, seconds: float) -> None:
-                time.sleep(seconds)
-
         reader = SecondaryReader(path, Path(tmp) / "secondary")
-        handlers = DbHandlers(reader, _Clock())
+        # "now" is a minute after the synthetic day, whenever the benchmark runs
+        handlers = DbHandlers(reader, FakeClock(day_end + 60.0))
         params = {"symbol": "BTCUSDT", "duration_hours": 24, "end": day_end - 17}
         timings = []
         for _ in range(repeat):

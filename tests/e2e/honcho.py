@@ -10,7 +10,8 @@ from pathlib import Path
 
 from shared.codec import decode_book
 from shared.storage import SNAPSHOTS_CF, db_path, iter_range, open_secondary
-from tests.e2e.conftest import pipeline_env, stored_in
+from tests.support.logs import stored_in
+from tests.support.pipeline import pipeline_env
 from tests.support.processes import REPO
 from tests.support.waiting import free_port
 

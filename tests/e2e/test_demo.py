@@ -6,8 +6,8 @@ import os
 import signal
 from pathlib import Path
 
-from tests.e2e.conftest import SYMBOLS
 from tests.e2e.honcho import Honcho
+from tests.support.pipeline import SYMBOLS
 from tests.support.waiting import poll_for
 
 

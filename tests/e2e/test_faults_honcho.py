@@ -12,8 +12,8 @@ import signal
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import SYMBOLS
 from tests.e2e.honcho import Honcho
+from tests.support.pipeline import SYMBOLS
 from tests.support.waiting import poll_for
 
 STOPPED = re.compile(r"\| (\w+)\.1 stopped \(rc=(-?\d+)\)")

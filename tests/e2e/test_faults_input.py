@@ -24,7 +24,9 @@ from booksnap.client import QueryClient
 from shared.codec import encode
 from shared.model import BookSnapshot, LiveBook, SecondTrades
 from shared.protocol import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR
-from tests.e2e.conftest import Pipeline, book_problems, now_second, ranges, start_pipeline
+from tests.support.books import book_problems
+from tests.support.logs import ranges
+from tests.support.pipeline import Pipeline, now_second, start_pipeline
 from tests.support.processes import stop_all
 from tests.support.waiting import poll_for
 

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from booksnap.client import QueryClient
-from tests.e2e.conftest import Pipeline, book_problems, now_second, ranges, start_pipeline
+from tests.support.books import book_problems
+from tests.support.logs import ranges
+from tests.support.pipeline import Pipeline, now_second, start_pipeline
 from tests.support.processes import stop_all
 from tests.support.waiting import poll_for
 

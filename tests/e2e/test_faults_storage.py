@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import book_problems, now_second, ranges, start_pipeline
+from tests.support.books import book_problems
 from tests.support.disk import fill, small_tmpfs
+from tests.support.logs import ranges
+from tests.support.pipeline import now_second, start_pipeline
 from tests.support.processes import stop_all
 from tests.support.waiting import poll_for
 

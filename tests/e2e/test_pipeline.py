@@ -14,14 +14,9 @@ from typing import Any
 import pytest
 
 from booksnap.client import QueryClient
-from tests.e2e.conftest import SYMBOLS, Pipeline
+from tests.support.logs import stored_seconds
+from tests.support.pipeline import SYMBOLS, Pipeline
 from tests.support.waiting import poll_for
-
-STORED = re.compile(r"Stored snapshot for (\w+) at (\d+)")
-
-
-def stored_seconds(log: str, symbol: str) -> list[int]:
-    return [int(s) for sym, s in STORED.findall(log) if sym == symbol]
 
 
 def run_cli(pipe: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:

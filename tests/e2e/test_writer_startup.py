@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import pipeline_env
 from tests.support.disk import fill, small_tmpfs
+from tests.support.pipeline import pipeline_env
 from tests.support.processes import Proc
 from tests.support.waiting import free_port
 

@@ -13,10 +13,10 @@ import click
 
 from shared.config import parse_symbols
 from shared.errors import ConfigError
-from tests.e2e.conftest import now_second, start_pipeline
 from tests.soak.faults import FaultInjector
 from tests.soak.memory import PeakMemory
 from tests.soak.report import analyse, render, write_report
+from tests.support.pipeline import now_second, start_pipeline
 from tests.support.processes import stop_all
 
 log = logging.getLogger("soak")

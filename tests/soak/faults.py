@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.e2e.conftest import Pipeline
+from tests.support.pipeline import Pipeline
 
 log = logging.getLogger("soak")
 

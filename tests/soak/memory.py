@@ -7,7 +7,7 @@ import re
 
 import psutil
 
-from tests.e2e.conftest import Pipeline
+from tests.support.pipeline import Pipeline
 
 SYMBOL_ARG = re.compile(r"^--symbol$")
 

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.storage import SNAPSHOTS_CF, db_path, iter_range, open_secondary
-from tests.e2e.conftest import Pipeline, book_problems, ranges
 from tests.soak.faults import Injected
+from tests.support.books import book_problems
+from tests.support.logs import ranges
+from tests.support.pipeline import Pipeline
 
 ATTRIBUTION_WINDOW = 40.0  # a gap that starts this long after a fault is not blamed on it
 MARKER = "<!-- soak report: everything below is written by python -m tests.soak -->"

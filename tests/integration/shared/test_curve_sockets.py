@@ -11,6 +11,7 @@ import zmq
 
 from shared.curve import CurveServer, secure_client
 from shared.curve_keys import Keyring, init_keys, load_keyring
+from tests.support.clock import FakeClock
 from tests.support.waiting import poll_for
 
 WAIT_MS = 1500  # a refused peer gets nothing in this long; an allowed one is answered in ms
@@ -150,15 +151,15 @@ def test_a_client_that_trusts_the_wrong_server_key_gets_nothing_and_is_logged_on
 
 def test_the_counts_of_refusals_are_logged_once_the_interval_passed(zmq_context, keys, caplog):
     caplog.set_level(logging.WARNING, logger="shared.curve")
-    now = [0.0]
-    server = CurveServer(zmq_context, keys["query"], clock=lambda: now[0])
+    clock = FakeClock(0.0)
+    server = CurveServer(zmq_context, keys["query"], clock=clock.monotonic)
     router = zmq_context.socket(zmq.ROUTER)
     server.secure_server(router, "query")
     port = router.bind_to_random_port("tcp://127.0.0.1")
     try:
         for _ in range(3):
             assert not ask(zmq_context, f"tcp://127.0.0.1:{port}", keyring=keys["collector"])
-        now[0] += 60
+        clock.advance(60)
         server.flush_log()
         lines = curve_lines(caplog)
         assert len(lines) == 2

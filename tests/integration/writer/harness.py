@@ -7,7 +7,6 @@ from its buffer, following shared/backfill.py.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from pathlib import Path
@@ -19,11 +18,10 @@ from shared import backfill as proto
 from shared import storage
 from shared.codec import encode
 from tests.integration.writer.recorded import recorded, retimed
+from tests.support.logs import stored_in
 from tests.support.processes import Proc
 from tests.support.seconds import Second
 from tests.support.waiting import free_endpoint, poll_for
-
-STORED = re.compile(r"Stored snapshot for (\w+) at (\d+)")
 
 
 def series(symbol: str, first: int, count: int, session: int = 1, seq0: int = 1) -> list[Second]:
@@ -62,7 +60,7 @@ class WriterProc:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def logged(self, symbol: str) -> set[int]:
-        return {int(s) for sym, s in STORED.findall(self.log()) if sym == symbol}
+        return stored_in(self.log()).get(symbol, set())
 
     def wait_stored(self, symbol: str, seconds: set[int], timeout: float = 30.0) -> None:
         poll_for(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 
 from query.analytics import InsufficientData, get_order_flow
 from query.analytics.flow import classify_flow, side_changes
@@ -122,7 +122,7 @@ def test_mirror_flips_flow(data):
     try:
         result = flow(snaps, trades, 1001, 1012)
     except InsufficientData:
-        return
+        reject()  # too few seconds to judge: discarded, it proves nothing
     mirrored = flow(
         [mirror_snap(s, k) for s in snaps], [mirror_trade(t, k) for t in trades], 1001, 1012
     )
@@ -147,7 +147,7 @@ def test_rates_are_finite_and_non_negative(data):
     try:
         result = flow(snaps, trades, 1001, 1012)
     except InsufficientData:
-        return
+        reject()  # too few seconds to judge: discarded, it proves nothing
     for key in ("bid_flow_rate", "ask_flow_rate", "bid_cancel_rate", "ask_cancel_rate"):
         assert result[key] >= 0
         assert math.isfinite(result[key])

@@ -1,6 +1,8 @@
 """``python -m benchmarks --smoke`` runs every section end to end and writes a full report.
 
 Only that the sections ran is asserted, never a timing: benchmarks report, they do not judge.
+It runs every benchmark end to end (about a minute on two busy cores), so it is ``slow``:
+``make test-all`` runs it, ``make test`` does not.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.runner import DEFAULT_SECTIONS, SECTIONS, TITLES
 
 REPO = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow
 def test_smoke_run_produces_every_section(tmp_path: Path) -> None:
     assert tuple(k for k in SECTIONS if k != "memory-long") == DEFAULT_SECTIONS
     out = tmp_path / "report.md"

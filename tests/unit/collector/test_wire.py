@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from collector.wire import (
@@ -140,8 +140,7 @@ def reference(text: object) -> int | None:
 @given(eight_decimals)
 def test_every_valid_eight_decimal_number_parses_as_the_reference_does(text):
     expected = reference(text)
-    if expected is None or expected == 0:  # out of int64, or a zero price
-        return
+    assume(expected is not None and expected != 0)  # out of int64, or a zero price
     # Twice: the first parse fills the cache, the second is served from it.
     assert parse_levels([[text, text]]) == [(expected, expected)]
     assert parse_levels([[text, text]]) == [(expected, expected)]

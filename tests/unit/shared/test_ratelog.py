@@ -7,23 +7,14 @@ import logging
 import pytest
 
 from shared.ratelog import MAX_DETAIL, RateLimitedLog
+from tests.support.clock import FakeClock
 
 LOGGER = "tests.ratelog"
 
 
-class Ticks:
-    """A monotonic clock moved by hand."""
-
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
-
-
 @pytest.fixture
-def clock() -> Ticks:
-    return Ticks()
+def clock() -> FakeClock:
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
@@ -36,8 +27,8 @@ def lines(caplog):
     return messages
 
 
-def make(clock: Ticks, **kwargs) -> RateLimitedLog:
-    return RateLimitedLog(logging.getLogger(LOGGER), 60.0, clock=clock, **kwargs)
+def make(clock: FakeClock, **kwargs) -> RateLimitedLog:
+    return RateLimitedLog(logging.getLogger(LOGGER), 60.0, clock=clock.monotonic, **kwargs)
 
 
 def test_first_reject_is_logged_then_counted(clock, lines):
@@ -46,10 +37,10 @@ def test_first_reject_is_logged_then_counted(clock, lines):
         rejects.reject("unknown symbol", f"FOO{i}")
     assert len(lines()) == 1
     assert lines()[0].startswith("Rejected (unknown symbol): FOO0;")
-    clock.value += 30
+    clock.advance(30)
     rejects.flush()
     assert len(lines()) == 1  # not due yet
-    clock.value += 30
+    clock.advance(30)
     rejects.flush()
     assert lines()[1] == "Rejected (unknown symbol) 9999 times in 60 s: FOO9999"
     assert rejects.totals == {"unknown symbol": 10_000}
@@ -60,9 +51,9 @@ def test_first_reject_is_logged_then_counted(clock, lines):
 def test_a_reject_after_the_interval_writes_the_count_itself(clock, lines):
     rejects = make(clock)
     rejects.reject("bad frame count", "4")
-    clock.value += 10
+    clock.advance(10)
     rejects.reject("bad frame count", "5")
-    clock.value += 55
+    clock.advance(55)
     rejects.reject("bad frame count", "6")
     assert lines()[1:] == ["Rejected (bad frame count) 2 times in 65 s: 6"]
 
@@ -74,7 +65,7 @@ def test_lines_per_interval_are_bounded_by_the_causes_at_any_rate(clock, lines):
         for cause in causes:
             for _ in range(1000):
                 rejects.reject(cause)
-        clock.value += 1
+        clock.advance(1)
         rejects.flush()
     # 5 first lines, then one per cause per 60 s.
     assert len(lines()) <= 5 + 5 * (600 // 60)
