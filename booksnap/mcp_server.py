@@ -20,6 +20,7 @@ import zmq
 
 from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_QUERY_ENDPOINT, log_level_option
 from shared.errors import ConfigError
+from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
 
 log = logging.getLogger("booksnap.mcp")
@@ -126,6 +127,8 @@ def main(endpoint: str, timeout: float, http: str | None, log_level: str) -> Non
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     configure_logging(process="mcp", level=config.log_level)
+    if config.log_level != "DEBUG":
+        logging.getLogger("mcp").setLevel("WARNING")  # the SDK logs every HTTP session at INFO
     serve(config)
 
 
@@ -173,8 +176,10 @@ def _run_http(server: Any, host: str, port: int) -> None:
         streamable_http_path=HTTP_PATH, host=host, transport_security=security
     )
     log.info("serving MCP over streamable HTTP at http://%s:%d%s", shown, port, HTTP_PATH)
-    # uvicorn handles SIGINT/SIGTERM itself: it stops accepting, closes sessions, returns.
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    # uvicorn handles SIGINT/SIGTERM itself (stops accepting, closes sessions), then restores
+    # the previous handlers and re-raises the signal: ours record it, so the exit code is 0.
+    with stop_on_signals():
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
 
 
 def _booksnap_version() -> str:
