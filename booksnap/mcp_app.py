@@ -3,7 +3,9 @@
 Every tool call is one ``QueryClient`` request made on a worker thread (the client blocks on a
 ZeroMQ poll), with its own DEALER socket on one shared context, so concurrent calls over HTTP
 never share a socket. The client's timeout is the request deadline: a query process that is
-down or stuck costs a clear tool error after ``timeout`` seconds, never a hang.
+down or stuck costs a clear tool error after ``timeout`` seconds, never a hang. At most
+``MAX_IN_FLIGHT`` requests wait at once; one more is refused at once rather than queued behind
+them (a queued call would miss its deadline).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 import mcp_types as types
 import zmq
@@ -25,6 +28,8 @@ from booksnap.client import QueryClient, QueryFailed, QueryTimeout
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+MAX_IN_FLIGHT = 16  # the query process itself serves 8 per client and 32 in total
 
 INSTRUCTIONS = (
     "Order-book analytics of Binance spot symbols from booksnap, which stores an exact snapshot "
@@ -41,6 +46,10 @@ class QueryBridge:
         self.endpoint = endpoint
         self.timeout = timeout
         self.context = context
+        self.limiter = anyio.CapacityLimiter(MAX_IN_FLIGHT)
+
+    def full(self) -> bool:
+        return self.limiter.available_tokens < 1
 
     async def run(self, work: Callable[[QueryClient], T]) -> T:
         def in_thread() -> T:
@@ -50,13 +59,16 @@ class QueryBridge:
             finally:
                 client.close()  # closes the socket only: the context is shared
 
-        return await anyio.to_thread.run_sync(in_thread)
+        return await anyio.to_thread.run_sync(in_thread, limiter=self.limiter)
 
     async def call_tool(self, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
         method = mcp_results.method_named(name)
         if method is None:
             return mcp_results.unknown_tool(name)
         params = arguments if isinstance(arguments, dict) else {}
+        refused = mcp_results.refusal(name, params, in_flight_full=self.full())
+        if refused is not None:
+            return refused
         started = time.perf_counter()
         try:
             result = await self.run(lambda client: client.request(method.name, params))
@@ -76,6 +88,8 @@ class QueryBridge:
             except mcp_resources.ResourceMissing as exc:
                 raise MCPError(types.INTERNAL_ERROR, str(exc)) from None
         elif uri == mcp_resources.SYMBOLS_URI:
+            if self.full():
+                raise MCPError(types.INTERNAL_ERROR, "busy: too many requests in flight")
             try:
                 contents = await self.run(mcp_resources.symbols_contents)
             except QueryTimeout:

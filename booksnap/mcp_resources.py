@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sysconfig
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,18 @@ class ResourceMissing(Exception):
 
 
 def symbols_document(client: QueryClient) -> dict[str, Any]:
-    """The ``booksnap://symbols`` document; QueryTimeout/QueryFailed propagate."""
-    status = client.request("status", {})
+    """The ``booksnap://symbols`` document; QueryTimeout/QueryFailed propagate.
+
+    One deadline (the client's timeout) covers all its requests, so a query process that
+    slows down half-way still fails the read in time.
+    """
+    deadline = time.monotonic() + client.timeout
+
+    def ask(method: str, params: dict[str, Any]) -> Any:
+        client.timeout = max(deadline - time.monotonic(), 0.001)
+        return client.request(method, params)
+
+    status = ask("status", {})
     listed = status.get("symbols") if isinstance(status, dict) else None
     names = sorted(listed)[:MAX_SYMBOLS] if isinstance(listed, dict) else []
     symbols = []
@@ -68,7 +79,7 @@ def symbols_document(client: QueryClient) -> dict[str, Any]:
                 "last_stored_second": health.get("last_stored_second"),
                 "stored_last_minute": health.get("stored_last_minute"),
                 "stored_last_hour": health.get("stored_last_hour"),
-                "coverage_last_hour": client.request("coverage", {"symbol": name}),
+                "coverage_last_hour": ask("coverage", {"symbol": name}),
             }
         )
     return {

@@ -8,13 +8,22 @@ reply becomes a tool error naming its code, message and the parameter at fault.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import mcp_types as types
 
 from shared.methods import BY_NAME, METHODS, Method
-from shared.protocol import BUSY, ERROR_NAMES, INSUFFICIENT_DATA, INVALID_PARAMS, NO_DATA_YET
+from shared.protocol import (
+    BUSY,
+    ERROR_NAMES,
+    INSUFFICIENT_DATA,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    MAX_REQUEST_BYTES,
+    NO_DATA_YET,
+)
 
 # The key numbers of each tool's summary line, as paths into its result ("bids.0.price": the
 # first bid's price; a list is shown by its length). A method without an entry (one added to
@@ -107,6 +116,26 @@ def unknown_tool(name: str) -> types.CallToolResult:
         f"unknown tool {shown!r}; the tools are: {', '.join(m.name for m in METHODS)}",
         {"code": "unknown tool", "tool": shown},
     )
+
+
+def refusal(
+    method: str, params: dict[str, Any], *, in_flight_full: bool
+) -> types.CallToolResult | None:
+    """A tool error for a call that must not be sent at all, else None."""
+    if in_flight_full:
+        return error_result(
+            f"{method} failed: busy: too many tool calls are waiting for the query process; "
+            "retry shortly.",
+            {"code": BUSY, "name": ERROR_NAMES[BUSY], "message": "too many calls in flight"},
+        )
+    size = len(json.dumps(params, separators=(",", ":")))
+    if size > MAX_REQUEST_BYTES - 1024:  # room for the envelope
+        return error_result(
+            f"{method} failed: invalid request: the arguments take {size} bytes of JSON; the "
+            f"query process accepts requests up to {MAX_REQUEST_BYTES} bytes.",
+            {"code": INVALID_REQUEST, "name": ERROR_NAMES[INVALID_REQUEST], "bytes": size},
+        )
+    return None
 
 
 def success(method: str, result: Any) -> types.CallToolResult:

@@ -33,8 +33,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from booksnap.cli import cli
 from booksnap.client import QueryClient
+from booksnap.mcp_app import MAX_IN_FLIGHT
 from shared.methods import METHODS
-from shared.protocol import INSUFFICIENT_DATA, INVALID_PARAMS
+from shared.protocol import BUSY, INSUFFICIENT_DATA, INVALID_PARAMS, INVALID_REQUEST
 from tests.e2e.conftest import SYMBOLS, Pipeline
 from tests.support.waiting import free_port, poll_for
 
@@ -218,6 +219,10 @@ def test_tools_schemas_errors_and_resources(
         )
         assert error["code"] == INSUFFICIENT_DATA
         assert "insufficient data: have 0 snapshots, need 2" in text
+        started = time.monotonic()
+        text, error = await tool_error(client, "orderbook_l1", {"symbol": "B" * 70_000})
+        assert error["code"] == INVALID_REQUEST, text
+        assert time.monotonic() - started < 1.0  # refused before it reaches the query process
         text, _ = await tool_error(client, "no_such_tool", {})
         assert "unknown tool" in text
 
@@ -328,9 +333,25 @@ def test_a_slow_or_stopped_query_process_is_a_tool_error_within_the_deadline(
         os.kill(query.pid, signal.SIGSTOP)  # slow: the process is there but does not answer
         try:
             elapsed = await timed_error(client)
+            # more calls at once than the server lets wait: the extra ones are refused at
+            # once, none waits past the deadline in a queue
+            codes: list[Any] = []
+
+            async def one() -> None:
+                codes.append((await tool_error(client, "orderbook_l1", {"symbol": "ETHUSDT"}))[1])
+
+            started = time.monotonic()
+            async with anyio.create_task_group() as group:
+                for _ in range(MAX_IN_FLIGHT + 4):
+                    group.start_soon(one)
+            burst = time.monotonic() - started
         finally:
             os.kill(query.pid, signal.SIGCONT)
         assert deadline <= elapsed < deadline + 2.0
+        assert burst < deadline + 2.0
+        assert sorted(str(e["code"]) for e in codes) == sorted(
+            [str(BUSY)] * 4 + ["timeout"] * MAX_IN_FLIGHT
+        )
         await call(client, "orderbook_l1", {"symbol": "BTCUSDT"})  # answers again
         if transport != "stdio":
             return

@@ -11,7 +11,7 @@ from booksnap.cli import cli
 from booksnap.mcp_server import is_loopback, parse_http
 from shared.errors import ConfigError
 from shared.methods import METHODS, Method, Param
-from shared.protocol import INSUFFICIENT_DATA, INVALID_PARAMS, NOT_FOUND
+from shared.protocol import BUSY, INSUFFICIENT_DATA, INVALID_PARAMS, INVALID_REQUEST, NOT_FOUND
 
 
 def test_one_tool_per_method_with_its_schema_and_summary():
@@ -148,3 +148,23 @@ def test_mcp_help_has_examples():
 
     assert result.exit_code == 0
     assert "booksnap mcp --http 127.0.0.1:8765" in result.output
+
+
+def test_arguments_too_large_for_the_query_process_are_refused_before_sending():
+    result = mcp_results.refusal("orderbook_l1", {"symbol": "x" * 70_000}, in_flight_full=False)
+
+    assert result is not None
+    assert result.is_error
+    assert result.structured_content["error"]["code"] == INVALID_REQUEST
+    assert "70013 bytes" in result.content[0].text
+
+
+def test_a_call_beyond_the_in_flight_bound_is_refused_as_busy():
+    result = mcp_results.refusal("orderbook_l1", {"symbol": "BTCUSDT"}, in_flight_full=True)
+
+    assert result is not None
+    assert result.structured_content["error"]["code"] == BUSY
+
+
+def test_an_ordinary_call_is_not_refused():
+    assert mcp_results.refusal("orderbook_l1", {"symbol": "BTCUSDT"}, in_flight_full=False) is None
