@@ -82,8 +82,8 @@ MAX_TEXT_VALUE = 80  # characters of one value in a summary line
 
 # What a model can do about each kind of error reply.
 ADVICE = {
-    INSUFFICIENT_DATA: "Try a longer window, an earlier `end`, or wait for more seconds to be "
-    "stored (the `booksnap://symbols` resource shows what is stored).",
+    INSUFFICIENT_DATA: "Use a longer window or one where seconds are stored (the "
+    "`booksnap://symbols` resource shows what is stored), or wait for more data.",
     INVALID_PARAMS: "Fix that argument; the tool's input schema gives its type and range.",
     NO_DATA_YET: "The writer has not stored anything yet; retry in a few seconds.",
     BUSY: "The query process is busy; retry shortly.",
@@ -238,7 +238,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return str(value).lower() if value is not None else "null"
     if isinstance(value, float):
-        return f"{value:.6g}" if math.isfinite(value) else str(value)
+        return f"{value:.10g}" if math.isfinite(value) else str(value)
     if isinstance(value, (list, dict)):
         return f"{len(value)} item" + ("" if len(value) == 1 else "s")
     text = str(value)
