@@ -24,6 +24,7 @@ from mcp.shared.exceptions import MCPError
 
 from booksnap import mcp_resources, mcp_results
 from booksnap.client import QueryClient, QueryFailed, QueryTimeout
+from shared.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ class QueryBridge:
         self.timeout = timeout
         self.context = context
         self.limiter = anyio.CapacityLimiter(MAX_IN_FLIGHT)
+        # a client chooses how often its calls fail: one line per cause and minute, with counts
+        self.failures = RateLimitedLog(log, level=logging.INFO)
+        self.timeouts = RateLimitedLog(log, level=logging.WARNING)
 
     def full(self) -> bool:
         return self.limiter.available_tokens < 1
@@ -64,20 +68,25 @@ class QueryBridge:
     async def call_tool(self, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
         method = mcp_results.method_named(name)
         if method is None:
+            self.failures.reject("unknown tool", name)
             return mcp_results.unknown_tool(name)
         params = arguments if isinstance(arguments, dict) else {}
         refused = mcp_results.refusal(name, params, in_flight_full=self.full())
         if refused is not None:
+            self.failures.reject(f"{method.name}: refused", str(refused.structured_content))
             return refused
         started = time.perf_counter()
         try:
             result = await self.run(lambda client: client.request(method.name, params))
         except QueryTimeout:
-            log.warning("%s: no reply within %g s", name, self.timeout)
+            self.timeouts.reject("no reply", f"{method.name} after {self.timeout:g} s")
             return mcp_results.timeout_error(name, self.endpoint, self.timeout)
         except QueryFailed as exc:
-            log.info("%s: %s (%s)", name, exc.name, exc.message[:200])
+            self.failures.reject(f"{method.name}: {exc.name}", exc.message)
             return mcp_results.query_error(name, exc.code, exc.message, exc.data)
+        except (ValueError, zmq.ZMQError) as exc:  # not a booksnap reply, or a broken socket
+            self.timeouts.reject("bad reply", f"{method.name}: {type(exc).__name__}: {exc}")
+            return mcp_results.bad_reply(name, self.endpoint, f"{type(exc).__name__}: {exc}")
         log.debug("%s answered in %.1f ms", name, (time.perf_counter() - started) * 1000)
         return mcp_results.success(name, result)
 
@@ -99,7 +108,11 @@ class QueryBridge:
                     f"{self.timeout:g} s; start it with `booksnap query` (or `make demo`)",
                 ) from None
             except QueryFailed as exc:
-                raise MCPError(types.INTERNAL_ERROR, f"{exc.name}: {exc.message}") from None
+                raise MCPError(types.INTERNAL_ERROR, f"{exc.name}: {exc.message[:500]}") from None
+            except (ValueError, zmq.ZMQError) as exc:
+                raise MCPError(
+                    types.INTERNAL_ERROR, f"not a booksnap query reply: {str(exc)[:200]}"
+                ) from None
         else:
             known = ", ".join(r.uri for r in mcp_resources.RESOURCES)
             raise MCPError(types.INVALID_PARAMS, f"unknown resource {uri[:100]!r}; known: {known}")

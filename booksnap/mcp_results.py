@@ -79,6 +79,8 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 GENERIC_FIELDS = 6  # how many top-level values summarise a method without KEY_FIELDS
 MAX_TEXT_VALUE = 80  # characters of one value in a summary line
+MAX_MESSAGE = 500  # characters of an error reply's message passed on (the server sends fewer)
+MAX_DATA_JSON = 2000  # an error reply's data larger than this as JSON is not passed on
 
 # What a model can do about each kind of error reply.
 ADVICE = {
@@ -150,8 +152,13 @@ def success(method: str, result: Any) -> types.CallToolResult:
 def query_error(
     method: str, code: int, message: str, data: dict[str, Any] | None
 ) -> types.CallToolResult:
-    """An error reply of the query process as a tool error a model can act on."""
-    data = data or {}
+    """An error reply of the query process as a tool error a model can act on.
+
+    The reply comes from a socket, so its message and data are bounded before they are shown.
+    """
+    message = message[:MAX_MESSAGE]
+    if not isinstance(data, dict) or len(json.dumps(data, default=str)) > MAX_DATA_JSON:
+        data = {}
     name = ERROR_NAMES.get(code, "error")
     param = data.get("param") if isinstance(data.get("param"), str) else None
     if code == INSUFFICIENT_DATA and {"what", "have", "needed"} <= set(data):
@@ -171,6 +178,14 @@ def query_error(
     if data:
         details["data"] = data
     return error_result(text, details)
+
+
+def bad_reply(method: str, endpoint: str, problem: str) -> types.CallToolResult:
+    text = (
+        f"{method} failed: what answered at {endpoint} is not the booksnap query process "
+        f"({problem[:200]}); check BOOKSNAP_QUERY_ENDPOINT / --endpoint."
+    )
+    return error_result(text, {"code": "bad reply", "endpoint": endpoint})
 
 
 def timeout_error(method: str, endpoint: str, timeout: float) -> types.CallToolResult:

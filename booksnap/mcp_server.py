@@ -18,7 +18,12 @@ import anyio
 import click
 import zmq
 
-from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_QUERY_ENDPOINT, log_level_option
+from shared.config import (
+    DEFAULT_QUERY_ENDPOINT,
+    ENV_QUERY_ENDPOINT,
+    check_endpoint,
+    log_level_option,
+)
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
@@ -42,6 +47,7 @@ class McpConfig:
     log_level: str = "WARNING"
 
     def __post_init__(self) -> None:
+        check_endpoint("--endpoint", self.endpoint)
         if not MIN_TIMEOUT <= self.timeout <= MAX_TIMEOUT:
             raise ConfigError("--timeout", f"must be {MIN_TIMEOUT:g}..{MAX_TIMEOUT:g} s")
         if self.http_host is None:
