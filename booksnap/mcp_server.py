@@ -105,9 +105,11 @@ def parse_http(value: str) -> tuple[str, int]:
 @click.option(
     "--http",
     "http",
+    envvar="BOOKSNAP_MCP_HTTP",
     metavar="HOST:PORT",
     default=None,
-    help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (loopback only).",
+    help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (loopback only; env "
+    "BOOKSNAP_MCP_HTTP).",
 )
 @log_level_option
 def main(endpoint: str, timeout: float, http: str | None, log_level: str) -> None:
@@ -141,6 +143,7 @@ def main(endpoint: str, timeout: float, http: str | None, log_level: str) -> Non
 def serve(config: McpConfig) -> None:
     # The SDK takes ~1 s to import: `booksnap --help` loads this module and must not pay it.
     from booksnap.mcp_app import QueryBridge, build_server  # noqa: PLC0415
+    from booksnap.mcp_stdio import run_stdio  # noqa: PLC0415
 
     context: zmq.Context[Any] = zmq.Context()
     try:
@@ -148,7 +151,7 @@ def serve(config: McpConfig) -> None:
             QueryBridge(config.endpoint, config.timeout, context), _booksnap_version()
         )
         if config.http_host is None:
-            anyio.run(_run_stdio, server)
+            anyio.run(run_stdio, server)
         else:
             _run_http(server, config.http_host, config.http_port)
     except KeyboardInterrupt:
@@ -156,14 +159,6 @@ def serve(config: McpConfig) -> None:
     finally:
         context.destroy(linger=0)
         log.info("stopped")
-
-
-async def _run_stdio(server: Any) -> None:
-    from mcp.server.stdio import stdio_server  # noqa: PLC0415  (see serve)
-
-    log.info("serving MCP over stdio")
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
 def _run_http(server: Any, host: str, port: int) -> None:

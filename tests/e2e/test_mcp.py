@@ -373,7 +373,10 @@ async def _eventually_answers(client: ClientSession) -> None:
     raise AssertionError("the restarted query process never answered through MCP")
 
 
-def test_the_stdio_server_exits_cleanly_when_stdin_closes(pipeline: Pipeline) -> None:
+@pytest.mark.parametrize("ending", ["stdin closed", "SIGTERM", "SIGINT"])
+def test_the_stdio_server_exits_cleanly_when_stdin_closes_or_on_a_signal(
+    pipeline: Pipeline, ending: str
+) -> None:
     server = subprocess.Popen(
         [BOOKSNAP, "mcp"],
         env={**os.environ, **pipeline.env},
@@ -397,10 +400,14 @@ def test_the_stdio_server_exits_cleanly_when_stdin_closes(pipeline: Pipeline) ->
     server.stdin.flush()
     reply = json.loads(server.stdout.readline())
     assert reply["result"]["serverInfo"]["name"] == "booksnap"
-    server.stdin.close()
     started = time.monotonic()
+    if ending == "stdin closed":
+        server.stdin.close()
+    else:  # stdin stays open: the signal alone must stop it, even while a read blocks
+        server.send_signal(getattr(signal, ending))
     code = server.wait(10)
     elapsed = time.monotonic() - started
+    server.stdin.close()
     server.stdout.close()
     with server.stderr:  # type: ignore[union-attr]
         stderr = server.stderr.read().decode()  # type: ignore[union-attr]
