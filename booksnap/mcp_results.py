@@ -102,8 +102,9 @@ def tool(method: Method) -> types.Tool:
         name=method.name,
         description=method.summary,
         input_schema=method.json_schema(),
+        # every tool only reads: calling it again changes nothing (the answer may move with time)
         annotations=types.ToolAnnotations(
-            read_only_hint=True, destructive_hint=False, idempotent_hint=method.source == "db"
+            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
         ),
     )
 

@@ -22,6 +22,7 @@ from shared.config import (
     DEFAULT_QUERY_ENDPOINT,
     ENV_QUERY_ENDPOINT,
     check_endpoint,
+    check_log_level,
     log_level_option,
 )
 from shared.errors import ConfigError
@@ -48,6 +49,7 @@ class McpConfig:
 
     def __post_init__(self) -> None:
         check_endpoint("--endpoint", self.endpoint)
+        check_log_level("--log-level", self.log_level)
         if not MIN_TIMEOUT <= self.timeout <= MAX_TIMEOUT:
             raise ConfigError("--timeout", f"must be {MIN_TIMEOUT:g}..{MAX_TIMEOUT:g} s")
         if self.http_host is None:
