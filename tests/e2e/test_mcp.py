@@ -430,15 +430,19 @@ def test_latency_through_mcp_and_the_cli(pipeline: Pipeline, settled: int) -> No
             started = time.perf_counter()
             client.request("orderbook_l1", arguments)
             direct.append(time.perf_counter() - started)
-    through_mcp: list[float] = []
+    through_mcp: dict[str, list[float]] = {transport: [] for transport in TRANSPORTS}
 
-    async def check(session_: ClientSession) -> None:
-        for _ in range(50):
-            started = time.perf_counter()
-            await call(session_, "orderbook_l1", arguments)
-            through_mcp.append(time.perf_counter() - started)
+    for transport in TRANSPORTS:
 
-    run(pipeline, "stdio", check)
+        async def check(
+            session_: ClientSession, samples: list[float] = through_mcp[transport]
+        ) -> None:
+            for _ in range(50):
+                started = time.perf_counter()
+                await call(session_, "orderbook_l1", arguments)
+                samples.append(time.perf_counter() - started)
+
+        run(pipeline, transport, check)
     cli_process = []
     for _ in range(3):
         started = time.perf_counter()
@@ -452,7 +456,8 @@ def test_latency_through_mcp_and_the_cli(pipeline: Pipeline, settled: int) -> No
         cli_process.append(time.perf_counter() - started)
         assert done.returncode == 0
     print(
-        f"\nL1 median: QueryClient {median_ms(direct):.2f} ms, MCP stdio tool call "
-        f"{median_ms(through_mcp):.2f} ms, "
+        f"\nL1 median: QueryClient {median_ms(direct):.2f} ms, MCP tool call over stdio "
+        f"{median_ms(through_mcp['stdio']):.2f} ms, over streamable HTTP "
+        f"{median_ms(through_mcp['http']):.2f} ms, "
         f"`booksnap l1 --json` process {median_ms(cli_process):.0f} ms"
     )
