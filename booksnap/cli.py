@@ -19,6 +19,7 @@ PROCESS_COMMANDS = {
     "writer": "writer.__main__:main",
     "query": "query.__main__:main",
     "keys": "shared.keys_cli:keys",
+    "mcp": "booksnap.mcp_server:main",
 }
 
 
