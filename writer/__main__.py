@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
@@ -145,7 +146,8 @@ def main(
     gc.set_threshold(50_000, 50, 100)
     # The database is only the service's: new files 0600, the data folder 0700.
     use_private_umask()
-    private_dir(config.data_dir)
+    with contextlib.suppress(OSError):  # an unusable path is reported by the start-up open
+        private_dir(config.data_dir)
     with stop_on_signals() as stop:
         try:
             writer = Writer.from_config(config)

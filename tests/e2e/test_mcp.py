@@ -36,7 +36,7 @@ from booksnap.client import QueryClient
 from booksnap.mcp_app import MAX_IN_FLIGHT
 from shared.methods import METHODS
 from shared.protocol import BUSY, INSUFFICIENT_DATA, INVALID_PARAMS, INVALID_REQUEST
-from tests.e2e.conftest import SYMBOLS, Pipeline
+from tests.support.pipeline import SYMBOLS, Pipeline
 from tests.support.waiting import free_port, poll_for
 
 BOOKSNAP = str(Path(sys.executable).parent / "booksnap")
