@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from query import analytics
-from query.analytics import HISTORY_SECONDS, TRADE_HISTORY_SECONDS, ParameterError
+from query.analytics import History, ParameterError
 from query.analytics.params import check_int_range, check_threshold
 from query.reader import SecondaryReader
 from query.snapshots import snapshot_json
@@ -25,8 +25,6 @@ MAX_SNAPSHOTS_PER_REPLY = 3600  # ~1 h of 20-level books is a few MB of JSON; mo
 MAX_REPLY_LEVELS = 400_000  # book levels per query_snapshots reply (~12 MB of JSON)
 MAX_COVERAGE_SECONDS = 8 * 86_400  # a week of retention plus slack; keys only, ~0.5 s
 MAX_MISSING_RANGES = 1000
-VACUUM_HOURS_DEFAULT = 1
-VACUUM_HOURS_HIGH = 24  # 86,400 full books per request is the most we decode at once
 
 Params = dict[str, Any]
 
@@ -64,21 +62,21 @@ class DbHandlers:
 
     def get_order_flow(self, params: Params, _: dict[str, Any]) -> Any:
         symbol, start, end = self._window(params)
-        snaps, trades = self._load("get_order_flow", symbol, start, end)
+        snaps, trades = self._load(analytics.FLOW_HISTORY, symbol, start, end)
         return analytics.get_order_flow(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def get_microstructure_health(self, params: Params, _: dict[str, Any]) -> Any:
         symbol, start, end = self._window(params)
-        snaps, trades = self._load("get_microstructure_health", symbol, start, end)
+        snaps, trades = self._load(analytics.HEALTH_HISTORY, symbol, start, end)
         return analytics.get_microstructure_health(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def detect_market_anomalies(self, params: Params, _: dict[str, Any]) -> Any:
         symbol, start, end = self._window(params)
-        snaps, trades = self._load("detect_market_anomalies", symbol, start, end)
+        snaps, trades = self._load(analytics.ANOMALIES_HISTORY, symbol, start, end)
         return analytics.detect_market_anomalies(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
@@ -109,13 +107,7 @@ class DbHandlers:
     def get_liquidity_vacuums(self, params: Params, _: dict[str, Any]) -> Any:
         check_known(params, {"symbol", "duration_hours", "threshold", "end"})
         symbol = analytics.check_symbol(params.get("symbol"))
-        hours = analytics.check_hours(
-            params.get("duration_hours"),
-            "duration_hours",
-            1,
-            VACUUM_HOURS_HIGH,
-            VACUUM_HOURS_DEFAULT,
-        )
+        hours = analytics.check_vacuum_hours(params.get("duration_hours"))
         threshold = check_threshold(params.get("threshold"))
         end = self._end(params)
         start = end - hours * 3600
@@ -149,12 +141,12 @@ class DbHandlers:
         return end
 
     def _load(
-        self, tool: str, symbol: str, start: int, end: int
+        self, history: History, symbol: str, start: int, end: int
     ) -> tuple[list[BookSnapshot], list[Trade]]:
-        first = start - HISTORY_SECONDS[tool]
+        first = start - history.snapshots
         self.reader.refresh()
         snaps = self.reader.snapshots(symbol, first, end - 1, end - first, cached=True)
-        trades = _flatten(self.reader.trades(symbol, start - TRADE_HISTORY_SECONDS[tool], end - 1))
+        trades = _flatten(self.reader.trades(symbol, start - history.trades, end - 1))
         return snaps, trades
 
     # --- raw data, status and coverage ----------------------------------------------------------

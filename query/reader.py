@@ -18,7 +18,7 @@ from typing import Any
 import msgpack
 from rocksdict import Rdict, ReadOptions
 
-from query.analytics.profile_cache import AggregateCache
+from query.analytics.profile.cache import AggregateCache
 from query.record_cache import RecordCache
 from shared import storage
 from shared.codec import decode_snapshot, decode_trades, snapshot_key, symbol_prefix

@@ -85,6 +85,16 @@ class Volume:
         if any(taker_buys):
             _accumulate(self.buy, list(compress(prices, taker_buys)), compress(qtys, taker_buys))
 
+    def add_rows(self, rows: Iterable[tuple[int, int, int, int]]) -> None:
+        """Add ``(price, qty, trades, taker_buy_qty)`` rows (a price may repeat)."""
+        listed = list(rows)
+        if not listed:
+            return
+        prices, qtys, counts, buys = (list(column) for column in zip(*listed, strict=True))
+        _accumulate(self.qty, prices, qtys)
+        _accumulate(self.count, prices, counts)
+        _accumulate(self.buy, prices, buys)
+
     def add(self, other: Volume, sign: int = 1, *, prune: bool = True) -> None:
         """``self += sign * other``; with ``prune``, prices left with no trade are removed.
 

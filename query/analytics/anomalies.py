@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from statistics import fmean
 
+from query.analytics.detectors import Context, anomaly
 from query.analytics.errors import InsufficientData
 from query.analytics.flow import traded_per_side
 from query.analytics.icebergs import icebergs
@@ -22,10 +23,10 @@ from query.analytics.measures import (
     spread_bps,
     update_deltas,
 )
-from query.analytics.signals import Context, anomaly
 from query.analytics.spoofing import spoofing
 from query.analytics.window import (
     BASELINE_SECONDS,
+    History,
     by_second,
     check_span,
     consecutive_pairs,
@@ -36,6 +37,8 @@ from query.analytics.window import (
 )
 from shared.model import BookSnapshot, Trade
 
+# Baseline rates need the baseline's trades too (trades per update, heavy hits).
+HISTORY = History(snapshots=BASELINE_SECONDS, trades=BASELINE_SECONDS)
 MIN_BASELINE_PAIRS = 60  # a minute of consecutive history before the window
 MIN_WINDOW_PAIRS = 5
 MIN_WINDOW_SNAPSHOTS = 2  # fewer and "no anomaly" would be a claim without evidence

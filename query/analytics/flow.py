@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from query.analytics.errors import InsufficientData
 from query.analytics.window import (
+    History,
     by_second,
     check_span,
     consecutive_pairs,
@@ -20,6 +21,8 @@ from query.analytics.window import (
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import BookSnapshot, Level, Trade
 
+# The snapshot of window_start-1 is the "before" of the window's first second.
+HISTORY = History(snapshots=1, trades=0)
 FLOW_LEVELS = 20  # top N levels per side compared between consecutive snapshots
 MIN_SNAPSHOTS = 2
 

@@ -24,6 +24,7 @@ from query.analytics.measures import (
 )
 from query.analytics.window import (
     BASELINE_SECONDS,
+    History,
     by_second,
     check_span,
     consecutive_pairs,
@@ -34,6 +35,7 @@ from query.analytics.window import (
 )
 from shared.model import BookSnapshot, Trade
 
+HISTORY = History(snapshots=BASELINE_SECONDS, trades=0)  # baseline of spread, depth, updates
 MIN_SNAPSHOTS = 2  # two-sided snapshots in the window
 MIN_BASELINE_SNAPSHOTS = 60  # fewer and the window is compared with itself
 WEIGHTS = {

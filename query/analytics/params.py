@@ -12,6 +12,7 @@ from shared.model import validate_symbol
 WINDOW_LOW, WINDOW_HIGH, WINDOW_DEFAULT = 10, 300, 60
 PROFILE_HOURS_DEFAULT = 24
 VACUUM_HOURS_DEFAULT = 1
+VACUUM_HOURS_HIGH = 24  # 86,400 full books per request is the most the query process decodes
 HOURS_LOW, HOURS_HIGH = 1, 168
 LEVELS_LOW, LEVELS_HIGH, LEVELS_DEFAULT = 1, 100, 20
 THRESHOLD_DEFAULT = 0.2
@@ -71,8 +72,13 @@ def check_hours(
     high: int = HOURS_HIGH,
     default: int = PROFILE_HOURS_DEFAULT,
 ) -> int:
-    """Period length in hours, 1..168; default 24 (volume profile; vacuums pass default=1)."""
+    """Period length in hours, 1..168, default 24 (volume profile)."""
     return check_int_range(value, name, low, high, default)
+
+
+def check_vacuum_hours(value: object, name: str = "duration_hours") -> int:
+    """Vacuum period length in hours, 1..24, default 1."""
+    return check_int_range(value, name, HOURS_LOW, VACUUM_HOURS_HIGH, VACUUM_HOURS_DEFAULT)
 
 
 def check_levels(value: object, name: str = "levels") -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from query.analytics.detectors import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from query.analytics.evidence import (
     FIRE_EVIDENCE,
     confidence_from,
@@ -20,7 +21,6 @@ from query.analytics.evidence import (
     rate_evidence,
 )
 from query.analytics.measures import BPS, safe_median
-from query.analytics.signals import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from query.analytics.window import two_sided
 from shared.fixedpoint import SCALE
 from shared.model import BookSnapshot, Level

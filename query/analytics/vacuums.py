@@ -14,7 +14,7 @@ from statistics import fmean
 from query.analytics.errors import InsufficientData
 from query.analytics.measures import BPS, safe_median
 from query.analytics.params import check_threshold
-from query.analytics.profile import derive_symbol_tick
+from query.analytics.profile.histogram import derive_symbol_tick
 from query.analytics.window import by_second, check_span, header, two_sided
 from shared.fixedpoint import SCALE
 from shared.model import BookSnapshot, Level

@@ -10,31 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import NamedTuple
 
 from query.analytics.errors import ParameterError
 from query.analytics.params import check_symbol
 from shared.model import BookSnapshot, Trade
 
-# Seconds BEFORE window_start the caller must also load (snapshots and trades), per tool.
-# Order flow needs the snapshot of second window_start-1 to see the changes during the first
-# second; health and anomalies compare the window with the ten minutes before it.
+# Health and anomalies compare the window with the ten minutes before it.
 BASELINE_SECONDS = 600
-HISTORY_SECONDS: dict[str, int] = {
-    "get_order_flow": 1,
-    "get_volume_profile": 0,
-    "get_microstructure_health": BASELINE_SECONDS,
-    "get_liquidity_vacuums": 0,
-    "detect_market_anomalies": BASELINE_SECONDS,
-    "orderbook_l1": 0,
-    "orderbook_l2": 0,
-}
-# Trades are only needed before the window by the anomaly detectors (trades per update in the
-# baseline); loading fewer trades for the other tools saves decoding time. HISTORY_SECONDS is
-# always a safe superset.
-TRADE_HISTORY_SECONDS: dict[str, int] = {
-    **dict.fromkeys(HISTORY_SECONDS, 0),
-    "detect_market_anomalies": BASELINE_SECONDS,
-}
+
+
+class History(NamedTuple):
+    """Seconds BEFORE window_start the caller must also load for one tool.
+
+    Each windowed tool's module defines its ``HISTORY``. Trades are loaded over the smaller span
+    ``trades`` (decoding fewer trades saves time); ``snapshots`` is always a safe superset.
+    """
+
+    snapshots: int
+    trades: int
 
 
 def check_span(symbol: str, start: int, end: int) -> str:

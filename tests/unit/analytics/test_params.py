@@ -46,7 +46,6 @@ def test_window_rejects_with_name_and_range(value):
 
 def test_hours_defaults_and_custom_name():
     assert check_hours(None) == 24
-    assert check_hours(None, default=1) == 1
     assert check_hours("168") == 168
     with pytest.raises(ParameterError, match=r"duration_hours.*1 to 168"):
         check_hours(169)

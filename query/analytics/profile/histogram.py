@@ -14,6 +14,7 @@ from query.analytics.errors import InsufficientData, ParameterError
 from query.analytics.window import check_span, header
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import Trade
+from shared.volume import Volume
 
 MIN_TRADES = 10  # fewer trades give no meaningful distribution
 MAX_AUTO_BINS = 100  # automatic bins: between ~50 and 100 unless the range is under 50 ticks
@@ -32,16 +33,11 @@ class PriceVolume(NamedTuple):
 
 def rows_from_trades(trades: Iterable[Trade]) -> list[PriceVolume]:
     """Aggregate trades into one PriceVolume per exact price, sorted by price."""
-    merged: dict[int, list[int]] = {}
-    for trade in trades:
-        row = merged.get(trade.price)
-        if row is None:
-            row = merged[trade.price] = [0, 0, 0]
-        row[0] += trade.qty
-        row[1] += 1
-        if not trade.buyer_maker:
-            row[2] += trade.qty
-    return [PriceVolume(p, q, n, b) for p, (q, n, b) in sorted(merged.items())]
+    listed = list(trades)
+    volume = Volume.of_trades(
+        [t.price for t in listed], [t.qty for t in listed], [t.buyer_maker for t in listed]
+    )
+    return [PriceVolume(*row) for row in volume.rows()]
 
 
 def derive_symbol_tick(prices: Iterable[int]) -> int:
@@ -66,20 +62,6 @@ def auto_bin_size(low: int, high: int, tick: int) -> int:
     span = high - low
     per_bin = -(-span // (tick * (MAX_AUTO_BINS - 2))) if span else 1
     return max(1, per_bin) * tick
-
-
-def merge_rows(rows: Iterable[PriceVolume]) -> dict[int, list[int]]:
-    """Sum rows per exact price: price -> [qty, trades, taker_buy_qty]."""
-    merged: dict[int, list[int]] = {}
-    for price, qty, count, buy in rows:
-        row = merged.get(price)
-        if row is None:
-            merged[price] = [qty, count, buy]
-        else:
-            row[0] += qty
-            row[1] += count
-            row[2] += buy
-    return merged
 
 
 def pick_poc(volumes: list[int]) -> int:
@@ -171,8 +153,10 @@ def get_volume_profile(
 ) -> dict[str, object]:
     """Volume profile of the rows (already limited to [start, end) by the caller)."""
     symbol = check_profile_args(symbol, start, end, tick_size, symbol_tick)
-    merged = merge_rows(rows)
-    merged = {p: r for p, r in merged.items() if r[0] > 0}
+    volume = Volume()
+    volume.add_rows(rows)
+    count_of, buy_of = volume.count.get, volume.buy.get
+    merged = {p: (q, count_of(p, 0), buy_of(p, 0)) for p, q in volume.qty.items() if q > 0}
     total_trades = sum(r[1] for r in merged.values())
     if total_trades < MIN_TRADES:
         raise InsufficientData("trades", total_trades, MIN_TRADES)

@@ -1,4 +1,4 @@
-"""The record every anomaly detector returns, and the data the detectors share."""
+"""What every anomaly detector shares: its input (``Context``) and its record (``anomaly``)."""
 
 from __future__ import annotations
 
