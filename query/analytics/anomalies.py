@@ -65,7 +65,9 @@ def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[d
         return []
     base = update_deltas(ctx.baseline_pairs)
     window = update_deltas(ctx.window_pairs)
-    base_rate = max(safe_median(base), 1.0)
+    # Like with like: mean rate against mean rate (bursty but unchanged activity has a mean far
+    # above its median). Below one update a second nothing is stuffed, hence the floor.
+    base_rate = max(fmean(base), 1.0)
     rate = fmean(window)
     ratio = rate / base_rate
     base_seconds = {b.second for _, b in ctx.baseline_pairs}

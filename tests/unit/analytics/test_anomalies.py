@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from query.analytics import InsufficientData, detect_market_anomalies
 from shared.model import Trade
-from tests.unit.analytics.markets import TICK, UNIT, calm_market
+from tests.unit.analytics.markets import TICK, UNIT, bursty, calm_market
 
 START = 50_000
 W0, W1 = START + 600, START + 660
@@ -236,3 +236,10 @@ def test_no_data_is_insufficient_not_calm():
     with pytest.raises(InsufficientData) as info:
         detect([], [])
     assert (info.value.have, info.value.needed) == (0, 2)
+
+
+def test_a_window_like_its_bursty_baseline_is_not_stuffing():
+    # Defect 2: the window's mean rate (31/s) was compared with the baseline's median (1/s).
+    snaps, trades = bursty(START)
+    result = detect(snaps, trades)
+    assert "QuoteStuffing" not in kinds(result)
