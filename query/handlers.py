@@ -146,7 +146,9 @@ class DbHandlers:
         first = start - history.snapshots
         self.reader.refresh()
         snaps = self.reader.snapshots(symbol, first, end - 1, end - first, cached=True)
-        trades = _flatten(self.reader.trades(symbol, start - history.trades, end - 1))
+        # Through second ``end``: the last book's last depth event may carry an exchange time
+        # past the local second boundary, and a trade belongs to the books around it.
+        trades = _flatten(self.reader.trades(symbol, start - history.trades, end))
         return snaps, trades
 
     # --- raw data, status and coverage ----------------------------------------------------------

@@ -32,7 +32,7 @@ from query.analytics.window import (
     consecutive_pairs,
     header,
     trades_between,
-    trades_by_second,
+    trades_by_pair,
     two_sided,
 )
 from shared.model import BookSnapshot, Trade
@@ -178,6 +178,7 @@ def detect_market_anomalies(
     symbol = check_span(symbol, window_start, window_end)
     snaps = by_second(snapshots, window_start - BASELINE_SECONDS, window_end)
     pairs = consecutive_pairs(snaps)
+    trades = list(trades)
     all_trades = trades_between(trades, window_start - BASELINE_SECONDS, window_end)
     ctx = Context(
         window=[s for s in snaps if s.second >= window_start and two_sided(s)],
@@ -188,7 +189,7 @@ def detect_market_anomalies(
         baseline_trades=[t for t in all_trades if t.ts_trade < window_start * 1000],
         snaps_by_second={s.second: s for s in snaps},
         hits_of={
-            second: traded_per_side(ts) for second, ts in trades_by_second(all_trades).items()
+            second: traded_per_side(ts) for second, ts in trades_by_pair(pairs, trades).items()
         },
     )
     if len(ctx.window) < MIN_WINDOW_SNAPSHOTS:

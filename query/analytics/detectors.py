@@ -25,12 +25,12 @@ class Context:
     window_trades: list[Trade]
     baseline_trades: list[Trade]
     snaps_by_second: dict[int, BookSnapshot]
-    # second -> (qty per price that hit the bids, ... the asks); built once, read by several
-    # detectors for baseline and window alike.
+    # second s -> (qty per price that hit the bids, ... the asks) between the books s-1 and s
+    # (``window.trades_by_pair``); built once, read by several detectors.
     hits_of: dict[int, tuple[dict[int, int], dict[int, int]]]
 
     def hits(self, second: int) -> tuple[dict[int, int], dict[int, int]]:
-        """Traded quantity per price against the bids and against the asks in ``second``."""
+        """Traded quantity per price against the bids and the asks from book second-1 to second."""
         return self.hits_of.get(second, NO_HITS)
 
 

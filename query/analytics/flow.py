@@ -16,13 +16,13 @@ from query.analytics.window import (
     consecutive_pairs,
     header,
     trades_between,
-    trades_by_second,
+    trades_by_pair,
 )
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import BookSnapshot, Level, Trade
 
 # The snapshot of window_start-1 is the "before" of the window's first second.
-HISTORY = History(snapshots=1, trades=0)
+HISTORY = History(snapshots=1, trades=1)  # trades after the last event of window_start-1
 FLOW_LEVELS = 20  # top N levels per side compared between consecutive snapshots
 MIN_SNAPSHOTS = 2
 
@@ -160,9 +160,9 @@ def get_order_flow(
         raise InsufficientData(
             "consecutive-second snapshot pairs", 0, 1, "every second in the window has a gap"
         )
+    trades = list(trades)
     window_trades = trades_between(trades, window_start, window_end)
-    trades_of = trades_by_second(window_trades)
-    flow = flow_totals(pairs, trades_of)
+    flow = flow_totals(pairs, trades_by_pair(pairs, trades))
     seconds = len(pairs)
     bid_rate = flow["bid_added"] / SCALE / seconds
     ask_rate = flow["ask_added"] / SCALE / seconds

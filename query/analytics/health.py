@@ -30,12 +30,13 @@ from query.analytics.window import (
     consecutive_pairs,
     header,
     trades_between,
-    trades_by_second,
+    trades_by_pair,
     two_sided,
 )
 from shared.model import BookSnapshot, Trade
 
-HISTORY = History(snapshots=BASELINE_SECONDS, trades=0)  # baseline of spread, depth, updates
+# The baseline of spread, depth and updates; trades after the last event of window_start-1.
+HISTORY = History(snapshots=BASELINE_SECONDS, trades=1)
 MIN_SNAPSHOTS = 2  # two-sided snapshots in the window
 MIN_BASELINE_SNAPSHOTS = 60  # fewer and the window is compared with itself
 WEIGHTS = {
@@ -170,8 +171,9 @@ def get_microstructure_health(
         raise InsufficientData("consecutive-second snapshot pairs", 0, 1)
     base_pairs = [p for p in pairs if p[1].second < window_start]
 
+    trades = list(trades)
     all_trades = trades_between(trades, window_start, window_end)
-    flow = flow_totals(window_pairs, trades_by_second(all_trades))
+    flow = flow_totals(window_pairs, trades_by_pair(window_pairs, trades))
     taker = taker_totals(all_trades)
     components = {
         "spread_stability": spread_score(

@@ -2,12 +2,14 @@
 
 Conventions (docs/analytics.md): a window is the half-open range of unix seconds
 ``[window_start, window_end)``. ``BookSnapshot.second == s`` is the book at the END of second s,
-and the trades of second s have ``s*1000 <= ts_trade < (s+1)*1000``. So the changes during
-second s are the difference between snapshots s-1 and s together with the trades of second s.
+and the trades of second s have ``s*1000 <= ts_trade < (s+1)*1000``. The change during second s
+is the difference between snapshots s-1 and s together with the trades between the two books'
+last depth events (``trades_by_pair``).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import NamedTuple
@@ -72,11 +74,24 @@ def trades_between(trades: Iterable[Trade], start: int, end: int) -> list[Trade]
     return [t for t in trades if low <= t.ts_trade < high]
 
 
-def trades_by_second(trades: Iterable[Trade]) -> dict[int, list[Trade]]:
-    """Group trades by the unix second they happened in."""
+def trades_by_pair(
+    pairs: Sequence[tuple[BookSnapshot, BookSnapshot]], trades: Iterable[Trade]
+) -> dict[int, list[Trade]]:
+    """The trades that happened between the two books of each pair, keyed by the later second.
+
+    A snapshot is the book after its last depth event, whose exchange time is ``ts_event``; a
+    trade is part of the change from book a to book b when ``a.ts_event < ts_trade <=
+    b.ts_event`` (the exchange's clock on both sides). Cutting trades at the local second
+    instead would add back, in one second, a trade the book only shows in the next.
+    """
+    ordered = sorted(trades, key=lambda t: t.ts_trade)
+    times = [t.ts_trade for t in ordered]
     grouped: dict[int, list[Trade]] = {}
-    for trade in trades:
-        grouped.setdefault(trade.ts_trade // 1000, []).append(trade)
+    for before, after in pairs:
+        low = bisect_right(times, before.ts_event)
+        high = bisect_right(times, after.ts_event)
+        if high > low:
+            grouped[after.second] = ordered[low:high]
     return grouped
 
 

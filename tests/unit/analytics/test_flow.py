@@ -153,3 +153,19 @@ def test_rates_are_finite_and_non_negative(data):
         assert math.isfinite(result[key])
     assert -1.0 <= result["ofi_ratio"] <= 1.0
     assert result["flow_seconds"] + result["seconds_missing"] <= 11
+
+
+def test_trades_after_the_books_last_event_belong_to_the_next_pair():
+    # Defect 3: snapshot 100 is the book after its last depth event (ts_event 100.900); a trade
+    # at 100.950 took the whole 2.0 bid at 100.00, which snapshot 101 no longer shows. Cut by
+    # the trade's own second it was a phantom addition (100) and a phantom cancel (101).
+    books = [
+        snap(99, [("100.00", "2"), ("99.99", "1")], [("100.01", "1")]),
+        snap(100, [("100.00", "2"), ("99.99", "1")], [("100.01", "1")]),
+        snap(101, [("99.99", "1")], [("100.01", "1")]),
+    ]
+    late = trade(100, "100.00", "2", taker="sell", ms=950)
+    result = flow(books, [late], start=100, end=102)
+    assert result["bid_flow_rate"] == 0.0
+    assert result["bid_cancel_rate"] == 0.0
+    assert result["taker_sell_volume"] == "2.00000000"  # the delta still counts it in second 100
