@@ -145,7 +145,7 @@ def vacuums(
 @symbol_argument
 @connection_options
 def l1(symbol: str, endpoint: str, timeout: float, as_json: bool) -> None:
-    """Best bid/ask, spread, microprice and imbalance from the live book (not from disk).
+    """Best bid/ask, spread, weighted mid and imbalance from the live book (not from disk).
 
     \b
     Example:

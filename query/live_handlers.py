@@ -28,7 +28,7 @@ class LiveHandlers:
         }
 
     def orderbook_l1(self, params: Params) -> Any:
-        """Touch, spread, microprice, imbalance of the latest live book."""
+        """Touch, spread, weighted mid, imbalance of the latest live book."""
         check_known(params, {"symbol"})
         symbol = analytics.check_symbol(params.get("symbol"))
         book, received = self._live_book(symbol)

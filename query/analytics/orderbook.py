@@ -71,13 +71,13 @@ def walk(levels: Sequence[Level], notional: float, mid: float, buy: bool) -> dic
 
 
 def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
-    """Best bid/ask, mid, spread, microprice, imbalance, walls and slippage estimates."""
+    """Best bid/ask, mid, spread, weighted mid, imbalance, walls and slippage estimates."""
     if not book.bids or not book.asks:
         have = min(len(book.bids), len(book.asks))
         raise InsufficientData("levels on each side", have, 1, "the book has an empty side")
     (pb, qb), (pa, qa) = book.bids[0], book.asks[0]
     mid = (pb + pa) / 2 / SCALE
-    microprice = (pb * qa + pa * qb) / (qa + qb) / SCALE
+    weighted_mid = (pb * qa + pa * qb) / (qa + qb) / SCALE
     bid_median, bid_walls = find_walls(book.bids, mid)
     ask_median, ask_walls = find_walls(book.asks, mid)
     result: dict[str, object] = {
@@ -93,7 +93,7 @@ def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
         "mid": mid,
         "spread": format_fixed(pa - pb),
         "spread_bps": (pa - pb) / ((pa + pb) / 2) * BPS,
-        "microprice": microprice,
+        "weighted_mid": weighted_mid,
         "imbalance": (qb - qa) / (qb + qa),
         "levels": {"bids": len(book.bids), "asks": len(book.asks)},
         "walls": {

@@ -24,15 +24,17 @@ BOOK = live(
 )
 
 
-def test_l1_touch_microprice_imbalance_age():
+def test_l1_touch_weighted_mid_imbalance_age():
     result = orderbook_l1(BOOK, now_ms=1_000_600)
     assert (result["best_bid"], result["best_bid_qty"]) == ("100.00000000", "2.00000000")
     assert (result["best_ask"], result["best_ask_qty"]) == ("101.00000000", "1.00000000")
     assert result["mid"] == pytest.approx(100.5)
     assert result["spread"] == "1.00000000"
     assert result["spread_bps"] == pytest.approx(1 / 100.5 * 1e4)
-    # (Pb*Qa + Pa*Qb) / (Qa + Qb) = (100*1 + 101*2) / 3
-    assert result["microprice"] == pytest.approx(302 / 3)
+    # (Pb*Qa + Pa*Qb) / (Qa + Qb) = (100*1 + 101*2) / 3: the imbalance-weighted mid. Defect 6:
+    # it was called "microprice", which names Stoikov's estimator, a different quantity.
+    assert result["weighted_mid"] == pytest.approx(302 / 3)
+    assert "microprice" not in result
     assert result["imbalance"] == pytest.approx((2 - 1) / 3)
     assert (result["data_age_ms"], result["event_age_ms"]) == (500, 600)
     assert result["symbol"] == "TESTUSDT"
@@ -96,7 +98,7 @@ def test_l1_invariants_and_mirror(sides):
     bids, asks = sides
     book = LiveBook("TESTUSDT", 1, 1, 1, 0, 0, bids, asks)
     result = orderbook_l1(book, now_ms=0)
-    assert bids[0][0] / 1e8 <= result["microprice"] <= asks[0][0] / 1e8
+    assert bids[0][0] / 1e8 <= result["weighted_mid"] <= asks[0][0] / 1e8
     assert -1.0 <= result["imbalance"] <= 1.0
     for side in ("buy", "sell"):
         slips = [s["slippage_bps"] for s in result["slippage"][side]]
@@ -119,6 +121,6 @@ def test_l1_invariants_and_mirror(sides):
     assert mirrored["imbalance"] == pytest.approx(-result["imbalance"])
     assert mirrored["spread"] == result["spread"]
     # (Slippage is not mirror-symmetric: a quote notional buys more units at lower prices.)
-    assert mirrored["microprice"] == pytest.approx(k / 1e8 - result["microprice"])
+    assert mirrored["weighted_mid"] == pytest.approx(k / 1e8 - result["weighted_mid"])
     depth = orderbook_l2(book, levels=100, now_ms=0)
     assert depth["bids"][-1]["cumulative_qty"] == format_fixed(sum(q for _, q in bids[:100]))

@@ -180,7 +180,7 @@ def test_l1_l2_on_the_final_book(replay):
         == book.asks[0][0]
     )
     assert (
-        parse_fixed(l1["best_bid"]) / 1e8 <= l1["microprice"] <= parse_fixed(l1["best_ask"]) / 1e8
+        parse_fixed(l1["best_bid"]) / 1e8 <= l1["weighted_mid"] <= parse_fixed(l1["best_ask"]) / 1e8
     )
     assert l1["data_age_ms"] == 250
     for side in ("buy", "sell"):
