@@ -120,15 +120,15 @@ def choose_bins(
 ) -> tuple[int, str, int | None, int, int]:
     """(bin_size, its source, tick, first bin number, bin count) for prices low..high.
 
-    ``derive`` gives the gcd tick of the prices, asked for only when neither size is given.
+    ``derive`` gives the gcd tick of the prices, asked for when no symbol tick is given.
     """
+    tick = symbol_tick if symbol_tick is not None else derive()
     if tick_size is not None:
-        bin_size, source, tick = tick_size, "tick_size", symbol_tick
-    elif symbol_tick is not None:
-        bin_size, source, tick = auto_bin_size(low, high, symbol_tick), "symbol_tick", symbol_tick
+        check_bin_size(tick_size, tick, low, high, derived=symbol_tick is None)
+        bin_size, source = tick_size, "tick_size"
     else:
-        tick = derive()
-        bin_size, source = auto_bin_size(low, high, tick), "derived_tick"
+        bin_size = auto_bin_size(low, high, tick)
+        source = "symbol_tick" if symbol_tick is not None else "derived_tick"
     first_bin = low // bin_size
     count = high // bin_size - first_bin + 1
     if count > MAX_BINS:
@@ -140,6 +140,32 @@ def choose_bins(
             f"{format_fixed(high)}; at most {MAX_BINS} allowed, use at least {format_fixed(wider)}",
         )
     return bin_size, source, tick, first_bin, count
+
+
+def check_bin_size(tick_size: int, tick: int, low: int, high: int, *, derived: bool) -> None:
+    """ParameterError unless tick_size is a whole multiple of the tick within the traded range.
+
+    A bin that is not a multiple holds one tick price more or less in turn (a sawtooth
+    histogram and a wrong POC), a bin finer than the tick changes the value area, and a bin
+    wider than every traded price gives one bin reaching far past them: all rejected, never
+    rounded, so the reply is always for the bins asked for.
+    """
+    what = "the symbol tick" + (" (the gcd of the traded prices)" if derived else "")
+    if tick_size % tick:
+        below, above = tick_size // tick * tick, -(-tick_size // tick) * tick
+        nearest = " or ".join(format_fixed(v) for v in (below, above) if v > 0)
+        raise ParameterError(
+            "tick_size",
+            f"{format_fixed(tick_size)} must be a multiple of {what} {format_fixed(tick)};"
+            f" nearest: {nearest}",
+        )
+    widest = high - low + tick
+    if tick_size > widest:
+        raise ParameterError(
+            "tick_size",
+            f"{format_fixed(tick_size)} is wider than the traded prices {format_fixed(low)}.."
+            f"{format_fixed(high)}: at most {format_fixed(widest)}",
+        )
 
 
 def get_volume_profile(
