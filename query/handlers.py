@@ -92,16 +92,9 @@ class DbHandlers:
         # The writer's per-minute/per-hour aggregates plus raw trades at the edges: exactly the
         # rows ``rows_from_trades`` gives over the window's trades, merged as numpy columns.
         columns = volume_columns(self.reader, symbol, start, end - 1).merged()
-        symbol_tick = (
-            analytics.derive_symbol_tick_columns(columns.prices) if len(columns.prices) else None
-        )
+        # No instrument tick is stored: the profile derives it from the prices (derived_tick).
         return analytics.get_volume_profile_columns(
-            columns,
-            symbol=symbol,
-            start=start,
-            end=end,
-            tick_size=tick_size,
-            symbol_tick=symbol_tick,
+            columns, symbol=symbol, start=start, end=end, tick_size=tick_size, symbol_tick=None
         )
 
     def get_liquidity_vacuums(self, params: Params, _: dict[str, Any]) -> Any:

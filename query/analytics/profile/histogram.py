@@ -57,11 +57,13 @@ def derive_symbol_tick(prices: Iterable[int]) -> int:
 
 
 def auto_bin_size(low: int, high: int, tick: int) -> int:
-    """The smallest multiple of tick that fits [low, high] into at most MAX_AUTO_BINS bins."""
-    # Aligned bins can straddle both ends, hence the two spare bins.
-    span = high - low
-    per_bin = -(-span // (tick * (MAX_AUTO_BINS - 2))) if span else 1
-    return max(1, per_bin) * tick
+    """The smallest tick multiple b that gives at most MAX_AUTO_BINS aligned bins for any span
+    of ``high - low`` wherever it falls on the grid: ``span < (MAX_AUTO_BINS - 1) * b``.
+
+    Aligned bins over a span s number at most ``floor(s / b) + 2`` (both ends may straddle a
+    bin edge), and exactly that many for some placement, hence ``floor(s / b) <= MAX - 2``.
+    """
+    return ((high - low) // (tick * (MAX_AUTO_BINS - 1)) + 1) * tick
 
 
 def pick_poc(volumes: list[int]) -> int:

@@ -209,6 +209,9 @@ def test_every_cli_command_answers_in_tables_and_json(populated, symbol):
     assert "█" in text
     assert parsed["fraction"] == 1.0  # the last command: coverage of 600 stored seconds
     assert profile["total_trades"] > 0
+    # No instrument tick is stored: the handler lets the profile derive it (defect 8).
+    assert profile["bin_size_source"] == "derived_tick"
+    assert profile["symbol_tick"] == "0.01000000"
 
 
 def test_snapshots_cli_prints_exact_json_lines_and_pages(populated):

@@ -71,6 +71,21 @@ def test_bins_are_tick_multiples_and_at_most_100():
     assert auto_bin_size(low, low + 30 * TICK, TICK) == TICK  # narrow range: one tick per bin
 
 
+@pytest.mark.parametrize(
+    "span_ticks", [0, 1, 97, 98, 99, 197, 198, 980, 9_800, 9_899, 9_900, 10**7]
+)
+def test_auto_bins_are_the_smallest_multiple_that_always_fits(span_ticks):
+    # Defect 8: the size was ceil(span / 98 ticks), not the smallest multiple the docs promise.
+    size = auto_bin_size(0, span_ticks * TICK, TICK)
+    k = size // TICK
+    assert size % TICK == 0
+    assert span_ticks < 99 * k  # <= 100 aligned bins wherever the span falls
+    assert k == 1 or span_ticks >= 99 * (k - 1)  # one tick less can need 101 bins
+    for low in range(0, k * TICK, max(TICK, k * TICK // 7)):
+        high = low + span_ticks * TICK
+        assert high // size - low // size + 1 <= 100
+
+
 def test_derive_tick_is_gcd():
     assert derive_symbol_tick([fx("100.01"), fx("100.05"), fx("101")]) == TICK
     with pytest.raises(InsufficientData):
