@@ -70,11 +70,12 @@ def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[d
     base_rate = max(fmean(base), 1.0)
     rate = fmean(window)
     ratio = rate / base_rate
-    base_seconds = {b.second for _, b in ctx.baseline_pairs}
-    base_trades = sum(1 for t in ctx.baseline_trades if t.ts_trade // 1000 in base_seconds)
+    # Trades and updates over the same seconds: the trades between the books of each pair.
+    base_trades = sum(len(ctx.trades_of(b.second)) for _, b in ctx.baseline_pairs)
+    window_trades = sum(len(ctx.trades_of(b.second)) for _, b in ctx.window_pairs)
     base_tpu = base_trades / max(sum(base), 1)
-    tpu = len(ctx.window_trades) / max(sum(window), 1)
-    few_trades = tpu <= FEW_TRADES_FRACTION * base_tpu or not ctx.window_trades
+    tpu = window_trades / max(sum(window), 1)
+    few_trades = tpu <= FEW_TRADES_FRACTION * base_tpu or not window_trades
     if ratio < STUFFING_RATIO or not few_trades:
         return []
     confidence = clamp(
@@ -97,7 +98,7 @@ def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[d
                 "window_update_rate": rate,
                 "baseline_update_rate": base_rate,
                 "rate_ratio": ratio,
-                "window_trades": len(ctx.window_trades),
+                "window_trades": window_trades,
                 "window_trades_per_update": tpu,
                 "baseline_trades_per_update": base_tpu,
                 "peak_second": peak.second,
@@ -180,7 +181,10 @@ def detect_market_anomalies(
     pairs = consecutive_pairs(snaps)
     trades = list(trades)
     all_trades = trades_between(trades, window_start - BASELINE_SECONDS, window_end)
+    paired = trades_by_pair(pairs, trades)
     ctx = Context(
+        window_start=window_start,
+        window_end=window_end,
         window=[s for s in snaps if s.second >= window_start and two_sided(s)],
         baseline=[s for s in snaps if s.second < window_start and two_sided(s)],
         window_pairs=[p for p in pairs if p[1].second >= window_start],
@@ -188,9 +192,8 @@ def detect_market_anomalies(
         window_trades=[t for t in all_trades if t.ts_trade >= window_start * 1000],
         baseline_trades=[t for t in all_trades if t.ts_trade < window_start * 1000],
         snaps_by_second={s.second: s for s in snaps},
-        hits_of={
-            second: traded_per_side(ts) for second, ts in trades_by_pair(pairs, trades).items()
-        },
+        pair_trades=paired,
+        hits_of={second: traded_per_side(ts) for second, ts in paired.items()},
     )
     if len(ctx.window) < MIN_WINDOW_SNAPSHOTS:
         raise InsufficientData("two-sided snapshots", len(ctx.window), MIN_WINDOW_SNAPSHOTS)

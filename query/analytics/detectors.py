@@ -18,6 +18,8 @@ NO_HITS: tuple[dict[int, int], dict[int, int]] = ({}, {})
 class Context:
     """What the detectors look at: window/baseline snapshots, pairs and trades."""
 
+    window_start: int
+    window_end: int
     window: list[BookSnapshot]
     baseline: list[BookSnapshot]
     window_pairs: list[Pair]
@@ -25,9 +27,15 @@ class Context:
     window_trades: list[Trade]
     baseline_trades: list[Trade]
     snaps_by_second: dict[int, BookSnapshot]
+    # second s -> the trades between the books s-1 and s (``window.trades_by_pair``)
+    pair_trades: dict[int, list[Trade]]
     # second s -> (qty per price that hit the bids, ... the asks) between the books s-1 and s
     # (``window.trades_by_pair``); built once, read by several detectors.
     hits_of: dict[int, tuple[dict[int, int], dict[int, int]]]
+
+    def trades_of(self, second: int) -> list[Trade]:
+        """The trades between book second-1 and book second."""
+        return self.pair_trades.get(second, [])
 
     def hits(self, second: int) -> tuple[dict[int, int], dict[int, int]]:
         """Traded quantity per price against the bids and the asks from book second-1 to second."""

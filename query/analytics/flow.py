@@ -218,9 +218,10 @@ def get_order_flow(
             "taker_sell_volume": format_fixed(taker["sell_qty"]),
             "taker_buy_trades": taker["buy_count"],
             "taker_sell_trades": taker["sell_count"],
-            "ofi": ofi / SCALE,
+            # No OFI event (no pair with both sides shown): no OFI at all, not a balanced 0.
+            "ofi": ofi / SCALE if events else None,
             "ofi_events": len(events),
-            "ofi_normalized": (ofi / SCALE / mean_touch) if mean_touch else 0.0,
-            "ofi_ratio": (ofi / abs_sum) if abs_sum else 0.0,
+            "ofi_normalized": (ofi / SCALE / mean_touch) if events and mean_touch else None,
+            "ofi_ratio": (ofi / abs_sum) if abs_sum else None,
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from statistics import median
 
 from query.analytics.errors import InsufficientData
@@ -14,7 +15,9 @@ from shared.model import Level, LiveBook
 WALL_MULTIPLE = 5.0  # a wall is a level at least 5x the median level size of its side
 WALL_MIN_LEVELS = 5  # a median of fewer levels says nothing
 MAX_WALLS = 5  # largest few per side
-SLIPPAGE_NOTIONALS = (10_000, 25_000, 50_000)  # quote currency (USDT for *USDT symbols)
+# Market orders of these fractions of the thinner side's visible quote notional: a fixed quote
+# amount (10k USDT) means 10,000 BTC on ETHBTC, so sizes follow the book's own depth.
+SLIPPAGE_FRACTIONS = (Fraction(1, 10), Fraction(1, 4), Fraction(1, 2))
 
 
 def data_age(book: LiveBook, now_ms: int) -> dict[str, int]:
@@ -40,33 +43,42 @@ def find_walls(levels: Sequence[Level], mid: float) -> tuple[float | None, list[
     return typical / SCALE, walls[:MAX_WALLS]
 
 
-def walk(levels: Sequence[Level], notional: float, mid: float, buy: bool) -> dict[str, object]:
-    """Fill a market order of ``notional`` quote units against the levels, best first."""
+def visible_notional(levels: Sequence[Level]) -> int:
+    """Quote value of every level shown on one side, exact (scaled by 10**16)."""
+    return sum(p * q for p, q in levels)
+
+
+def walk(
+    levels: Sequence[Level], notional: Fraction, mid: Fraction, buy: bool
+) -> dict[str, object]:
+    """Fill a market order of ``notional`` (quote, scaled by 10**16) against the levels.
+
+    Exact rational arithmetic, so a bigger order never averages better by a rounding error;
+    floats only in the reply.
+    """
     left = notional
-    base = quote = 0.0
+    base = quote = Fraction(0)
     used = 0
     for price, qty in levels:
-        p, q = price / SCALE, qty / SCALE
-        take = min(q, left / p)
-        base += take
-        quote += take * p
-        left -= take * p
-        used += 1
-        if left <= notional * 1e-12:
-            left = 0.0
+        if left <= 0:
             break
-    average = quote / base if base else None
+        take = min(Fraction(qty), left / price)
+        base += take
+        quote += take * price
+        left -= take * price
+        used += 1
+    average = quote / base if base else None  # scaled price
     slip = None
     if average is not None:
-        slip = (average - mid) / mid * BPS if buy else (mid - average) / mid * BPS
+        slip = float((average - mid) / mid * BPS if buy else (mid - average) / mid * BPS)
     return {
-        "notional": notional,
-        "filled_notional": quote,
-        "filled_qty": base,
-        "average_price": average,
+        "notional": float(notional / SCALE / SCALE),
+        "filled_notional": float(quote / SCALE / SCALE),
+        "filled_qty": float(base / SCALE),
+        "average_price": None if average is None else float(average / SCALE),
         "slippage_bps": slip,
         "levels_consumed": used,
-        "sufficient_depth": left == 0.0,
+        "sufficient_depth": left == 0,
     }
 
 
@@ -103,12 +115,22 @@ def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
             "bids": bid_walls,
             "asks": ask_walls,
         },
-        "slippage": {
-            "buy": [walk(book.asks, float(n), mid, True) for n in SLIPPAGE_NOTIONALS],
-            "sell": [walk(book.bids, float(n), mid, False) for n in SLIPPAGE_NOTIONALS],
-        },
+        "slippage": slippage(book),
     }
     return result
+
+
+def slippage(book: LiveBook) -> dict[str, object]:
+    """Buy and sell walks for SLIPPAGE_FRACTIONS of the thinner side's visible notional."""
+    depth = min(visible_notional(book.bids), visible_notional(book.asks))
+    mid = Fraction(book.bids[0][0] + book.asks[0][0], 2)
+    walks: dict[str, object] = {"reference_notional": depth / SCALE / SCALE}
+    for side, levels, buy in (("buy", book.asks, True), ("sell", book.bids, False)):
+        walks[side] = [
+            {"depth_fraction": float(f), **walk(levels, f * depth, mid, buy)}
+            for f in SLIPPAGE_FRACTIONS
+        ]
+    return walks
 
 
 def cumulative(levels: Sequence[Level]) -> list[dict[str, str]]:

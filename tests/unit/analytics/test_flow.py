@@ -159,7 +159,7 @@ def test_rates_are_finite_and_non_negative(data):
     for key in ("bid_flow_rate", "ask_flow_rate", "bid_cancel_rate", "ask_cancel_rate"):
         assert result[key] >= 0
         assert math.isfinite(result[key])
-    assert -1.0 <= result["ofi_ratio"] <= 1.0
+    assert result["ofi_ratio"] is None or -1.0 <= result["ofi_ratio"] <= 1.0
     assert result["flow_seconds"] + result["seconds_missing"] <= 11
 
 
@@ -205,3 +205,11 @@ def test_a_record_of_fewer_than_twenty_levels_is_cut_at_its_own_depth():
     assert result["ask_flow_rate"] == 0.0
     assert result["ask_cancel_rate"] == pytest.approx(1.0)  # 100.02 left the touch
     assert result["levels_compared"] == 10
+
+
+def test_ofi_is_null_without_ofi_events():
+    # Defect 9: with no two-sided pair there is no OFI event; 0.0 claimed a balanced flow.
+    books = [snap(99, [("100.00", "1")], []), snap(100, [("100.00", "2")], [])]
+    result = flow(books, [])
+    assert result["ofi_events"] == 0
+    assert (result["ofi"], result["ofi_normalized"], result["ofi_ratio"]) == (None, None, None)

@@ -50,20 +50,22 @@ def test_l1_walls():
 
 def test_l1_slippage_walks_the_book():
     slip = orderbook_l1(BOOK, now_ms=0)["slippage"]
-    # Sell 10k: 2 @ 100 (200 USD), then the remaining 9,800 USD at 99 (98.99 of 100 there).
+    # The asks hold 101 + 306 + 103 + 104 + 105 = 719 USD, the thinner side: sizes 10/25/50%.
+    assert slip["reference_notional"] == pytest.approx(719)
+    assert [s["notional"] for s in slip["buy"]] == pytest.approx([71.9, 179.75, 359.5])
+    # Sell 71.9 USD: all at 100 (0.719 of the 2 there).
     sell = slip["sell"][0]
     assert sell["sufficient_depth"] is True
-    assert sell["filled_notional"] == pytest.approx(10_000)
-    base = 2 + 9_800 / 99
-    assert sell["average_price"] == pytest.approx(10_000 / base)
-    assert sell["slippage_bps"] == pytest.approx((100.5 - 10_000 / base) / 100.5 * 1e4)
-    assert sell["levels_consumed"] == 2
-    # Buy side holds only 101 + 306 + 103 + 104 + 105 = 719 USD: not deep enough.
-    buy = slip["buy"][0]
-    assert buy["sufficient_depth"] is False
-    assert buy["filled_notional"] == pytest.approx(719)
-    assert buy["average_price"] == pytest.approx(719 / 7)
-    assert [s["notional"] for s in slip["buy"]] == [10_000, 25_000, 50_000]
+    assert (sell["average_price"], sell["levels_consumed"]) == (100.0, 1)
+    assert sell["slippage_bps"] == pytest.approx(0.5 / 100.5 * 1e4)
+    # Buy 359.5 USD: 1 @ 101, then 258.5 USD at 102 (2.534 of the 3 there).
+    buy = slip["buy"][2]
+    base = 1 + 258.5 / 102
+    assert buy["sufficient_depth"] is True
+    assert buy["filled_notional"] == pytest.approx(359.5)
+    assert buy["average_price"] == pytest.approx(359.5 / base)
+    assert buy["slippage_bps"] == pytest.approx((359.5 / base - 100.5) / 100.5 * 1e4)
+    assert buy["levels_consumed"] == 2
 
 
 def test_l1_empty_side():
@@ -124,3 +126,20 @@ def test_l1_invariants_and_mirror(sides):
     assert mirrored["weighted_mid"] == pytest.approx(k / 1e8 - result["weighted_mid"])
     depth = orderbook_l2(book, levels=100, now_ms=0)
     assert depth["bids"][-1]["cumulative_qty"] == format_fixed(sum(q for _, q in bids[:100]))
+
+
+def test_slippage_sizes_follow_the_books_depth_not_a_fixed_quote_amount():
+    # Defect 9: 10k/25k/50k of the quote currency is 10,000 BTC on ETHBTC: no visible book holds
+    # it. Sizes are 10/25/50% of the thinner side's visible quote notional (here 10 BTC).
+    book = live(
+        [(f"{0.05 - i * 0.00001:.5f}", "10") for i in range(20)],
+        [(f"{0.05001 + i * 0.00001:.5f}", "10") for i in range(20)],
+    )
+    result = orderbook_l1(book, now_ms=1_000_600)
+    bid_notional = sum((0.05 - i * 0.00001) * 10 for i in range(20))
+    for side in ("buy", "sell"):
+        walks = result["slippage"][side]
+        assert [w["depth_fraction"] for w in walks] == [0.1, 0.25, 0.5]
+        assert all(w["sufficient_depth"] for w in walks)
+        for w in walks:
+            assert w["notional"] == pytest.approx(w["depth_fraction"] * bid_notional)
