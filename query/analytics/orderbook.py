@@ -9,6 +9,7 @@ from statistics import median
 from query.analytics.errors import InsufficientData
 from query.analytics.measures import BPS
 from query.analytics.params import check_levels
+from query.analytics.window import crossed
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import Level, LiveBook
 
@@ -82,11 +83,24 @@ def walk(
     }
 
 
+def check_uncrossed(book: LiveBook) -> None:
+    """InsufficientData when the best bid is at or above the best ask (not a market)."""
+    if crossed(book.bids, book.asks):
+        raise InsufficientData(
+            "uncrossed books",
+            0,
+            1,
+            f"the book is crossed: best bid {format_fixed(book.bids[0][0])}"
+            f" >= best ask {format_fixed(book.asks[0][0])}",
+        )
+
+
 def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
     """Best bid/ask, mid, spread, weighted mid, imbalance, walls and slippage estimates."""
     if not book.bids or not book.asks:
         have = min(len(book.bids), len(book.asks))
         raise InsufficientData("levels on each side", have, 1, "the book has an empty side")
+    check_uncrossed(book)
     (pb, qb), (pa, qa) = book.bids[0], book.asks[0]
     mid = (pb + pa) / 2 / SCALE
     weighted_mid = (pb * qa + pa * qb) / (qa + qb) / SCALE
@@ -152,6 +166,7 @@ def cumulative(levels: Sequence[Level]) -> list[dict[str, str]]:
 def orderbook_l2(book: LiveBook, *, levels: int, now_ms: int) -> dict[str, object]:
     """The best ``levels`` levels per side with cumulative sizes."""
     levels = check_levels(levels)
+    check_uncrossed(book)
     return {
         "symbol": book.symbol,
         "update_id": book.update_id,

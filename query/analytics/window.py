@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from query.analytics.errors import ParameterError
 from query.analytics.params import check_symbol
-from shared.model import BookSnapshot, Trade
+from shared.model import BookSnapshot, Level, Trade
 
 # Health and anomalies compare the window with the ten minutes before it.
 BASELINE_SECONDS = 600
@@ -48,11 +48,20 @@ def check_span(symbol: str, start: int, end: int) -> str:
     return check_symbol(symbol)
 
 
+def crossed(bids: Sequence[Level], asks: Sequence[Level]) -> bool:
+    """True when both sides are shown and the best bid is at or above the best ask."""
+    return bool(bids) and bool(asks) and bids[0][0] >= asks[0][0]
+
+
 def by_second(snapshots: Iterable[BookSnapshot], start: int, end: int) -> list[BookSnapshot]:
-    """Snapshots with start <= second < end, sorted, one per second (the latest seq wins)."""
+    """Snapshots with start <= second < end, sorted, one per second (the latest seq wins).
+
+    A crossed snapshot is not a book (its spread is negative): it is dropped like a missing
+    second, so no tool measures it and no pair differences it.
+    """
     chosen: dict[int, BookSnapshot] = {}
     for snap in snapshots:
-        if start <= snap.second < end:
+        if start <= snap.second < end and not crossed(snap.bids, snap.asks):
             # Two records for one second only happen across a collector restart; the later
             # session's record is the one the writer keeps, so prefer it here too.
             old = chosen.get(snap.second)

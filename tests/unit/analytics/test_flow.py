@@ -213,3 +213,11 @@ def test_ofi_is_null_without_ofi_events():
     result = flow(books, [])
     assert result["ofi_events"] == 0
     assert (result["ofi"], result["ofi_normalized"], result["ofi_ratio"]) == (None, None, None)
+
+
+def test_a_crossed_snapshot_breaks_the_chain_like_a_gap():
+    # Defect 10: a crossed book is not a book; differencing it invents flow.
+    crossed = snap(100, [("100.05", "9")], [("100.00", "9")])
+    after = snap(101, [("100.00", "1")], [("100.01", "1")])
+    with pytest.raises(InsufficientData, match="consecutive"):
+        flow([BEFORE, crossed, after], [], 100, 102)

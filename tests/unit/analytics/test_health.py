@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from query.analytics import InsufficientData, get_microstructure_health
 from query.analytics.health import activity_score, classify, depth_score, flow_score, spread_score
+from tests.unit.analytics.builders import snap
 from tests.unit.analytics.markets import bursty, calm_market
 from tests.unit.analytics.strategies import sessions
 
@@ -133,3 +134,10 @@ def test_a_window_like_its_bursty_baseline_keeps_full_activity():
     # 59 bursts in the baseline's 599 pairs, 6 in the window's 60.
     assert activity["rate_ratio"] == pytest.approx((6 * 300 + 54) / 60 / ((59 * 300 + 540) / 599))
     assert result["update_rate_score"] > 99.0
+
+
+def test_crossed_books_are_not_scored():
+    # Defect 10: a crossed book (best bid >= best ask) has a negative spread, which scored 100.
+    crossed = [snap(s, [("100.02", "1")], [("100.00", "1")]) for s in range(100, 110)]
+    with pytest.raises(InsufficientData):
+        get_microstructure_health(crossed, [], symbol="TESTUSDT", window_start=100, window_end=110)

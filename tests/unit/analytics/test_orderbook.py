@@ -143,3 +143,11 @@ def test_slippage_sizes_follow_the_books_depth_not_a_fixed_quote_amount():
         assert all(w["sufficient_depth"] for w in walks)
         for w in walks:
             assert w["notional"] == pytest.approx(w["depth_fraction"] * bid_notional)
+
+
+def test_a_crossed_live_book_is_refused():
+    # Defect 10: a negative spread is not a market to measure.
+    with pytest.raises(InsufficientData, match="crossed"):
+        orderbook_l1(live([("100.02", "1")], [("100.00", "1")]), now_ms=0)
+    with pytest.raises(InsufficientData, match="crossed"):
+        orderbook_l2(live([("100.00", "1")], [("100.00", "1")]), levels=5, now_ms=0)
