@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from query.analytics.errors import ParameterError
 from shared.fixedpoint import DECIMALS, MAX_FIXED, SCALE
@@ -16,6 +17,24 @@ VACUUM_HOURS_HIGH = 24  # 86,400 full books per request is the most the query pr
 HOURS_LOW, HOURS_HIGH = 1, 168
 LEVELS_LOW, LEVELS_HIGH, LEVELS_DEFAULT = 1, 100, 20
 THRESHOLD_DEFAULT = 0.2
+# A numeric string is plain ASCII digits, at most one point, an optional leading minus, and
+# short: checked before any conversion, so "1e999999999" or 300,000 digits cost O(1).
+MAX_NUMBER_CHARS = 32
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def plain_number(value: str, name: str, allowed: str) -> Decimal:
+    """The Decimal of a short plain numeric string; ParameterError for anything else.
+
+    The length is checked first (O(1)), the pattern only on at most MAX_NUMBER_CHARS chars, and
+    only then is the text converted: an exponent, a hex or Unicode digit, spaces, signs other
+    than a leading minus, NaN or infinity never reach Decimal.
+    """
+    if len(value) > MAX_NUMBER_CHARS:
+        raise ParameterError(name, f"{allowed}, got a string of {len(value)} characters")
+    if not PLAIN_NUMBER.fullmatch(value):
+        raise ParameterError(name, f"{allowed}, got {value!r}")
+    return Decimal(value)
 
 
 def check_symbol(value: object) -> str:
@@ -46,11 +65,8 @@ def check_int_range(value: object, name: str, low: int, high: int, default: int)
             raise ParameterError(name, f"{allowed}, got {value!r}")
         number = int(value)
     elif isinstance(value, str):
-        try:
-            parsed = Decimal(value.strip())
-        except InvalidOperation as exc:
-            raise ParameterError(name, f"{allowed}, got {value!r}") from exc
-        if not parsed.is_finite() or parsed != parsed.to_integral_value():
+        parsed = plain_number(value, name, allowed)
+        if parsed != parsed.to_integral_value():
             raise ParameterError(name, f"{allowed}, got {value!r}")
         number = int(parsed)
     else:
@@ -93,13 +109,18 @@ def check_tick_size(value: object, name: str = "tick_size") -> int | None:
     allowed = 'must be a positive number with at most 8 decimals, e.g. "0.01" or 10'
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ParameterError(name, f"{allowed}, got {type(value).__name__}")
-    # Going through the shortest decimal string keeps 0.1 exact (never 0.1000000000000000055).
-    text = repr(value) if isinstance(value, float) else str(value).strip()
-    try:
-        parsed = Decimal(text)
-    except InvalidOperation as exc:
-        raise ParameterError(name, f"{allowed}, got {value!r}") from exc
-    if not parsed.is_finite() or parsed <= 0:
+    if isinstance(value, str):
+        parsed = plain_number(value, name, allowed)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ParameterError(name, f"{allowed}, got {value!r}")
+        # The shortest decimal string keeps 0.1 exact (never 0.1000000000000000055).
+        parsed = Decimal(repr(value))
+    else:
+        if value.bit_length() > 64:  # beyond any price; int -> Decimal of a huge int is slow
+            raise ParameterError(name, f"{allowed}, got an integer of {value.bit_length()} bits")
+        parsed = Decimal(value)
+    if parsed <= 0:
         raise ParameterError(name, f"{allowed}, got {value!r}")
     scaled = parsed * SCALE
     if scaled != scaled.to_integral_value():
@@ -117,10 +138,12 @@ def check_threshold(value: object, name: str = "threshold") -> float:
     allowed = "must be a number greater than 0 and less than 1"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ParameterError(name, f"{allowed}, got {type(value).__name__}")
-    try:
+    if isinstance(value, str):
+        number = float(plain_number(value, name, allowed))
+    elif isinstance(value, int) and value.bit_length() > 64:
+        raise ParameterError(name, f"{allowed}, got an integer of {value.bit_length()} bits")
+    else:
         number = float(value)
-    except ValueError as exc:
-        raise ParameterError(name, f"{allowed}, got {value!r}") from exc
     if not (math.isfinite(number) and 0.0 < number < 1.0):
         raise ParameterError(name, f"{allowed}, got {value!r}")
     return number
