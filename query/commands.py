@@ -8,6 +8,11 @@ from typing import Any
 import click
 
 from query import render
+from query.analytics.params import (
+    QUALITY_WINDOW_DEFAULT,
+    QUALITY_WINDOW_HIGH,
+    QUALITY_WINDOW_LOW,
+)
 from query.client import QueryClient
 from query.options import (
     TimeType,
@@ -24,6 +29,31 @@ from query.options import (
 from query.times import format_time
 
 # --- windowed analytics ---------------------------------------------------------------------------
+
+
+@click.command(name="quality")
+@symbol_argument
+@click.option(
+    "--window",
+    type=click.IntRange(QUALITY_WINDOW_LOW, QUALITY_WINDOW_HIGH),
+    default=QUALITY_WINDOW_DEFAULT,
+    show_default=True,
+    help=f"Window length in seconds ({QUALITY_WINDOW_LOW}-{QUALITY_WINDOW_HIGH}).",
+)
+@end_option
+@connection_options
+def quality(
+    *, symbol: str, window: int, end: int | None, endpoint: str, timeout: float, as_json: bool
+) -> None:
+    """Market quality of the last WINDOW seconds: realised volatility and bipower variation,
+    OFI price impact, quoted/effective/realised spreads.
+
+    \b
+    Example:
+        booksnap quality BTCUSDT --window 300
+    """
+    params = drop_none(symbol=symbol, window_duration_secs=window, end=end)
+    output(ask(endpoint, timeout, "get_market_quality", params), as_json)
 
 
 def _window_command(name: str, method: str, summary: str, example: str) -> click.Command:
@@ -313,6 +343,7 @@ COMMANDS = (
     health,
     vacuums,
     anomalies,
+    quality,
     l1,
     l2,
     snapshots,

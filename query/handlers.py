@@ -36,6 +36,7 @@ DB_METHODS = (
     "get_microstructure_health",
     "get_liquidity_vacuums",
     "detect_market_anomalies",
+    "get_market_quality",
     "query_snapshots",
     "status",
     "coverage",
@@ -55,6 +56,7 @@ class DbHandlers:
             "get_microstructure_health": self.get_microstructure_health,
             "get_liquidity_vacuums": self.get_liquidity_vacuums,
             "detect_market_anomalies": self.detect_market_anomalies,
+            "get_market_quality": self.get_market_quality,
             "query_snapshots": self.query_snapshots,
             "status": self.status,
             "coverage": self.coverage,
@@ -79,6 +81,16 @@ class DbHandlers:
         snaps, trades = self._load(analytics.ANOMALIES_HISTORY, symbol, start, end)
         return analytics.detect_market_anomalies(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
+        )
+
+    def get_market_quality(self, params: Params, _: dict[str, Any]) -> Any:
+        check_known(params, {"symbol", "window_duration_secs", "end"})
+        symbol = analytics.check_symbol(params.get("symbol"))
+        window = analytics.check_quality_window(params.get("window_duration_secs"))
+        end = self._end(params)
+        snaps, trades = self._load(analytics.QUALITY_HISTORY, symbol, end - window, end)
+        return analytics.get_market_quality(
+            snaps, trades, symbol=symbol, window_start=end - window, window_end=end
         )
 
     def get_volume_profile(self, params: Params, _: dict[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from query.analytics.orderbook import orderbook_l1, orderbook_l2
 from query.analytics.params import (
     check_hours,
     check_levels,
+    check_quality_window,
     check_symbol,
     check_threshold,
     check_tick_size,
@@ -34,6 +35,8 @@ from query.analytics.profile import (
     get_volume_profile_columns,
     rows_from_trades,
 )
+from query.analytics.quality import HISTORY as QUALITY_HISTORY
+from query.analytics.quality import get_market_quality
 from query.analytics.vacuums import get_liquidity_vacuums
 from query.analytics.window import History
 
@@ -41,6 +44,7 @@ __all__ = [
     "ANOMALIES_HISTORY",
     "FLOW_HISTORY",
     "HEALTH_HISTORY",
+    "QUALITY_HISTORY",
     "AnalyticsError",
     "History",
     "InsufficientData",
@@ -50,6 +54,7 @@ __all__ = [
     "VolumeColumns",
     "check_hours",
     "check_levels",
+    "check_quality_window",
     "check_symbol",
     "check_threshold",
     "check_tick_size",
@@ -59,6 +64,7 @@ __all__ = [
     "derive_symbol_tick_columns",
     "detect_market_anomalies",
     "get_liquidity_vacuums",
+    "get_market_quality",
     "get_microstructure_health",
     "get_order_flow",
     "get_volume_profile",

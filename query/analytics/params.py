@@ -11,6 +11,7 @@ from shared.fixedpoint import DECIMALS, MAX_FIXED, SCALE
 from shared.model import validate_symbol
 
 WINDOW_LOW, WINDOW_HIGH, WINDOW_DEFAULT = 10, 300, 60
+QUALITY_WINDOW_LOW, QUALITY_WINDOW_HIGH, QUALITY_WINDOW_DEFAULT = 60, 3600, 300
 PROFILE_HOURS_DEFAULT = 24
 VACUUM_HOURS_DEFAULT = 1
 VACUUM_HOURS_HIGH = 24  # 86,400 full books per request is the most the query process decodes
@@ -79,6 +80,13 @@ def check_int_range(value: object, name: str, low: int, high: int, default: int)
 def check_window(value: object, name: str = "window_duration_secs") -> int:
     """Window length in seconds, 10..300, default 60."""
     return check_int_range(value, name, WINDOW_LOW, WINDOW_HIGH, WINDOW_DEFAULT)
+
+
+def check_quality_window(value: object, name: str = "window_duration_secs") -> int:
+    """Market-quality window length in seconds, 60..3600, default 300."""
+    return check_int_range(
+        value, name, QUALITY_WINDOW_LOW, QUALITY_WINDOW_HIGH, QUALITY_WINDOW_DEFAULT
+    )
 
 
 def check_hours(

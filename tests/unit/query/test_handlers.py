@@ -41,7 +41,7 @@ def live_handlers() -> LiveHandlers:
 def test_every_method_has_exactly_one_handler(handlers, live_handlers):
     assert set(handlers.methods) == set(DB_METHODS)
     assert set(live_handlers.methods) == set(LIVE_METHODS)
-    assert len(METHODS) == 10
+    assert len(METHODS) == 11
 
 
 @pytest.mark.parametrize(
