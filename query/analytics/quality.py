@@ -42,10 +42,18 @@ def mid2(snap: BookSnapshot) -> int:
 
 def level_ofi(before: BookSnapshot, after: BookSnapshot, level: int) -> int | None:
     """CKS e_n computed on the ``level``-th best level of each side (1 = touch); None if absent."""
-    sides = (before.bids, before.asks, after.bids, after.asks)
-    if any(len(side) < level for side in sides):
+    i = level - 1
+    if (
+        len(before.bids) <= i
+        or len(before.asks) <= i
+        or len(after.bids) <= i
+        or len(after.asks) <= i
+    ):
         return None
-    (pb0, qb0), (pa0, qa0), (pb1, qb1), (pa1, qa1) = (side[level - 1] for side in sides)
+    pb0, qb0 = before.bids[i]
+    pa0, qa0 = before.asks[i]
+    pb1, qb1 = after.bids[i]
+    pa1, qa1 = after.asks[i]
     event = 0
     if pb1 >= pb0:
         event += qb1
@@ -131,43 +139,62 @@ def quoted(books: Sequence[BookSnapshot]) -> dict[str, object]:
     }
 
 
+def signed_sums(trades: Iterable[Trade]) -> tuple[int, int, int]:
+    """(Σ q·D·p, Σ q·D, Σ q) of trades, exact; D = +1 for a taker buy, -1 for a taker sell."""
+    value = signed = total = 0
+    for trade in trades:
+        q = trade.qty
+        total += q
+        if trade.buyer_maker:
+            value -= q * trade.price
+            signed -= q
+        else:
+            value += q * trade.price
+            signed += q
+    return value, signed, total
+
+
 def execution(
     pairs: Sequence[Pair], paired: dict[int, list[Trade]], books: dict[int, BookSnapshot]
 ) -> dict[str, object]:
     """Quantity-weighted effective spread, and realised spread / price impact at each horizon.
 
-    A trade between books s-1 and s met the book s-1 (its mid m); h seconds later the mid is that
-    of book s-1+h.
+    A trade between books s-1 and s met the book s-1 (twice its mid: m2); h seconds later twice
+    the mid is that of book s-1+h (mh2). Per trade ``2·D·(p − m)/m = 2·D·(2p − m2)/m2``, so the
+    trades of one pair sum exactly as ``2·(2·Σ qDp − m2·Σ qD)/m2`` (one rounding per pair).
     """
-    weight = 0
+    count = weight = 0
     effective: list[float] = []
-    weights: list[int] = []
     later: dict[int, list[tuple[int, float, float]]] = {h: [] for h in HORIZONS}
     for a, b in pairs:
-        m = mid2(a)
-        for trade in paired.get(b.second, ()):
-            sign = 1 if not trade.buyer_maker else -1  # +1 taker buy, -1 taker sell
-            effective.append(trade.qty * sign * (2 * trade.price - m) * 2 / m)
-            weights.append(trade.qty)
-            weight += trade.qty
-            for h in HORIZONS:
-                future = books.get(a.second + h)
-                if future is not None:
-                    mh = mid2(future)
-                    later[h].append(
-                        (
-                            trade.qty,
-                            trade.qty * sign * (2 * trade.price - mh) * 2 / m,
-                            trade.qty * sign * (mh - m) * 2 / m,
-                        )
+        trades = paired.get(b.second)
+        if not trades:
+            continue
+        value, signed, total = signed_sums(trades)
+        m2 = mid2(a)
+        count += len(trades)
+        weight += total
+        effective.append(2 * (2 * value - m2 * signed) / m2)
+        for h in HORIZONS:
+            future = books.get(a.second + h)
+            if future is not None:
+                mh2 = mid2(future)
+                later[h].append(
+                    (
+                        total,
+                        2 * (2 * value - mh2 * signed) / m2,
+                        2 * (mh2 - m2) * signed / m2,
                     )
+                )
     result: dict[str, object] = {
-        "trades": len(effective),
+        "trades": count,
         "effective_spread_bps": math.fsum(effective) / weight * BPS if weight else None,
     }
     for h, rows in later.items():
         total = sum(q for q, _, _ in rows)
-        result[f"trades_{h}s"] = len(rows)
+        result[f"trades_{h}s"] = sum(
+            len(paired[b.second]) for a, b in pairs if b.second in paired and a.second + h in books
+        )
         result[f"realized_spread_{h}s_bps"] = (
             math.fsum(r for _, r, _ in rows) / total * BPS if total else None
         )
