@@ -184,11 +184,13 @@ def get_order_flow(
     ask_rate = flow["ask_added"] / SCALE / seconds
     direction, ratio = classify_flow(bid_rate, ask_rate)
 
-    events = [e for e in (ofi_event(a, b) for a, b in pairs) if e is not None]
+    # The touch depth is averaged over the same pairs as the events (docs: mean over n).
+    with_events = [(e, b) for a, b in pairs if (e := ofi_event(a, b)) is not None]
+    events = [e for e, _ in with_events]
     ofi = sum(events)
     abs_sum = sum(abs(e) for e in events)
-    touch = [(b.bids[0][1] + b.asks[0][1]) / 2 / SCALE for _, b in pairs if b.bids and b.asks]
-    mean_touch = sum(touch) / len(touch) if touch else 0.0
+    touch = sum(b.bids[0][1] + b.asks[0][1] for _, b in with_events)  # scaled, twice the mean
+    mean_touch = touch / 2 / SCALE / len(with_events) if with_events else 0.0
 
     taker = taker_totals(window_trades)
     delta = taker["buy_qty"] - taker["sell_qty"]
