@@ -31,12 +31,15 @@ class Shape:
     huge_qty: bool
 
 
-def shapes(depths: st.SearchStrategy[int] | None = None) -> st.SearchStrategy[Shape]:
+def shapes(
+    depths: st.SearchStrategy[int] | None = None,
+    seconds: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[Shape]:
     """Market shapes; ``depths`` defaults to 1..50 stored levels (5,000 in its own test)."""
     return st.builds(
         Shape,
         seed=st.integers(0, 2**32),
-        seconds=st.integers(3, 14),
+        seconds=st.integers(3, 14) if seconds is None else seconds,
         depth=st.sampled_from([1, 2, 3, 5, 20, 20, 20, 50]) if depths is None else depths,
         tick=st.sampled_from(TICKS),
         base_ticks=st.sampled_from([1_234, 60_000, 6_000_000, 10**10 // 3]),
@@ -101,7 +104,7 @@ def market(shape: Shape) -> tuple[list[BookSnapshot], list[Trade]]:
             )
     rng.shuffle(snaps)  # tools must not depend on input order
     trades = []
-    for n in range(shape.trades):
+    for n in range(shape.trades * max(1, shape.seconds // 10)):
         second = rng.randint(START - 2, START + shape.seconds)
         price = max(1, mid + rng.randint(-6, 6)) * shape.tick
         qty = rng.randint(1, 10**15 if shape.huge_qty else 10**9)
