@@ -11,11 +11,9 @@ from tests.reference.flow import order_flow
 from tests.reference.markets import START, Shape, market, shapes
 
 
-def check_flow(snaps, trades, start: int, end: int) -> bool:
+def check_flow(snaps, trades, start: int, end: int, symbol: str = "TESTUSDT") -> bool:
     return agree(
-        lambda: get_order_flow(
-            snaps, trades, symbol="TESTUSDT", window_start=start, window_end=end
-        ),
+        lambda: get_order_flow(snaps, trades, symbol=symbol, window_start=start, window_end=end),
         lambda: order_flow(snaps, trades, start, end),
     )
 

@@ -11,10 +11,10 @@ from tests.reference.health import health
 from tests.reference.markets import START, Shape, market, shapes
 
 
-def check_health(snaps, trades, start: int, end: int) -> bool:
+def check_health(snaps, trades, start: int, end: int, symbol: str = "TESTUSDT") -> bool:
     def production():
         result = get_microstructure_health(
-            snaps, trades, symbol="TESTUSDT", window_start=start, window_end=end
+            snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
         # The action's wording is the code's; the docs define that it names the weakest part.
         action = result["recommended_action"]

@@ -11,10 +11,10 @@ from tests.reference.markets import START, Shape, market, shapes
 from tests.reference.quality import market_quality
 
 
-def check_quality(snaps, trades, start: int, end: int) -> bool:
+def check_quality(snaps, trades, start: int, end: int, symbol: str = "TESTUSDT") -> bool:
     return agree(
         lambda: get_market_quality(
-            snaps, trades, symbol="TESTUSDT", window_start=start, window_end=end
+            snaps, trades, symbol=symbol, window_start=start, window_end=end
         ),
         lambda: market_quality(snaps, trades, start, end),
     )
