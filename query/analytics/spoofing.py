@@ -54,7 +54,7 @@ def additions(levels: tuple[Level, ...], before: dict[int, int]) -> dict[int, in
     return {p: q - before.get(p, 0) for p, q in levels if q > before.get(p, 0)}
 
 
-def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: int) -> Event | None:
+def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: float) -> Event | None:
     """The event if the added size left the level untraded and unmoved within the lifetime.
 
     Only the snapshots of the event's own span (baseline or window, up to ``at["last"]``) are
@@ -62,8 +62,8 @@ def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: int
     """
     traded = 0
     snaps: dict[int, BookSnapshot] = ctx.snaps_by_second
-    appeared, typical = at["appeared"], at["typical"]
-    for second in range(appeared + 1, min(appeared + SPOOF_MAX_LIFE, at["last"]) + 1):
+    appeared, typical, last = int(at["appeared"]), at["typical"], int(at["last"])
+    for second in range(appeared + 1, min(appeared + SPOOF_MAX_LIFE, last) + 1):
         snap, prev = snaps.get(second), snaps.get(second - 1)
         if snap is None or prev is None:
             return None  # a gap: we cannot tell what happened
@@ -116,7 +116,7 @@ def find_events(ctx: Context, typical: float, pairs: list[Pair], last: int) -> l
                     added,
                     ctx,
                     appeared=after.second,
-                    typical=int(typical),
+                    typical=typical,  # the median level size itself (was truncated to int)
                     last=last,
                 )
                 if event is not None:
