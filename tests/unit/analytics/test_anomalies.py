@@ -153,7 +153,9 @@ def test_iceberg_not_judged_without_refill_baseline():
     assert "iceberg" in result["checks_skipped"]
 
 
-def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
+def crash_market():
+    """The window's last 8 seconds: every level at 1/8 of its size, the best 3 of each side gone."""
+
     def crash(second, bids, asks):
         if second >= W1 - 8:
             for level in (*bids, *asks):
@@ -161,7 +163,11 @@ def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
             del bids[:3]
             del asks[:3]
 
-    snaps, trades = calm_market(random.Random(6), START, 660, tweak=crash)
+    return calm_market(random.Random(6), START, 660, tweak=crash)
+
+
+def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
+    snaps, trades = crash_market()
     result = detect(snaps, trades)
     check_records(result)
     found = [a for a in result["anomalies"] if a["type"] == "FlashCrashRisk"]
