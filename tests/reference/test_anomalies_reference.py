@@ -56,9 +56,10 @@ def test_anomalies_equal_the_reference_where_detectors_fire():
 
 
 def test_anomalies_equal_the_reference_on_the_recordings():
+    # Every 60 s window at 30 s steps that has a minute of history (spoofing is judged from 180 s).
     for replay in (btcusdt(), ethusdt()):
-        end = replay.snapshots[-1].second + 1
-        for start in (end - 60, end - 150):
+        first, end = replay.snapshots[0].second, replay.snapshots[-1].second + 1
+        for start in range(end - 60, first + 60, -30):
             low = start - ANOMALIES_HISTORY.snapshots
             snaps = [s for s in replay.snapshots if low <= s.second <= end]
             trades = [t for t in replay.trades if low * 1000 <= t.ts_trade < (end + 1) * 1000]
