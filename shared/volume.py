@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import compress, repeat
-from operator import add, neg, not_
+from operator import add, itemgetter, neg, not_
 from typing import Any, NamedTuple
 
 import msgpack
@@ -87,13 +87,14 @@ class Volume:
 
     def add_rows(self, rows: Iterable[tuple[int, int, int, int]]) -> None:
         """Add ``(price, qty, trades, taker_buy_qty)`` rows (a price may repeat)."""
-        listed = list(rows)
+        listed = rows if isinstance(rows, list) else list(rows)
         if not listed:
             return
-        prices, qtys, counts, buys = (list(column) for column in zip(*listed, strict=True))
-        _accumulate(self.qty, prices, qtys)
-        _accumulate(self.count, prices, counts)
-        _accumulate(self.buy, prices, buys)
+        # itemgetter columns: transposing with zip(*rows) costs ~2x more on 10^5 rows.
+        prices = list(map(itemgetter(0), listed))
+        _accumulate(self.qty, prices, map(itemgetter(1), listed))
+        _accumulate(self.count, prices, map(itemgetter(2), listed))
+        _accumulate(self.buy, prices, map(itemgetter(3), listed))
 
     def add(self, other: Volume, sign: int = 1, *, prune: bool = True) -> None:
         """``self += sign * other``; with ``prune``, prices left with no trade are removed.

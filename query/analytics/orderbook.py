@@ -54,20 +54,27 @@ def walk(
 ) -> dict[str, object]:
     """Fill a market order of ``notional`` (quote, scaled by 10**16) against the levels.
 
-    Exact rational arithmetic, so a bigger order never averages better by a rounding error;
-    floats only in the reply.
+    Exact: whole levels are int sums, only the last, partly taken level is a fraction; so a
+    bigger order never averages better by a rounding error. Floats only in the reply.
     """
     left = notional
+    spent = bought = used = 0
     base = quote = Fraction(0)
-    used = 0
     for price, qty in levels:
         if left <= 0:
             break
-        take = min(Fraction(qty), left / price)
-        base += take
-        quote += take * price
-        left -= take * price
         used += 1
+        cost = price * qty
+        if cost < left:
+            spent += cost
+            bought += qty
+            left -= cost
+            continue
+        base, quote = bought + left / price, spent + left
+        left = Fraction(0)
+        break
+    else:
+        base, quote = Fraction(bought), Fraction(spent)
     average = quote / base if base else None  # scaled price
     slip = None
     if average is not None:
