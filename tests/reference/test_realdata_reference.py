@@ -29,6 +29,7 @@ from tests.reference.profile import RefParameter, volume_profile
 from tests.reference.test_flow_reference import check_flow
 from tests.reference.test_health_reference import check_health
 from tests.reference.test_quality_reference import check_quality
+from tests.reference.test_vacuums_reference import check_vacuums
 from tests.reference.vacuums import vacuums
 from tests.unit.analytics.replay import Replay, btcusdt, ethusdt
 
@@ -112,8 +113,33 @@ def test_vacuums_and_profile_over_the_whole_recording(replay):
     assert compared >= 2
 
 
+def check_profile(trades: list[Trade], start: int, end: int, symbol: str) -> bool:
+    """The row path against the reference with automatic bins from the derived tick."""
+    return agree(
+        lambda: get_volume_profile(
+            rows_from_trades(trades),
+            symbol=symbol,
+            start=start,
+            end=end,
+            tick_size=None,
+            symbol_tick=None,
+        ),
+        lambda: {**volume_profile(trades, start, end, None, None), "symbol": symbol},
+    )
+
+
 def test_l1_and_l2_of_the_final_book(replay):
     book = replay.final_book
     now = book.ts_recv + 250
     assert agree(lambda: orderbook_l1(book, now_ms=now), lambda: l1(book, now))
     assert agree(lambda: orderbook_l2(book, levels=100, now_ms=now), lambda: l2(book, 100, now))
+
+
+def test_vacuums_and_profile_on_every_two_minute_window(replay):
+    compared = 0
+    for start, end in windows(replay, 120, 30):
+        snaps = [s for s in replay.snapshots if start <= s.second < end]
+        trades = [t for t in replay.trades if start * 1000 <= t.ts_trade < end * 1000]
+        compared += check_vacuums(snaps, start, end, 0.2, replay.symbol)
+        compared += check_profile(trades, start, end, replay.symbol)
+    assert compared >= 8

@@ -13,10 +13,10 @@ from tests.reference.markets import START, Shape, market, shapes
 from tests.reference.vacuums import vacuums
 
 
-def check_vacuums(snaps, start: int, end: int, threshold: float) -> bool:
+def check_vacuums(snaps, start: int, end: int, threshold: float, symbol: str = "TESTUSDT") -> bool:
     return agree(
         lambda: get_liquidity_vacuums(
-            snaps, symbol="TESTUSDT", start=start, end=end, threshold=threshold
+            snaps, symbol=symbol, start=start, end=end, threshold=threshold
         ),
         lambda: vacuums(snaps, start, end, Decimal(repr(threshold))),
     )
