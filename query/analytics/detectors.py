@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from query.analytics.window import Pair
 from shared.fixedpoint import format_fixed
 from shared.model import BookSnapshot, Level, Trade
 
-Pair = tuple[BookSnapshot, BookSnapshot]
 MAX_REPORTED_PER_TYPE = 5
 NO_HITS: tuple[dict[int, int], dict[int, int]] = ({}, {})
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from query.analytics.errors import InsufficientData
 from query.analytics.window import (
     History,
+    Pair,
     by_second,
     check_span,
     consecutive_pairs,
@@ -137,9 +138,7 @@ def taker_totals(trades: Iterable[Trade]) -> dict[str, int]:
     return totals
 
 
-def flow_totals(
-    pairs: Sequence[tuple[BookSnapshot, BookSnapshot]], trades_of: dict[int, list[Trade]]
-) -> dict[str, int]:
+def flow_totals(pairs: Sequence[Pair], trades_of: dict[int, list[Trade]]) -> dict[str, int]:
     """Added/removed liquidity per side summed over consecutive pairs (scaled ints)."""
     totals = {"bid_added": 0, "bid_removed": 0, "ask_added": 0, "ask_removed": 0}
     for before, after in pairs:

@@ -16,6 +16,7 @@ from query.analytics.flow import ofi_event
 from query.analytics.params import check_quality_window
 from query.analytics.window import (
     History,
+    Pair,
     by_second,
     check_span,
     consecutive_pairs,
@@ -32,7 +33,6 @@ SECONDS_PER_YEAR = 365 * 86_400  # crypto trades around the clock
 HORIZONS = (5, 30)  # seconds after a trade at which its realised spread is measured
 MAX_OFI_LEVELS = 10  # multi-level OFI: levels 1..10 (or fewer, as stored)
 BPS = 10_000.0
-Pair = tuple[BookSnapshot, BookSnapshot]
 
 
 def mid2(snap: BookSnapshot) -> int:

@@ -20,6 +20,7 @@ from shared.model import BookSnapshot, Level, Trade
 
 # Health and anomalies compare the window with the ten minutes before it.
 BASELINE_SECONDS = 600
+Pair = tuple[BookSnapshot, BookSnapshot]  # two books one second apart
 
 
 class History(NamedTuple):
@@ -72,7 +73,7 @@ def by_second(snapshots: Iterable[BookSnapshot], start: int, end: int) -> list[B
 
 def consecutive_pairs(
     snaps: Sequence[BookSnapshot],
-) -> list[tuple[BookSnapshot, BookSnapshot]]:
+) -> list[Pair]:
     """Pairs (s-1, s) one second apart; a missing second breaks the chain (no fake jump)."""
     return [(a, b) for a, b in pairwise(snaps) if b.second == a.second + 1]
 
@@ -83,9 +84,7 @@ def trades_between(trades: Iterable[Trade], start: int, end: int) -> list[Trade]
     return [t for t in trades if low <= t.ts_trade < high]
 
 
-def trades_by_pair(
-    pairs: Sequence[tuple[BookSnapshot, BookSnapshot]], trades: Iterable[Trade]
-) -> dict[int, list[Trade]]:
+def trades_by_pair(pairs: Sequence[Pair], trades: Iterable[Trade]) -> dict[int, list[Trade]]:
     """The trades that happened between the two books of each pair, keyed by the later second.
 
     A snapshot is the book after its last depth event, whose exchange time is ``ts_event``; a
