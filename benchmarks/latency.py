@@ -32,6 +32,8 @@ from tests.support.waiting import free_endpoint, poll_for
 
 BIN = 10 * 10**8  # $10 bins for both volume profiles
 FAST_GOAL = 0.010  # order flow 60 s and health
+QUALITY_GOAL = 0.020  # market quality over 300 s (issue 14)
+QUALITY_LABEL = "get_market_quality 300 s"
 PROFILE_GOAL = 0.100  # 24-hour volume profile
 
 
@@ -120,6 +122,33 @@ def _first_requests(data_dir: Path, method: str, params: dict[str, Any], runs: i
     return times
 
 
+def quality_latency(seconds: int = DAY, reps: int = 100, budget_s: float = 20.0) -> str:
+    """Only the market-quality row, timed as ``run`` times every tool (for a short run).
+
+    ``python -c "from benchmarks.latency import quality_latency; print(quality_latency())"``
+    """
+    with tempfile.TemporaryDirectory(prefix="booksnap-latency-") as tmp:
+        day = generate(Path(tmp), seconds)
+        endpoint, live = free_endpoint(), free_endpoint()
+        proc = _start_query(Path(tmp), endpoint, live)
+        try:
+            with QueryClient(endpoint, timeout=300) as client:
+                poll_for(lambda: client.request("status", {}), 60, 0.2, "the query process")
+                params = {"symbol": day.symbol, "window_duration_secs": 300, "end": day.end}
+                samples = timed(
+                    functools.partial(client.request, "get_market_quality", params),
+                    reps,
+                    budget_s,
+                )
+        finally:
+            proc.stop()
+    p50, p99 = percentile(samples, 50), percentile(samples, 99)
+    return (
+        f"{QUALITY_LABEL} over {seconds} stored seconds: p50 {ms(p50)}, p99 {ms(p99)}"
+        f" (n={len(samples)}; goal p50 < {ms(QUALITY_GOAL)})"
+    )
+
+
 def _duck_times(day: DayData, reps: int) -> dict[str, tuple[float, float]]:
     """(cold, warm p50) seconds: cold is a fresh connection's first run (file in page cache)."""
     calls: dict[str, Callable[[duckdb.DuckDBPyConnection], Any]] = {
@@ -200,6 +229,12 @@ def run(budget: Budget) -> Section:
                         "detect_market_anomalies",
                         {"symbol": sym, "window_duration_secs": 60, "end": end},
                         None,
+                    ),
+                    (
+                        QUALITY_LABEL,
+                        "get_market_quality",
+                        {"symbol": sym, "window_duration_secs": 300, "end": end},
+                        QUALITY_GOAL,
                     ),
                     (
                         "get_liquidity_vacuums 1 h",

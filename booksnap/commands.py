@@ -27,6 +27,25 @@ from shared.times import format_time
 # --- windowed analytics ---------------------------------------------------------------------------
 
 
+@click.command(name="quality")
+@symbol_argument
+@param_option("--window", "get_market_quality", "window_duration_secs")
+@end_option
+@connection_options
+def quality(
+    *, symbol: str, window: int, end: int | None, endpoint: str, timeout: float, as_json: bool
+) -> None:
+    """Market quality of the last WINDOW seconds: realised volatility and bipower variation,
+    OFI price impact, quoted/effective/realised spreads.
+
+    \b
+    Example:
+        booksnap quality BTCUSDT --window 300
+    """
+    params = drop_none(symbol=symbol, window_duration_secs=window, end=end)
+    output(ask(endpoint, timeout, "get_market_quality", params), as_json)
+
+
 def _window_command(name: str, method: str, summary: str, example: str) -> click.Command:
     @click.command(name=name, help=f"{summary}\n\n\b\nExample:\n    {example}")
     @symbol_argument
@@ -128,7 +147,7 @@ def vacuums(
 @symbol_argument
 @connection_options
 def l1(symbol: str, endpoint: str, timeout: float, as_json: bool) -> None:
-    """Best bid/ask, spread, microprice and imbalance from the live book (not from disk).
+    """Best bid/ask, spread, weighted mid and imbalance from the live book (not from disk).
 
     \b
     Example:
@@ -275,6 +294,7 @@ COMMANDS = (
     health,
     vacuums,
     anomalies,
+    quality,
     l1,
     l2,
     snapshots,

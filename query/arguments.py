@@ -40,9 +40,7 @@ def _value(param: Param, value: object) -> Any:
     if param.kind == "symbol":
         return check_symbol(value)
     if param.kind == "int":
-        low, high = param.low, param.high
-        if low is None or high is None:
-            raise TypeError(f"int parameter {param.name} lacks its bounds")
+        low, high = param.bounds()
         return check_int_range(value, param.name, low, high, param.default)
     if param.kind == "time":
         try:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from query import analytics
-from query.analytics import HISTORY_SECONDS, TRADE_HISTORY_SECONDS, ParameterError
+from query.analytics import History, ParameterError
 from query.arguments import Params, parse
 from query.reader import SecondaryReader
 from query.snapshots import snapshot_json
@@ -40,22 +40,29 @@ class DbHandlers:
 
     def get_order_flow(self, params: Params, _: dict[str, Any]) -> Any:
         symbol, start, end = self._window("get_order_flow", params)
-        snaps, trades = self._load("get_order_flow", symbol, start, end)
+        snaps, trades = self._load(analytics.FLOW_HISTORY, symbol, start, end)
         return analytics.get_order_flow(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def get_microstructure_health(self, params: Params, _: dict[str, Any]) -> Any:
         symbol, start, end = self._window("get_microstructure_health", params)
-        snaps, trades = self._load("get_microstructure_health", symbol, start, end)
+        snaps, trades = self._load(analytics.HEALTH_HISTORY, symbol, start, end)
         return analytics.get_microstructure_health(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
     def detect_market_anomalies(self, params: Params, _: dict[str, Any]) -> Any:
         symbol, start, end = self._window("detect_market_anomalies", params)
-        snaps, trades = self._load("detect_market_anomalies", symbol, start, end)
+        snaps, trades = self._load(analytics.ANOMALIES_HISTORY, symbol, start, end)
         return analytics.detect_market_anomalies(
+            snaps, trades, symbol=symbol, window_start=start, window_end=end
+        )
+
+    def get_market_quality(self, params: Params, _: dict[str, Any]) -> Any:
+        symbol, start, end = self._window("get_market_quality", params)
+        snaps, trades = self._load(analytics.QUALITY_HISTORY, symbol, start, end)
+        return analytics.get_market_quality(
             snaps, trades, symbol=symbol, window_start=start, window_end=end
         )
 
@@ -68,16 +75,9 @@ class DbHandlers:
         # The writer's per-minute/per-hour aggregates plus raw trades at the edges: exactly the
         # rows ``rows_from_trades`` gives over the window's trades, merged as numpy columns.
         columns = volume_columns(self.reader, symbol, start, end - 1).merged()
-        symbol_tick = (
-            analytics.derive_symbol_tick_columns(columns.prices) if len(columns.prices) else None
-        )
+        # No instrument tick is stored: the profile derives it from the prices (derived_tick).
         return analytics.get_volume_profile_columns(
-            columns,
-            symbol=symbol,
-            start=start,
-            end=end,
-            tick_size=tick_size,
-            symbol_tick=symbol_tick,
+            columns, symbol=symbol, start=start, end=end, tick_size=tick_size, symbol_tick=None
         )
 
     def get_liquidity_vacuums(self, params: Params, _: dict[str, Any]) -> Any:
@@ -108,12 +108,14 @@ class DbHandlers:
         return end
 
     def _load(
-        self, tool: str, symbol: str, start: int, end: int
+        self, history: History, symbol: str, start: int, end: int
     ) -> tuple[list[BookSnapshot], list[Trade]]:
-        first = start - HISTORY_SECONDS[tool]
+        first = start - history.snapshots
         self.reader.refresh()
         snaps = self.reader.snapshots(symbol, first, end - 1, end - first, cached=True)
-        trades = _flatten(self.reader.trades(symbol, start - TRADE_HISTORY_SECONDS[tool], end - 1))
+        # Through second ``end``: the last book's last depth event may carry an exchange time
+        # past the local second boundary, and a trade belongs to the books around it.
+        trades = _flatten(self.reader.trades(symbol, start - history.trades, end))
         return snaps, trades
 
     # --- raw data, status and coverage ----------------------------------------------------------

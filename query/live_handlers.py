@@ -28,7 +28,7 @@ class LiveHandlers:
         }
 
     def orderbook_l1(self, params: Params) -> Any:
-        """Touch, spread, microprice, imbalance of the latest live book."""
+        """Touch, spread, weighted mid, imbalance of the latest live book."""
         symbol = parse(BY_NAME["orderbook_l1"], params)["symbol"]
         book, received = self._live_book(symbol)
         now_ms = int(self.clock.now() * 1000)

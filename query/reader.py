@@ -17,7 +17,7 @@ from typing import Any
 import msgpack
 from rocksdict import Rdict, ReadOptions
 
-from query.analytics.profile_cache import AggregateCache
+from query.analytics.profile.cache import AggregateCache
 from query.record_cache import RecordCache
 from shared import storage
 from shared.clock import Clock, SystemClock

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Protocol
 
-from query.analytics.profile_merge import VolumeColumns
+from query.analytics.profile.merge import VolumeColumns
 from query.reader import SecondaryReader
 from shared import storage
 from shared.codec import decode_trades

@@ -28,6 +28,12 @@ class Param:
     high: int | None = None
     required: bool = False
 
+    def bounds(self) -> tuple[int, int]:
+        """(low, high) of an "int" parameter."""
+        if self.low is None or self.high is None:
+            raise TypeError(f"{self.name} is not a bounded int parameter")
+        return self.low, self.high
+
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of this parameter (what a client may send)."""
         schema: dict[str, Any]
@@ -165,6 +171,27 @@ METHODS: tuple[Method, ...] = (
         "each judged against the symbol's own preceding 10 minutes and returned with severity, "
         "confidence (0-1, higher is stronger) and its evidence. An empty list is the usual "
         "answer.",
+    ),
+    Method(
+        "get_market_quality",
+        "db",
+        "Market quality over a window of stored seconds: realised volatility and bipower "
+        "variation of the 1 s mid (per window and annualised, so jumps can be told apart), the "
+        "price impact of order-flow imbalance (slope, R², n) and multi-level OFI, time-weighted "
+        "quoted spread and touch depth, and the effective spread, 5 s / 30 s realised spread and "
+        "price impact of the stored trades. Definitions in docs/analytics.md.",
+        (
+            SYMBOL,
+            Param(
+                "window_duration_secs",
+                "int",
+                "Window length in seconds, ending at `end`.",
+                default=300,
+                low=60,
+                high=3600,
+            ),
+            END,
+        ),
     ),
     Method(
         "query_snapshots",

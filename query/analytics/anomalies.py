@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from statistics import fmean
 
+from query.analytics.detectors import Context, anomaly
 from query.analytics.errors import InsufficientData
 from query.analytics.flow import traded_per_side
 from query.analytics.icebergs import icebergs
@@ -22,20 +23,22 @@ from query.analytics.measures import (
     spread_bps,
     update_deltas,
 )
-from query.analytics.signals import Context, anomaly
 from query.analytics.spoofing import spoofing
 from query.analytics.window import (
     BASELINE_SECONDS,
+    History,
     by_second,
     check_span,
     consecutive_pairs,
     header,
     trades_between,
-    trades_by_second,
+    trades_by_pair,
     two_sided,
 )
 from shared.model import BookSnapshot, Trade
 
+# Baseline rates need the baseline's trades too (trades per update, heavy hits).
+HISTORY = History(snapshots=BASELINE_SECONDS, trades=BASELINE_SECONDS)
 MIN_BASELINE_PAIRS = 60  # a minute of consecutive history before the window
 MIN_WINDOW_PAIRS = 5
 MIN_WINDOW_SNAPSHOTS = 2  # fewer and "no anomaly" would be a claim without evidence
@@ -62,14 +65,17 @@ def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[d
         return []
     base = update_deltas(ctx.baseline_pairs)
     window = update_deltas(ctx.window_pairs)
-    base_rate = max(safe_median(base), 1.0)
+    # Like with like: mean rate against mean rate (bursty but unchanged activity has a mean far
+    # above its median). Below one update a second nothing is stuffed, hence the floor.
+    base_rate = max(fmean(base), 1.0)
     rate = fmean(window)
     ratio = rate / base_rate
-    base_seconds = {b.second for _, b in ctx.baseline_pairs}
-    base_trades = sum(1 for t in ctx.baseline_trades if t.ts_trade // 1000 in base_seconds)
+    # Trades and updates over the same seconds: the trades between the books of each pair.
+    base_trades = sum(len(ctx.trades_of(b.second)) for _, b in ctx.baseline_pairs)
+    window_trades = sum(len(ctx.trades_of(b.second)) for _, b in ctx.window_pairs)
     base_tpu = base_trades / max(sum(base), 1)
-    tpu = len(ctx.window_trades) / max(sum(window), 1)
-    few_trades = tpu <= FEW_TRADES_FRACTION * base_tpu or not ctx.window_trades
+    tpu = window_trades / max(sum(window), 1)
+    few_trades = tpu <= FEW_TRADES_FRACTION * base_tpu or not window_trades
     if ratio < STUFFING_RATIO or not few_trades:
         return []
     confidence = clamp(
@@ -92,7 +98,7 @@ def quote_stuffing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[d
                 "window_update_rate": rate,
                 "baseline_update_rate": base_rate,
                 "rate_ratio": ratio,
-                "window_trades": len(ctx.window_trades),
+                "window_trades": window_trades,
                 "window_trades_per_update": tpu,
                 "baseline_trades_per_update": base_tpu,
                 "peak_second": peak.second,
@@ -173,8 +179,12 @@ def detect_market_anomalies(
     symbol = check_span(symbol, window_start, window_end)
     snaps = by_second(snapshots, window_start - BASELINE_SECONDS, window_end)
     pairs = consecutive_pairs(snaps)
+    trades = list(trades)
     all_trades = trades_between(trades, window_start - BASELINE_SECONDS, window_end)
+    paired = trades_by_pair(pairs, trades)
     ctx = Context(
+        window_start=window_start,
+        window_end=window_end,
         window=[s for s in snaps if s.second >= window_start and two_sided(s)],
         baseline=[s for s in snaps if s.second < window_start and two_sided(s)],
         window_pairs=[p for p in pairs if p[1].second >= window_start],
@@ -182,9 +192,8 @@ def detect_market_anomalies(
         window_trades=[t for t in all_trades if t.ts_trade >= window_start * 1000],
         baseline_trades=[t for t in all_trades if t.ts_trade < window_start * 1000],
         snaps_by_second={s.second: s for s in snaps},
-        hits_of={
-            second: traded_per_side(ts) for second, ts in trades_by_second(all_trades).items()
-        },
+        pair_trades=paired,
+        hits_of={second: traded_per_side(ts) for second, ts in paired.items()},
     )
     if len(ctx.window) < MIN_WINDOW_SNAPSHOTS:
         raise InsufficientData("two-sided snapshots", len(ctx.window), MIN_WINDOW_SNAPSHOTS)

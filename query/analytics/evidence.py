@@ -57,7 +57,13 @@ def log10_ratio(numerator: int, denominator: int) -> float:
     """log10(numerator / denominator) of two positive (possibly huge) integers; 0 if undefined."""
     if numerator <= 0 or denominator <= 0:
         return 0.0
-    return max(0.0, math.log10(numerator) - math.log10(denominator))
+    try:
+        # int / int is correctly rounded however large the ints, so near a ratio of 1 (evidence
+        # near 0) this stays exact and monotone; the difference of two log10s would carry ~1e-14
+        # of rounding noise in either direction.
+        return max(0.0, math.log1p((numerator - denominator) / denominator) / math.log(10))
+    except OverflowError:  # a ratio beyond 1e308: the logs' rounding no longer matters
+        return max(0.0, math.log10(numerator) - math.log10(denominator))
 
 
 def corrected(evidence: float, tests: int) -> float:

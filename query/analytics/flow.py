@@ -10,17 +10,21 @@ from collections.abc import Iterable, Sequence
 
 from query.analytics.errors import InsufficientData
 from query.analytics.window import (
+    History,
+    Pair,
     by_second,
     check_span,
     consecutive_pairs,
     header,
     trades_between,
-    trades_by_second,
+    trades_by_pair,
 )
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import BookSnapshot, Level, Trade
 
-FLOW_LEVELS = 20  # top N levels per side compared between consecutive snapshots
+# The snapshot of window_start-1 is the "before" of the window's first second.
+HISTORY = History(snapshots=1, trades=1)  # trades after the last event of window_start-1
+FLOW_LEVELS = 20  # top N levels per side in the per-snapshot depth and imbalance measures
 MIN_SNAPSHOTS = 2
 
 # flow_direction thresholds on ratio = bid_flow_rate / ask_flow_rate (kept from the earlier API).
@@ -48,33 +52,46 @@ def classify_flow(bid_rate: float, ask_rate: float) -> tuple[str, float | None]:
     return "STRONG_SELL", ratio
 
 
+def stored_depth(snap: BookSnapshot) -> int:
+    """Levels per side the record was stored with: a side with fewer shows the whole side.
+
+    The collector stores its best N levels of each side (``--levels``); a side holding N of them
+    may have been cut at N, one holding fewer is all there was.
+    """
+    return max(len(snap.bids), len(snap.asks))
+
+
 def side_changes(
     before: Sequence[Level],
     after: Sequence[Level],
     traded: dict[int, int],
     *,
     bids: bool,
-    depth: int = FLOW_LEVELS,
+    cut: tuple[bool, bool],
 ) -> tuple[int, int]:
     """(added, removed) scaled quantity on one side between two consecutive snapshots.
 
-    Only prices that BOTH snapshots can see are compared: a side showing ``depth`` levels is cut
-    off at its worst level, so a level that merely scrolled into or out of view when the book
-    moved is not an addition or a cancellation. Inside that range a missing price is truly
-    empty, so new levels count as added and vanished ones as removed. Quantity traded at a
-    price during the second is added back, because a level that was hit and refilled to the
-    same size still received new orders.
+    Only prices that BOTH snapshots can see are compared: a side cut at its record's depth
+    (``cut`` for before and after) ends at its worst level, so a level that merely scrolled
+    into or out of view when the book moved is not an addition or a cancellation. Every price
+    in that range counts, shown or traded: a missing price is truly empty, so new levels count
+    as added and vanished ones as removed, and quantity traded at a price between the books is
+    added back (a level hit and refilled, or placed and taken within the second, received new
+    orders).
     """
-    before, after = before[:depth], after[:depth]
     if not before or not after:
         return 0, 0
-    # Worst price both snapshots observe; a side shorter than ``depth`` shows the whole book.
-    edges = [levels[-1][0] for levels in (before, after) if len(levels) >= depth]
+    # Worst price both snapshots observe; a side that was not cut shows the whole book.
+    edges = [levels[-1][0] for levels, was_cut in zip((before, after), cut, strict=True) if was_cut]
     bound = (max(edges) if bids else min(edges)) if edges else None
-    old = {p: q for p, q in before if bound is None or (p >= bound if bids else p <= bound)}
-    new = {p: q for p, q in after if bound is None or (p >= bound if bids else p <= bound)}
+
+    def visible(price: int) -> bool:
+        return bound is None or (price >= bound if bids else price <= bound)
+
+    old = {p: q for p, q in before if visible(p)}
+    new = {p: q for p, q in after if visible(p)}
     added = removed = 0
-    for price in old.keys() | new.keys():
+    for price in old.keys() | new.keys() | {p for p in traded if visible(p)}:
         delta = new.get(price, 0) - old.get(price, 0) + traded.get(price, 0)
         if delta > 0:
             added += delta
@@ -121,17 +138,18 @@ def taker_totals(trades: Iterable[Trade]) -> dict[str, int]:
     return totals
 
 
-def flow_totals(
-    pairs: Sequence[tuple[BookSnapshot, BookSnapshot]], trades_of: dict[int, list[Trade]]
-) -> dict[str, int]:
+def flow_totals(pairs: Sequence[Pair], trades_of: dict[int, list[Trade]]) -> dict[str, int]:
     """Added/removed liquidity per side summed over consecutive pairs (scaled ints)."""
     totals = {"bid_added": 0, "bid_removed": 0, "ask_added": 0, "ask_removed": 0}
     for before, after in pairs:
         hit_bids, hit_asks = traded_per_side(trades_of.get(after.second, ()))
-        added, removed = side_changes(before.bids, after.bids, hit_bids, bids=True)
+        depth_before, depth_after = stored_depth(before), stored_depth(after)
+        cut = (len(before.bids) >= depth_before, len(after.bids) >= depth_after)
+        added, removed = side_changes(before.bids, after.bids, hit_bids, bids=True, cut=cut)
         totals["bid_added"] += added
         totals["bid_removed"] += removed
-        added, removed = side_changes(before.asks, after.asks, hit_asks, bids=False)
+        cut = (len(before.asks) >= depth_before, len(after.asks) >= depth_after)
+        added, removed = side_changes(before.asks, after.asks, hit_asks, bids=False, cut=cut)
         totals["ask_added"] += added
         totals["ask_removed"] += removed
     return totals
@@ -157,19 +175,21 @@ def get_order_flow(
         raise InsufficientData(
             "consecutive-second snapshot pairs", 0, 1, "every second in the window has a gap"
         )
+    trades = list(trades)
     window_trades = trades_between(trades, window_start, window_end)
-    trades_of = trades_by_second(window_trades)
-    flow = flow_totals(pairs, trades_of)
+    flow = flow_totals(pairs, trades_by_pair(pairs, trades))
     seconds = len(pairs)
     bid_rate = flow["bid_added"] / SCALE / seconds
     ask_rate = flow["ask_added"] / SCALE / seconds
     direction, ratio = classify_flow(bid_rate, ask_rate)
 
-    events = [e for e in (ofi_event(a, b) for a, b in pairs) if e is not None]
+    # The touch depth is averaged over the same pairs as the events (docs: mean over n).
+    with_events = [(e, b) for a, b in pairs if (e := ofi_event(a, b)) is not None]
+    events = [e for e, _ in with_events]
     ofi = sum(events)
     abs_sum = sum(abs(e) for e in events)
-    touch = [(b.bids[0][1] + b.asks[0][1]) / 2 / SCALE for _, b in pairs if b.bids and b.asks]
-    mean_touch = sum(touch) / len(touch) if touch else 0.0
+    touch = sum(b.bids[0][1] + b.asks[0][1] for _, b in with_events)  # scaled, twice the mean
+    mean_touch = touch / 2 / SCALE / len(with_events) if with_events else 0.0
 
     taker = taker_totals(window_trades)
     delta = taker["buy_qty"] - taker["sell_qty"]
@@ -185,7 +205,7 @@ def get_order_flow(
             "seconds_with_snapshots": in_window,
             "seconds_missing": window_seconds - in_window,
             "flow_seconds": seconds,
-            "levels_compared": FLOW_LEVELS,
+            "levels_compared": max(stored_depth(s) for s in snaps),
             "bid_flow_rate": bid_rate,
             "ask_flow_rate": ask_rate,
             "bid_cancel_rate": flow["bid_removed"] / SCALE / seconds,
@@ -199,9 +219,10 @@ def get_order_flow(
             "taker_sell_volume": format_fixed(taker["sell_qty"]),
             "taker_buy_trades": taker["buy_count"],
             "taker_sell_trades": taker["sell_count"],
-            "ofi": ofi / SCALE,
+            # No OFI event (no pair with both sides shown): no OFI at all, not a balanced 0.
+            "ofi": ofi / SCALE if events else None,
             "ofi_events": len(events),
-            "ofi_normalized": (ofi / SCALE / mean_touch) if mean_touch else 0.0,
-            "ofi_ratio": (ofi / abs_sum) if abs_sum else 0.0,
+            "ofi_normalized": (ofi / SCALE / mean_touch) if events and mean_touch else None,
+            "ofi_ratio": (ofi / abs_sum) if abs_sum else None,
         },
     )

@@ -24,16 +24,19 @@ from query.analytics.measures import (
 )
 from query.analytics.window import (
     BASELINE_SECONDS,
+    History,
     by_second,
     check_span,
     consecutive_pairs,
     header,
     trades_between,
-    trades_by_second,
+    trades_by_pair,
     two_sided,
 )
 from shared.model import BookSnapshot, Trade
 
+# The baseline of spread, depth and updates; trades after the last event of window_start-1.
+HISTORY = History(snapshots=BASELINE_SECONDS, trades=1)
 MIN_SNAPSHOTS = 2  # two-sided snapshots in the window
 MIN_BASELINE_SNAPSHOTS = 60  # fewer and the window is compared with itself
 WEIGHTS = {
@@ -111,12 +114,25 @@ def activity_score(window: list[int], baseline: list[int] | None) -> Scored:
         result["baseline_update_ids_per_second"] = None
         return 100.0 * active, result
     base_active = sum(1 for d in baseline if d > 0) / len(baseline)
-    base_rate = max(safe_median(baseline), 1.0)  # a dead baseline must not divide by zero
-    ratio = rate / base_rate
-    closeness = clamp(1.0 - abs(math.log2(ratio)) / ACTIVITY_LOG2_ZERO) if ratio > 0 else 0.0
+    # Like with like: the mean rate of the window against the mean rate of the baseline (a
+    # median of bursty seconds is far below their mean, so the two do not compare).
+    base_rate = fmean(baseline)
+    ratio = rate_ratio(rate, base_rate)
+    closeness = (
+        clamp(1.0 - abs(math.log2(ratio)) / ACTIVITY_LOG2_ZERO)
+        if ratio is not None and ratio > 0
+        else 0.0
+    )
     liveness = clamp(active / base_active) if base_active > 0 else active
     result.update(baseline_update_ids_per_second=base_rate, rate_ratio=ratio)
     return 100.0 * liveness * closeness, result
+
+
+def rate_ratio(rate: float, base_rate: float) -> float | None:
+    """rate / base_rate; 1 when both are 0, None (no finite ratio) when only the baseline is."""
+    if base_rate > 0:
+        return rate / base_rate
+    return 1.0 if rate == 0 else None
 
 
 def classify(overall: float, components: dict[str, float]) -> tuple[str, str]:
@@ -155,8 +171,9 @@ def get_microstructure_health(
         raise InsufficientData("consecutive-second snapshot pairs", 0, 1)
     base_pairs = [p for p in pairs if p[1].second < window_start]
 
+    trades = list(trades)
     all_trades = trades_between(trades, window_start, window_end)
-    flow = flow_totals(window_pairs, trades_by_second(all_trades))
+    flow = flow_totals(window_pairs, trades_by_pair(window_pairs, trades))
     taker = taker_totals(all_trades)
     components = {
         "spread_stability": spread_score(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from statistics import fmean
 
+from query.analytics.detectors import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from query.analytics.evidence import (
     FIRE_EVIDENCE,
     confidence_from,
@@ -16,7 +17,6 @@ from query.analytics.evidence import (
     p_value,
     share_evidence,
 )
-from query.analytics.signals import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from shared.fixedpoint import SCALE
 
 ICEBERG_MIN_REFILLS = 3

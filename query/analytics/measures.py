@@ -9,6 +9,7 @@ from operator import mul
 from statistics import median
 
 from query.analytics.flow import FLOW_LEVELS
+from query.analytics.window import Pair
 from shared.fixedpoint import SCALE
 from shared.model import BookSnapshot
 
@@ -40,7 +41,7 @@ def book_imbalance(snap: BookSnapshot, levels: int = FLOW_LEVELS) -> float:
     return (qb - qa) / (qb + qa) if qb + qa else 0.0
 
 
-def update_deltas(pairs: Sequence[tuple[BookSnapshot, BookSnapshot]]) -> list[int]:
+def update_deltas(pairs: Sequence[Pair]) -> list[int]:
     """Exchange update ids consumed per second, one value per consecutive pair.
 
     This is the exchange's own activity (Binance ``u`` progress), not a count of our 1 Hz

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from statistics import median
 
 from query.analytics.errors import InsufficientData
 from query.analytics.measures import BPS
 from query.analytics.params import check_levels
+from query.analytics.window import crossed
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import Level, LiveBook
 
 WALL_MULTIPLE = 5.0  # a wall is a level at least 5x the median level size of its side
 WALL_MIN_LEVELS = 5  # a median of fewer levels says nothing
 MAX_WALLS = 5  # largest few per side
-SLIPPAGE_NOTIONALS = (10_000, 25_000, 50_000)  # quote currency (USDT for *USDT symbols)
+# Market orders of these fractions of the thinner side's visible quote notional: a fixed quote
+# amount (10k USDT) means 10,000 BTC on ETHBTC, so sizes follow the book's own depth.
+SLIPPAGE_FRACTIONS = (Fraction(1, 10), Fraction(1, 4), Fraction(1, 2))
 
 
 def data_age(book: LiveBook, now_ms: int) -> dict[str, int]:
@@ -40,44 +44,73 @@ def find_walls(levels: Sequence[Level], mid: float) -> tuple[float | None, list[
     return typical / SCALE, walls[:MAX_WALLS]
 
 
-def walk(levels: Sequence[Level], notional: float, mid: float, buy: bool) -> dict[str, object]:
-    """Fill a market order of ``notional`` quote units against the levels, best first."""
+def visible_notional(levels: Sequence[Level]) -> int:
+    """Quote value of every level shown on one side, exact (scaled by 10**16)."""
+    return sum(p * q for p, q in levels)
+
+
+def walk(
+    levels: Sequence[Level], notional: Fraction, mid: Fraction, buy: bool
+) -> dict[str, object]:
+    """Fill a market order of ``notional`` (quote, scaled by 10**16) against the levels.
+
+    Exact: whole levels are int sums, only the last, partly taken level is a fraction; so a
+    bigger order never averages better by a rounding error. Floats only in the reply.
+    """
     left = notional
-    base = quote = 0.0
-    used = 0
+    spent = bought = used = 0
+    base = quote = Fraction(0)
     for price, qty in levels:
-        p, q = price / SCALE, qty / SCALE
-        take = min(q, left / p)
-        base += take
-        quote += take * p
-        left -= take * p
-        used += 1
-        if left <= notional * 1e-12:
-            left = 0.0
+        if left <= 0:
             break
-    average = quote / base if base else None
+        used += 1
+        cost = price * qty
+        if cost < left:
+            spent += cost
+            bought += qty
+            left -= cost
+            continue
+        base, quote = bought + left / price, spent + left
+        left = Fraction(0)
+        break
+    else:
+        base, quote = Fraction(bought), Fraction(spent)
+    average = quote / base if base else None  # scaled price
     slip = None
     if average is not None:
-        slip = (average - mid) / mid * BPS if buy else (mid - average) / mid * BPS
+        slip = float((average - mid) / mid * BPS if buy else (mid - average) / mid * BPS)
     return {
-        "notional": notional,
-        "filled_notional": quote,
-        "filled_qty": base,
-        "average_price": average,
+        "notional": float(notional / SCALE / SCALE),
+        "filled_notional": float(quote / SCALE / SCALE),
+        "filled_qty": float(base / SCALE),
+        "average_price": None if average is None else float(average / SCALE),
         "slippage_bps": slip,
         "levels_consumed": used,
-        "sufficient_depth": left == 0.0,
+        "sufficient_depth": left == 0,
     }
 
 
+def check_uncrossed(book: LiveBook) -> None:
+    """InsufficientData when the best bid is at or above the best ask (not a market)."""
+    if crossed(book.bids, book.asks):
+        raise InsufficientData(
+            "uncrossed books",
+            0,
+            1,
+            f"the book is crossed: best bid {format_fixed(book.bids[0][0])}"
+            f" >= best ask {format_fixed(book.asks[0][0])}",
+        )
+
+
 def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
-    """Best bid/ask, mid, spread, microprice, imbalance, walls and slippage estimates."""
+    """Best bid/ask, mid, spread, weighted mid, imbalance, walls and slippage estimates."""
     if not book.bids or not book.asks:
         have = min(len(book.bids), len(book.asks))
         raise InsufficientData("levels on each side", have, 1, "the book has an empty side")
+    check_uncrossed(book)
     (pb, qb), (pa, qa) = book.bids[0], book.asks[0]
     mid = (pb + pa) / 2 / SCALE
-    microprice = (pb * qa + pa * qb) / (qa + qb) / SCALE
+    weighted_mid = (pb * qa + pa * qb) / (qa + qb) / SCALE
     bid_median, bid_walls = find_walls(book.bids, mid)
     ask_median, ask_walls = find_walls(book.asks, mid)
     result: dict[str, object] = {
@@ -93,7 +126,7 @@ def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
         "mid": mid,
         "spread": format_fixed(pa - pb),
         "spread_bps": (pa - pb) / ((pa + pb) / 2) * BPS,
-        "microprice": microprice,
+        "weighted_mid": weighted_mid,
         "imbalance": (qb - qa) / (qb + qa),
         "levels": {"bids": len(book.bids), "asks": len(book.asks)},
         "walls": {
@@ -103,12 +136,22 @@ def orderbook_l1(book: LiveBook, *, now_ms: int) -> dict[str, object]:
             "bids": bid_walls,
             "asks": ask_walls,
         },
-        "slippage": {
-            "buy": [walk(book.asks, float(n), mid, True) for n in SLIPPAGE_NOTIONALS],
-            "sell": [walk(book.bids, float(n), mid, False) for n in SLIPPAGE_NOTIONALS],
-        },
+        "slippage": slippage(book),
     }
     return result
+
+
+def slippage(book: LiveBook) -> dict[str, object]:
+    """Buy and sell walks for SLIPPAGE_FRACTIONS of the thinner side's visible notional."""
+    depth = min(visible_notional(book.bids), visible_notional(book.asks))
+    mid = Fraction(book.bids[0][0] + book.asks[0][0], 2)
+    walks: dict[str, object] = {"reference_notional": depth / SCALE / SCALE}
+    for side, levels, buy in (("buy", book.asks, True), ("sell", book.bids, False)):
+        walks[side] = [
+            {"depth_fraction": float(f), **walk(levels, f * depth, mid, buy)}
+            for f in SLIPPAGE_FRACTIONS
+        ]
+    return walks
 
 
 def cumulative(levels: Sequence[Level]) -> list[dict[str, str]]:
@@ -130,6 +173,7 @@ def cumulative(levels: Sequence[Level]) -> list[dict[str, str]]:
 def orderbook_l2(book: LiveBook, *, levels: int, now_ms: int) -> dict[str, object]:
     """The best ``levels`` levels per side with cumulative sizes."""
     levels = check_levels(levels)
+    check_uncrossed(book)
     return {
         "symbol": book.symbol,
         "update_id": book.update_id,

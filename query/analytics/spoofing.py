@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from query.analytics.detectors import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from query.analytics.evidence import (
     FIRE_EVIDENCE,
     confidence_from,
@@ -20,7 +21,6 @@ from query.analytics.evidence import (
     rate_evidence,
 )
 from query.analytics.measures import BPS, safe_median
-from query.analytics.signals import MAX_REPORTED_PER_TYPE, Context, Pair, anomaly, level_map
 from query.analytics.window import two_sided
 from shared.fixedpoint import SCALE
 from shared.model import BookSnapshot, Level
@@ -54,12 +54,16 @@ def additions(levels: tuple[Level, ...], before: dict[int, int]) -> dict[int, in
     return {p: q - before.get(p, 0) for p, q in levels if q > before.get(p, 0)}
 
 
-def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: int) -> Event | None:
-    """The event if the added size left the level untraded and unmoved within the lifetime."""
+def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: float) -> Event | None:
+    """The event if the added size left the level untraded and unmoved within the lifetime.
+
+    Only the snapshots of the event's own span (baseline or window, up to ``at["last"]``) are
+    looked at, so baseline events never borrow the window's data.
+    """
     traded = 0
     snaps: dict[int, BookSnapshot] = ctx.snaps_by_second
-    appeared, typical = at["appeared"], at["typical"]
-    for second in range(appeared + 1, appeared + SPOOF_MAX_LIFE + 1):
+    appeared, typical, last = int(at["appeared"]), at["typical"], int(at["last"])
+    for second in range(appeared + 1, min(appeared + SPOOF_MAX_LIFE, last) + 1):
         snap, prev = snaps.get(second), snaps.get(second - 1)
         if snap is None or prev is None:
             return None  # a gap: we cannot tell what happened
@@ -82,8 +86,17 @@ def follow(side: str, price: int, base: int, added: int, ctx: Context, **at: int
     return None
 
 
-def find_events(ctx: Context, typical: float, pairs: list[Pair]) -> list[Event]:
-    """Every qualifying appear-and-vanish event that appeared in the given pairs."""
+def followable(pairs: list[Pair], last: int) -> list[Pair]:
+    """The pairs whose later second can be followed for the whole lifetime within ``last``.
+
+    The window's last seconds cannot be followed (there is no data after it yet); the same rule
+    for the baseline keeps both spans' event rates comparable (the exposure is the pairs kept).
+    """
+    return [p for p in pairs if p[1].second + SPOOF_MAX_LIFE <= last]
+
+
+def find_events(ctx: Context, typical: float, pairs: list[Pair], last: int) -> list[Event]:
+    """Every qualifying appear-and-vanish event that appeared in the given (followable) pairs."""
     events = []
     for before, after in pairs:
         if not two_sided(after):
@@ -97,7 +110,14 @@ def find_events(ctx: Context, typical: float, pairs: list[Pair]) -> list[Event]:
                     continue
                 base = old_map.get(price, 0)
                 event = follow(
-                    side, price, base, added, ctx, appeared=after.second, typical=int(typical)
+                    side,
+                    price,
+                    base,
+                    added,
+                    ctx,
+                    appeared=after.second,
+                    typical=typical,  # the median level size itself (was truncated to int)
+                    last=last,
                 )
                 if event is not None:
                     events.append(event)
@@ -106,19 +126,23 @@ def find_events(ctx: Context, typical: float, pairs: list[Pair]) -> list[Event]:
 
 def spoofing(symbol: str, ctx: Context, skipped: dict[str, str]) -> list[dict[str, object]]:
     """One SpoofingLike record per side whose events are abnormal against the baseline."""
-    base_span, span = len(ctx.baseline_pairs), len(ctx.window_pairs)
-    if base_span < SPOOF_MIN_BASELINE_SECONDS:
+    if len(ctx.baseline_pairs) < SPOOF_MIN_BASELINE_SECONDS:
         # Cold start: without minutes of history "many" and "large" mean nothing.
         skipped["spoofing"] = (
-            f"needs {SPOOF_MIN_BASELINE_SECONDS} consecutive baseline seconds, have {base_span}"
+            f"needs {SPOOF_MIN_BASELINE_SECONDS} consecutive baseline seconds,"
+            f" have {len(ctx.baseline_pairs)}"
         )
         return []
+    base_last, last = ctx.window_start - 1, ctx.window_end - 1
+    base_pairs = followable(ctx.baseline_pairs, base_last)
+    window_pairs = followable(ctx.window_pairs, last)
+    base_span, span = len(base_pairs), len(window_pairs)
     sizes = [q for s in (*ctx.baseline, *ctx.window) for side in (s.bids, s.asks) for _, q in side]
     typical = safe_median(sizes)
     if typical <= 0 or span == 0:
         return []
-    base_events = find_events(ctx, typical, ctx.baseline_pairs)
-    events = find_events(ctx, typical, ctx.window_pairs)
+    base_events = find_events(ctx, typical, base_pairs, base_last)
+    events = find_events(ctx, typical, window_pairs, last)
     # Both sides' baseline events set the size scale: more data, and spoofers use either side.
     base_largest = max((e.added for e in base_events), default=0)
     outsized = SPOOF_OUTSIZED * max(base_largest, SPOOF_SIZE_MULTIPLE * typical)

@@ -1,22 +1,23 @@
 """get_liquidity_vacuums: near-touch distance buckets whose depth over a period is far too thin.
 
-Depth is measured per side in buckets of distance from the mid (bps), for every snapshot of the
-period, so a moving mid does not smear the picture and no single snapshot decides. Buckets are
-then mapped onto the latest mid to give today's price ranges. Formulas: docs/analytics.md.
+Depth is measured per side in buckets of whole ticks behind that side's best price, for every
+snapshot of the period, so a moving book does not smear the picture and no single snapshot
+decides. Buckets are then placed behind the latest touch to give exact price ranges. Formulas:
+docs/analytics.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from statistics import fmean
+from statistics import fmean, median_low
 
 from query.analytics.errors import InsufficientData
 from query.analytics.measures import BPS, safe_median
 from query.analytics.params import check_threshold
-from query.analytics.profile import derive_symbol_tick
+from query.analytics.profile.histogram import derive_symbol_tick
 from query.analytics.window import by_second, check_span, header, two_sided
-from shared.fixedpoint import SCALE
+from shared.fixedpoint import SCALE, format_fixed
 from shared.model import BookSnapshot, Level
 
 MIN_SNAPSHOTS = 10
@@ -26,38 +27,36 @@ GAP_EMPTY_FRACTION = 0.9  # empty in >= 90% of its observations: a gap with no l
 FAST_DEFICIT, MODERATE_DEFICIT = 80.0, 50.0  # expected_impact categories (earlier API)
 
 
-def side_buckets(
-    levels: Sequence[Level], mid: float, width: float, bids: bool
-) -> tuple[list[int], int, int]:
-    """(scaled depth per bucket, first observed bucket, end of observed buckets) for one side.
+def side_buckets(levels: Sequence[Level], tick: int, width: int) -> tuple[list[int], int]:
+    """(scaled depth per bucket, number of buckets wholly in view) for one side.
 
-    A bucket is observed when it reaches past the touch (buckets wholly inside the spread say
-    nothing about resting depth) and lies wholly within the visible levels (beyond the last
-    visible level the book is unknown, not empty).
+    A level ``k`` ticks behind its side's best price falls in bucket ``k // width``: exact
+    integers, so a uniform book fills every bucket alike. Buckets reaching past the last stored
+    level are not observed (beyond it the book is unknown, not empty).
     """
     depth = [0] * BUCKETS_PER_SIDE
-    scale = BPS / (mid * SCALE)
-    distances = [((mid * SCALE - p) if bids else (p - mid * SCALE)) * scale for p, _ in levels]
-    for (_, qty), distance in zip(levels, distances, strict=True):
-        index = int(distance // width)
-        if 0 <= index < BUCKETS_PER_SIDE:
+    best = levels[0][0]
+    for price, qty in levels:
+        index = abs(best - price) // tick // width
+        if index < BUCKETS_PER_SIDE:
             depth[index] += qty
-    first = int(distances[0] // width)  # the bucket holding the touch
-    end = min(BUCKETS_PER_SIDE, int(distances[-1] // width))  # buckets wholly inside the view
-    return depth, max(first, 0), end
+    seen = (abs(best - levels[-1][0]) // tick + 1) // width
+    return depth, min(BUCKETS_PER_SIDE, seen)
 
 
-def bucket_width_bps(snaps: Sequence[BookSnapshot]) -> float:
-    """Median visible span of a side over BUCKETS_PER_SIDE, but never below one tick."""
+def tick_of(snaps: Sequence[BookSnapshot]) -> int:
+    """The gcd of every stored price of the period (a multiple of the symbol's tick)."""
+    prices = [p for snap in snaps for side in (snap.bids, snap.asks) for p, _ in side]
+    return derive_symbol_tick(prices)
+
+
+def bucket_width_ticks(snaps: Sequence[BookSnapshot], tick: int) -> int:
+    """Median visible span of a side (in ticks) over BUCKETS_PER_SIDE, at least one tick."""
     spans = []
     for snap in snaps:
-        mid = (snap.bids[0][0] + snap.asks[0][0]) / 2
-        spans.append((mid - snap.bids[-1][0]) / mid * BPS)
-        spans.append((snap.asks[-1][0] - mid) / mid * BPS)
-    latest = snaps[-1]
-    tick = derive_symbol_tick(p for p, _ in (*latest.bids, *latest.asks))
-    mid = (latest.bids[0][0] + latest.asks[0][0]) / 2
-    return max(safe_median(spans) / BUCKETS_PER_SIDE, tick / mid * BPS)
+        spans.append((snap.bids[0][0] - snap.bids[-1][0]) // tick)
+        spans.append((snap.asks[-1][0] - snap.asks[0][0]) // tick)
+    return max(1, int(median_low(spans)) // BUCKETS_PER_SIDE)
 
 
 def impact_category(deficit_pct: float) -> str:
@@ -119,18 +118,28 @@ def find_side(
     return typical, runs
 
 
-def describe(run: Run, width: float, ref_mid: float) -> dict[str, object]:
-    """A run as the JSON the tool returns, with price ranges on the reference mid."""
-    near, far = run.first * width, (run.last + 1) * width
-    sign = -1.0 if run.side == "bid" else 1.0
-    low, high = sorted(ref_mid * (1 + sign * d / BPS) for d in (near, far))
+def describe(run: Run, tick: int, width: int, latest: BookSnapshot) -> dict[str, object]:
+    """A run as the JSON the tool returns, its prices placed behind the latest touch.
+
+    The run holds the tick prices ``first*width .. (last+1)*width - 1`` ticks behind the touch;
+    ``price_range_low/high`` are the lowest and highest of them (inclusive, exact).
+    """
+    touch = latest.bids[0][0] if run.side == "bid" else latest.asks[0][0]
+    near, far = run.first * width * tick, (run.last + 1) * width * tick  # far is exclusive
+    mid2 = latest.bids[0][0] + latest.asks[0][0]  # twice the mid, scaled
+    if run.side == "bid":
+        low, high = touch - far + tick, touch - near
+    else:
+        low, high = touch + near, touch + far - tick
     return {
         "side": run.side,
-        "price_range_low": round(low, 8),
-        "price_range_high": round(high, 8),
-        "distance_from_mid_bps_low": near,
-        "distance_from_mid_bps_high": far,
-        "range_width_bps": far - near,
+        "price_range_low": format_fixed(low),
+        "price_range_high": format_fixed(high),
+        "distance_from_touch_low": format_fixed(near),
+        "distance_from_touch_high": format_fixed(far),
+        "distance_from_mid_bps_low": 2 * (abs(touch - (mid2 - touch)) / 2 + near) / mid2 * BPS,
+        "distance_from_mid_bps_high": 2 * (abs(touch - (mid2 - touch)) / 2 + far) / mid2 * BPS,
+        "range_width_bps": 2 * (far - near) / mid2 * BPS,
         "volume_deficit_pct": run.deficit_pct,
         "median_volume": run.typical,
         "actual_volume": run.actual,
@@ -154,15 +163,15 @@ def get_liquidity_vacuums(
     snaps = [s for s in by_second(snapshots, start, end) if two_sided(s)]
     if len(snaps) < MIN_SNAPSHOTS:
         raise InsufficientData("two-sided snapshots", len(snaps), MIN_SNAPSHOTS)
-    width = bucket_width_bps(snaps)
+    tick = tick_of(snaps)
+    width = bucket_width_ticks(snaps, tick)
     samples: dict[str, list[list[int]]] = {
         side: [[] for _ in range(BUCKETS_PER_SIDE)] for side in ("bid", "ask")
     }
     for snap in snaps:
-        mid = (snap.bids[0][0] + snap.asks[0][0]) / 2 / SCALE
         for side, levels in (("bid", snap.bids), ("ask", snap.asks)):
-            depth, first, stop = side_buckets(levels, mid, width, side == "bid")
-            for b in range(first, stop):
+            depth, seen = side_buckets(levels, tick, width)
+            for b in range(seen):
                 samples[side][b].append(depth[b])
     latest = snaps[-1]
     ref_mid = (latest.bids[0][0] + latest.asks[0][0]) / 2 / SCALE
@@ -172,7 +181,7 @@ def get_liquidity_vacuums(
         typical_depth[side], found = find_side(side, samples[side], len(snaps), threshold)
         runs.extend(found)
     runs.sort(key=lambda r: (-r.deficit_pct, r.first, r.side))
-    vacuums = [describe(run, width, ref_mid) for run in runs]
+    vacuums = [describe(run, tick, width, latest) for run in runs]
     return header(
         symbol,
         start,
@@ -181,7 +190,10 @@ def get_liquidity_vacuums(
         trades=0,
         extra={
             "threshold": threshold,
-            "bucket_width_bps": width,
+            "symbol_tick": format_fixed(tick),
+            "bucket_width_ticks": width,
+            "bucket_width": format_fixed(width * tick),
+            "bucket_width_bps": width * tick / ref_mid / SCALE * BPS,
             "buckets_per_side": BUCKETS_PER_SIDE,
             "reference_second": latest.second,
             "reference_mid": ref_mid,

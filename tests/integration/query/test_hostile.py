@@ -26,6 +26,7 @@ METHODS = [
     "get_microstructure_health",
     "get_liquidity_vacuums",
     "detect_market_anomalies",
+    "get_market_quality",
     "orderbook_l1",
     "orderbook_l2",
     "query_snapshots",
@@ -46,7 +47,20 @@ json_values = st.recursive(
 param_values = st.one_of(
     json_values,
     st.sampled_from(
-        ["BTCUSDT", "ETHUSDT", "btcusdt", "", "0.5", "2026-11-24T00:00:00Z", 10**30, -1, 0, 1e308]
+        [
+            "BTCUSDT",
+            "ETHUSDT",
+            "btcusdt",
+            "",
+            "0.5",
+            "2026-11-24T00:00:00Z",
+            10**30,
+            -1,
+            0,
+            1e308,
+            "1e999999999",
+            "9" * 300_000,
+        ]
     ),
     st.text(min_size=1000, max_size=20_000),
 )

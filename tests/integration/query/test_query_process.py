@@ -183,6 +183,7 @@ def test_every_cli_command_answers_in_tables_and_json(populated, symbol):
         ["health", symbol, "--window", "60"],
         ["vacuums", symbol, "--hours", "1"],
         ["anomalies", symbol, "--window", "60"],
+        ["quality", symbol, "--window", "300"],
         ["l1", symbol],
         ["l2", symbol, "--levels", "50"],
         ["status"],
@@ -208,6 +209,16 @@ def test_every_cli_command_answers_in_tables_and_json(populated, symbol):
     assert "█" in text
     assert parsed["fraction"] == 1.0  # the last command: coverage of 600 stored seconds
     assert profile["total_trades"] > 0
+    quality = json.loads(
+        runner.invoke(cli, ["quality", symbol, "--window", "300", "--json", *endpoint]).output
+    )
+    assert quality["window_seconds"] == 300
+    assert quality["snapshots_used"] == 300
+    assert quality["volatility"]["returns"] == 300
+    assert quality["execution"]["trades"] > 0
+    # No instrument tick is stored: the handler lets the profile derive it (defect 8).
+    assert profile["bin_size_source"] == "derived_tick"
+    assert profile["symbol_tick"] == "0.01000000"
 
 
 def test_snapshots_cli_prints_exact_json_lines_and_pages(populated):

@@ -153,7 +153,7 @@ def test_volume_profile_from_aggregates_equals_the_one_from_raw_trades(db):
             start=start,
             end=end,
             tick_size=tick_size,
-            symbol_tick=analytics.derive_symbol_tick(row.price for row in rows),
+            symbol_tick=None,  # derived from the prices, as the handler does (derived_tick)
         )
         assert got == expected
         assert got["total_trades"] > 1000

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from query.analytics import (
-    HISTORY_SECONDS,
+    ANOMALIES_HISTORY,
+    FLOW_HISTORY,
+    HEALTH_HISTORY,
+    History,
     PriceVolume,
     detect_market_anomalies,
     get_liquidity_vacuums,
@@ -37,19 +40,19 @@ def main() -> None:
     end = replay.snapshots[-1].second + 1
     start = end - 60
 
-    def window(tool: str, seconds: int = 60) -> tuple[list, list]:
-        low = end - seconds - HISTORY_SECONDS[tool]
+    def window(tool: History, seconds: int = 60) -> tuple[list, list]:
+        low = end - seconds - tool.snapshots
         snaps = [s for s in replay.snapshots if low <= s.second < end]
         trades = [t for t in replay.trades if low * 1000 <= t.ts_trade < end * 1000]
         return snaps, trades
 
     args: dict[str, Any] = {"symbol": "BTCUSDT", "window_start": start, "window_end": end}
-    snaps, trades = window("get_order_flow")
+    snaps, trades = window(FLOW_HISTORY)
     report(
         f"order flow 60 s ({len(snaps)} snaps, {len(trades)} trades)",
         lambda: get_order_flow(snaps, trades, **args),
     )
-    snaps, trades = window("get_microstructure_health")
+    snaps, trades = window(HEALTH_HISTORY)
     window_trades = [t for t in trades if t.ts_trade >= start * 1000]
     report(
         f"health 60 s + 600 s baseline ({len(snaps)} snaps, {len(window_trades)} trades)",
@@ -60,7 +63,7 @@ def main() -> None:
         f"health, 120 snapshots only ({len(window_trades)} trades)",
         lambda: get_microstructure_health(few, window_trades, **args),
     )
-    snaps, trades = window("detect_market_anomalies")
+    snaps, trades = window(ANOMALIES_HISTORY)
     report(
         f"anomalies 60 s + 600 s baseline ({len(snaps)} snaps, {len(trades)} trades)",
         lambda: detect_market_anomalies(snaps, trades, **args),

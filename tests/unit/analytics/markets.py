@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import msgspec
+
 from shared.model import BookSnapshot, Trade
 
 TICK = 1_000_000  # 0.01
@@ -62,3 +64,27 @@ def calm_market(
             )
         )
     return snaps, trades
+
+
+def bursty(
+    start: int, seed: int = 7, trades_too: bool = False
+) -> tuple[list[BookSnapshot], list[Trade]]:
+    """Calm books whose exchange updates come in bursts: every 10th second 300 ids, else 1.
+
+    The window's seconds are a shuffle of the same 10-second pattern as its baseline, so the
+    window is drawn from its baseline's own distribution (equal mean, equal median).
+    """
+    rng = random.Random(seed)
+    snaps, trades = calm_market(rng, start, 660)
+    pattern = [300] + [1] * 9
+    deltas = pattern * 60
+    for _ in range(6):
+        window_block = pattern[:]
+        rng.shuffle(window_block)
+        deltas += window_block
+    update_id, out = 1_000_000, []
+
+    for s, delta in zip(snaps, deltas, strict=True):
+        update_id += delta
+        out.append(msgspec.structs.replace(s, update_id=update_id))
+    return out, trades if trades_too else []

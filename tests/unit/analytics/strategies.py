@@ -32,7 +32,10 @@ def sessions(draw, min_size: int = 2, max_size: int = 12, start: int = 1000):
             continue  # a missing second now and then
         bids, asks = draw(books())
         update_id += draw(st.integers(0, 500))
-        snaps.append(BookSnapshot("TESTUSDT", start + i, 1, i + 1, update_id, 0, 0, bids, asks))
+        event = (start + i) * 1000 + draw(st.integers(0, 999))  # the book's last depth event
+        snaps.append(
+            BookSnapshot("TESTUSDT", start + i, 1, i + 1, update_id, event, event, bids, asks)
+        )
     trades = []
     for n in range(draw(st.integers(0, 30))):
         second = start + draw(st.integers(0, count - 1))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from query.analytics import InsufficientData, detect_market_anomalies
 from shared.model import Trade
-from tests.unit.analytics.markets import TICK, UNIT, calm_market
+from tests.unit.analytics.markets import TICK, UNIT, bursty, calm_market
 
 START = 50_000
 W0, W1 = START + 600, START + 660
@@ -153,7 +153,9 @@ def test_iceberg_not_judged_without_refill_baseline():
     assert "iceberg" in result["checks_skipped"]
 
 
-def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
+def crash_market():
+    """The window's last 8 seconds: every level at 1/8 of its size, the best 3 of each side gone."""
+
     def crash(second, bids, asks):
         if second >= W1 - 8:
             for level in (*bids, *asks):
@@ -161,7 +163,11 @@ def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
             del bids[:3]
             del asks[:3]
 
-    snaps, trades = calm_market(random.Random(6), START, 660, tweak=crash)
+    return calm_market(random.Random(6), START, 660, tweak=crash)
+
+
+def test_flash_crash_risk_on_depth_collapse_with_wide_spread():
+    snaps, trades = crash_market()
     result = detect(snaps, trades)
     check_records(result)
     found = [a for a in result["anomalies"] if a["type"] == "FlashCrashRisk"]
@@ -203,8 +209,9 @@ def test_repeated_spoofing_like_order_fires_against_a_quiet_baseline():
     assert (evidence["side"], evidence["events"], evidence["baseline_events"]) == ("bid", 10, 0)
     assert evidence["outsized_events"] == 10
     assert evidence["largest"][0]["lifetime_seconds"] == 1
-    # 10 of 10 events in the window's 60 of 659 seconds: p = (60/659)^10, x2 for two tests.
-    expected = -10 * math.log10(60 / 659) - math.log10(2)
+    # 10 of 10 events in the window's 55 of 649 followable seconds (each span's last 5 seconds
+    # cannot be followed for the whole lifetime): p = (55/649)^10, x2 for two tests.
+    expected = -10 * math.log10(55 / 649) - math.log10(2)
     assert evidence["evidence_log10"] == pytest.approx(expected)
     assert found[0]["severity"] == "High"
     # Fewer repetitions, weaker evidence, lower confidence.
@@ -236,3 +243,34 @@ def test_no_data_is_insufficient_not_calm():
     with pytest.raises(InsufficientData) as info:
         detect([], [])
     assert (info.value.have, info.value.needed) == (0, 2)
+
+
+def test_a_window_like_its_bursty_baseline_is_not_stuffing():
+    # Defect 2: the window's mean rate (31/s) was compared with the baseline's median (1/s).
+    snaps, trades = bursty(START)
+    result = detect(snaps, trades)
+    assert "QuoteStuffing" not in kinds(result)
+
+
+def test_stuffing_counts_trades_and_updates_over_the_same_seconds():
+    # Defect 9: the window's trades were counted over all its seconds, its updates only over
+    # its consecutive pairs. Here 50 of the window's 60 books are missing: 180 trades against
+    # 10 pairs' updates looked like trading kept pace (tpu 0.018 > half the baseline's 0.03).
+    snaps, trades = stuffed(1000, trades_in_window=True)
+    kept = [s for s in snaps if not W0 + 10 <= s.second < W1]
+    result = detect(kept, trades)
+    stuffing = [a for a in result["anomalies"] if a["type"] == "QuoteStuffing"]
+    assert len(stuffing) == 1
+    assert stuffing[0]["evidence"]["window_trades"] == 30  # the trades of the 10 pairs
+
+
+def test_baseline_spoofing_events_do_not_borrow_the_window():
+    # Defect 9: a flash in the baseline's last second was followed into the window's books,
+    # while the window's own last seconds cannot be followed at all.
+    found = [
+        a
+        for a in detect(*spoof_market((W0 - 1, *FLASHES)))["anomalies"]
+        if a["type"] == "SpoofingLike"
+    ]
+    assert len(found) == 1
+    assert (found[0]["evidence"]["events"], found[0]["evidence"]["baseline_events"]) == (10, 0)

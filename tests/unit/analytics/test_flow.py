@@ -12,7 +12,13 @@ from query.analytics.flow import classify_flow, side_changes
 from tests.unit.analytics.builders import mirror_snap, mirror_trade, snap, trade
 from tests.unit.analytics.strategies import CENTER, TICK, sessions
 
-BEFORE = snap(99, [("100.00", "1"), ("99.99", "2")], [("100.01", "1"), ("100.02", "3")])
+# Each record stores up to 3 levels a side: the asks are cut at their third level, the bids
+# (two levels) show the whole side.
+BEFORE = snap(
+    99,
+    [("100.00", "1"), ("99.99", "2")],
+    [("100.01", "1"), ("100.02", "3"), ("100.05", "1")],
+)
 AFTER = snap(
     100,
     [("100.00", "1.5"), ("99.98", "1")],
@@ -34,8 +40,10 @@ def test_hand_computed_window():
     # Bids: 100.00 grew 0.5 after 0.5 traded -> 1.0 added; 99.99 gone -> 2 removed; 99.98 new -> 1.
     assert result["bid_flow_rate"] == pytest.approx(2.0)
     assert result["bid_cancel_rate"] == pytest.approx(2.0)
-    # Asks: 100.01 fell 0.5 with 0.7 traded -> 0.2 added; 100.03 new -> 2.
+    # Asks: 100.01 fell 0.5 with 0.7 traded -> 0.2 added; 100.03 new -> 2; 100.05 is beyond
+    # what AFTER shows (compared up to 100.03), so its disappearance is not a cancel.
     assert result["ask_flow_rate"] == pytest.approx(2.2)
+    assert result["ask_cancel_rate"] == 0.0
     assert result["net_flow"] == pytest.approx(-0.2)
     assert result["flow_direction"] == "NEUTRAL"
     assert result["flow_ratio"] == pytest.approx(2.0 / 2.2)
@@ -81,9 +89,9 @@ def test_needs_two_snapshots_and_a_pair():
 def test_scrolled_in_levels_are_not_added():
     before = ((10, 1), (9, 1))
     after = ((9, 1), (8, 5))  # the book moved down; 8 only came into view
-    assert side_changes(before, after, {}, bids=True, depth=2) == (0, 1)
-    # With the whole side visible (fewer than depth levels) 8 really is new.
-    assert side_changes(before, after, {}, bids=True, depth=3) == (5, 1)
+    assert side_changes(before, after, {}, bids=True, cut=(True, True)) == (0, 1)
+    # With the whole side visible (fewer levels than the record stores) 8 really is new.
+    assert side_changes(before, after, {}, bids=True, cut=(False, False)) == (5, 1)
 
 
 @pytest.mark.parametrize(
@@ -151,5 +159,65 @@ def test_rates_are_finite_and_non_negative(data):
     for key in ("bid_flow_rate", "ask_flow_rate", "bid_cancel_rate", "ask_cancel_rate"):
         assert result[key] >= 0
         assert math.isfinite(result[key])
-    assert -1.0 <= result["ofi_ratio"] <= 1.0
+    assert result["ofi_ratio"] is None or -1.0 <= result["ofi_ratio"] <= 1.0
     assert result["flow_seconds"] + result["seconds_missing"] <= 11
+
+
+def test_trades_after_the_books_last_event_belong_to_the_next_pair():
+    # Defect 3: snapshot 100 is the book after its last depth event (ts_event 100.900); a trade
+    # at 100.950 took the whole 2.0 bid at 100.00, which snapshot 101 no longer shows. Cut by
+    # the trade's own second it was a phantom addition (100) and a phantom cancel (101).
+    books = [
+        snap(99, [("100.00", "2"), ("99.99", "1")], [("100.01", "1")]),
+        snap(100, [("100.00", "2"), ("99.99", "1")], [("100.01", "1")]),
+        snap(101, [("99.99", "1")], [("100.01", "1")]),
+    ]
+    late = trade(100, "100.00", "2", taker="sell", ms=950)
+    result = flow(books, [late], start=100, end=102)
+    assert result["bid_flow_rate"] == 0.0
+    assert result["bid_cancel_rate"] == 0.0
+    assert result["taker_sell_volume"] == "2.00000000"  # the delta still counts it in second 100
+
+
+def test_a_level_placed_and_taken_within_the_second_is_added():
+    # Defect 4: a bid placed at 100.01 and fully hit before the next book is in neither
+    # snapshot; the definition applies the change to every price in range, so it is added.
+    books = [
+        snap(99, [("100.00", "1"), ("99.99", "1")], [("100.02", "1")]),
+        snap(100, [("100.00", "1"), ("99.99", "1")], [("100.02", "1")]),
+    ]
+    result = flow(books, [trade(100, "100.01", "0.5", taker="sell")])
+    assert result["bid_flow_rate"] == pytest.approx(0.5)
+    assert result["bid_cancel_rate"] == 0.0
+
+
+def test_a_record_of_fewer_than_twenty_levels_is_cut_at_its_own_depth():
+    # Defect 5: a collector storing 10 levels; the book moves up a tick. 99.91 scrolled out of
+    # the bids' view and 100.12 into the asks'; neither is a cancel or an addition.
+    def book(second: int, best_bid_ticks: int) -> object:
+        bids = [(f"{(best_bid_ticks - i) / 100:.2f}", "1") for i in range(10)]
+        asks = [(f"{(best_bid_ticks + 2 + i) / 100:.2f}", "1") for i in range(10)]
+        return snap(second, bids, asks)
+
+    result = flow([book(99, 10_000), book(100, 10_001)], [])
+    assert result["bid_flow_rate"] == pytest.approx(1.0)  # the new best bid 100.01
+    assert result["bid_cancel_rate"] == 0.0
+    assert result["ask_flow_rate"] == 0.0
+    assert result["ask_cancel_rate"] == pytest.approx(1.0)  # 100.02 left the touch
+    assert result["levels_compared"] == 10
+
+
+def test_ofi_is_null_without_ofi_events():
+    # Defect 9: with no two-sided pair there is no OFI event; 0.0 claimed a balanced flow.
+    books = [snap(99, [("100.00", "1")], []), snap(100, [("100.00", "2")], [])]
+    result = flow(books, [])
+    assert result["ofi_events"] == 0
+    assert (result["ofi"], result["ofi_normalized"], result["ofi_ratio"]) == (None, None, None)
+
+
+def test_a_crossed_snapshot_breaks_the_chain_like_a_gap():
+    # Defect 10: a crossed book is not a book; differencing it invents flow.
+    crossed = snap(100, [("100.05", "9")], [("100.00", "9")])
+    after = snap(101, [("100.00", "1")], [("100.01", "1")])
+    with pytest.raises(InsufficientData, match="consecutive"):
+        flow([BEFORE, crossed, after], [], 100, 102)

@@ -10,7 +10,8 @@ from hypothesis import given, reject, settings
 
 from query.analytics import InsufficientData, get_microstructure_health
 from query.analytics.health import activity_score, classify, depth_score, flow_score, spread_score
-from tests.unit.analytics.markets import calm_market
+from tests.unit.analytics.builders import snap
+from tests.unit.analytics.markets import bursty, calm_market
 from tests.unit.analytics.strategies import sessions
 
 START, WINDOW = 10_000, 60
@@ -121,3 +122,22 @@ def test_scores_stay_in_range(data):
     for key in (*COMPONENTS, "overall_score"):
         assert 0.0 <= result[key] <= 100.0
     assert result["health_level"] in ("Excellent", "Good", "Fair", "Poor", "Critical")
+
+
+def test_a_window_like_its_bursty_baseline_keeps_full_activity():
+    # Defect 2: mean of the window against the median of the baseline scored activity 0.
+    snaps, trades = bursty(50_000, trades_too=True)
+    result = get_microstructure_health(
+        snaps, trades, symbol="TESTUSDT", window_start=50_600, window_end=50_660
+    )
+    activity = result["components"]["update_activity"]
+    # 59 bursts in the baseline's 599 pairs, 6 in the window's 60.
+    assert activity["rate_ratio"] == pytest.approx((6 * 300 + 54) / 60 / ((59 * 300 + 540) / 599))
+    assert result["update_rate_score"] > 99.0
+
+
+def test_crossed_books_are_not_scored():
+    # Defect 10: a crossed book (best bid >= best ask) has a negative spread, which scored 100.
+    crossed = [snap(s, [("100.02", "1")], [("100.00", "1")]) for s in range(100, 110)]
+    with pytest.raises(InsufficientData):
+        get_microstructure_health(crossed, [], symbol="TESTUSDT", window_start=100, window_end=110)

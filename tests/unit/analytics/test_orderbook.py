@@ -24,15 +24,17 @@ BOOK = live(
 )
 
 
-def test_l1_touch_microprice_imbalance_age():
+def test_l1_touch_weighted_mid_imbalance_age():
     result = orderbook_l1(BOOK, now_ms=1_000_600)
     assert (result["best_bid"], result["best_bid_qty"]) == ("100.00000000", "2.00000000")
     assert (result["best_ask"], result["best_ask_qty"]) == ("101.00000000", "1.00000000")
     assert result["mid"] == pytest.approx(100.5)
     assert result["spread"] == "1.00000000"
     assert result["spread_bps"] == pytest.approx(1 / 100.5 * 1e4)
-    # (Pb*Qa + Pa*Qb) / (Qa + Qb) = (100*1 + 101*2) / 3
-    assert result["microprice"] == pytest.approx(302 / 3)
+    # (Pb*Qa + Pa*Qb) / (Qa + Qb) = (100*1 + 101*2) / 3: the imbalance-weighted mid. Defect 6:
+    # it was called "microprice", which names Stoikov's estimator, a different quantity.
+    assert result["weighted_mid"] == pytest.approx(302 / 3)
+    assert "microprice" not in result
     assert result["imbalance"] == pytest.approx((2 - 1) / 3)
     assert (result["data_age_ms"], result["event_age_ms"]) == (500, 600)
     assert result["symbol"] == "TESTUSDT"
@@ -48,20 +50,22 @@ def test_l1_walls():
 
 def test_l1_slippage_walks_the_book():
     slip = orderbook_l1(BOOK, now_ms=0)["slippage"]
-    # Sell 10k: 2 @ 100 (200 USD), then the remaining 9,800 USD at 99 (98.99 of 100 there).
+    # The asks hold 101 + 306 + 103 + 104 + 105 = 719 USD, the thinner side: sizes 10/25/50%.
+    assert slip["reference_notional"] == pytest.approx(719)
+    assert [s["notional"] for s in slip["buy"]] == pytest.approx([71.9, 179.75, 359.5])
+    # Sell 71.9 USD: all at 100 (0.719 of the 2 there).
     sell = slip["sell"][0]
     assert sell["sufficient_depth"] is True
-    assert sell["filled_notional"] == pytest.approx(10_000)
-    base = 2 + 9_800 / 99
-    assert sell["average_price"] == pytest.approx(10_000 / base)
-    assert sell["slippage_bps"] == pytest.approx((100.5 - 10_000 / base) / 100.5 * 1e4)
-    assert sell["levels_consumed"] == 2
-    # Buy side holds only 101 + 306 + 103 + 104 + 105 = 719 USD: not deep enough.
-    buy = slip["buy"][0]
-    assert buy["sufficient_depth"] is False
-    assert buy["filled_notional"] == pytest.approx(719)
-    assert buy["average_price"] == pytest.approx(719 / 7)
-    assert [s["notional"] for s in slip["buy"]] == [10_000, 25_000, 50_000]
+    assert (sell["average_price"], sell["levels_consumed"]) == (100.0, 1)
+    assert sell["slippage_bps"] == pytest.approx(0.5 / 100.5 * 1e4)
+    # Buy 359.5 USD: 1 @ 101, then 258.5 USD at 102 (2.534 of the 3 there).
+    buy = slip["buy"][2]
+    base = 1 + 258.5 / 102
+    assert buy["sufficient_depth"] is True
+    assert buy["filled_notional"] == pytest.approx(359.5)
+    assert buy["average_price"] == pytest.approx(359.5 / base)
+    assert buy["slippage_bps"] == pytest.approx((359.5 / base - 100.5) / 100.5 * 1e4)
+    assert buy["levels_consumed"] == 2
 
 
 def test_l1_empty_side():
@@ -96,7 +100,7 @@ def test_l1_invariants_and_mirror(sides):
     bids, asks = sides
     book = LiveBook("TESTUSDT", 1, 1, 1, 0, 0, bids, asks)
     result = orderbook_l1(book, now_ms=0)
-    assert bids[0][0] / 1e8 <= result["microprice"] <= asks[0][0] / 1e8
+    assert bids[0][0] / 1e8 <= result["weighted_mid"] <= asks[0][0] / 1e8
     assert -1.0 <= result["imbalance"] <= 1.0
     for side in ("buy", "sell"):
         slips = [s["slippage_bps"] for s in result["slippage"][side]]
@@ -119,6 +123,31 @@ def test_l1_invariants_and_mirror(sides):
     assert mirrored["imbalance"] == pytest.approx(-result["imbalance"])
     assert mirrored["spread"] == result["spread"]
     # (Slippage is not mirror-symmetric: a quote notional buys more units at lower prices.)
-    assert mirrored["microprice"] == pytest.approx(k / 1e8 - result["microprice"])
+    assert mirrored["weighted_mid"] == pytest.approx(k / 1e8 - result["weighted_mid"])
     depth = orderbook_l2(book, levels=100, now_ms=0)
     assert depth["bids"][-1]["cumulative_qty"] == format_fixed(sum(q for _, q in bids[:100]))
+
+
+def test_slippage_sizes_follow_the_books_depth_not_a_fixed_quote_amount():
+    # Defect 9: 10k/25k/50k of the quote currency is 10,000 BTC on ETHBTC: no visible book holds
+    # it. Sizes are 10/25/50% of the thinner side's visible quote notional (here 10 BTC).
+    book = live(
+        [(f"{0.05 - i * 0.00001:.5f}", "10") for i in range(20)],
+        [(f"{0.05001 + i * 0.00001:.5f}", "10") for i in range(20)],
+    )
+    result = orderbook_l1(book, now_ms=1_000_600)
+    bid_notional = sum((0.05 - i * 0.00001) * 10 for i in range(20))
+    for side in ("buy", "sell"):
+        walks = result["slippage"][side]
+        assert [w["depth_fraction"] for w in walks] == [0.1, 0.25, 0.5]
+        assert all(w["sufficient_depth"] for w in walks)
+        for w in walks:
+            assert w["notional"] == pytest.approx(w["depth_fraction"] * bid_notional)
+
+
+def test_a_crossed_live_book_is_refused():
+    # Defect 10: a negative spread is not a market to measure.
+    with pytest.raises(InsufficientData, match="crossed"):
+        orderbook_l1(live([("100.02", "1")], [("100.00", "1")]), now_ms=0)
+    with pytest.raises(InsufficientData, match="crossed"):
+        orderbook_l2(live([("100.00", "1")], [("100.00", "1")]), levels=5, now_ms=0)

@@ -46,7 +46,6 @@ def test_window_rejects_with_name_and_range(value):
 
 def test_hours_defaults_and_custom_name():
     assert check_hours(None) == 24
-    assert check_hours(None, default=1) == 1
     assert check_hours("168") == 168
     with pytest.raises(ParameterError, match=r"duration_hours.*1 to 168"):
         check_hours(169)
@@ -65,7 +64,7 @@ def test_levels_range():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, None), ("0.01", 1_000_000), (0.1, 10_000_000), (10, 1_000_000_000), ("1e-8", 1)],
+    [(None, None), ("0.01", 1_000_000), (0.1, 10_000_000), (10, 1_000_000_000), ("0.00000001", 1)],
 )
 def test_tick_size_exact(value, expected):
     assert check_tick_size(value) == expected
@@ -123,3 +122,38 @@ def test_tools_validate_their_own_numeric_parameters():
     rows = rows_from_trades([trade(100, "1", "1", taker="buy") for _ in range(10)])
     with pytest.raises(ParameterError, match="tick_size"):
         get_volume_profile(rows, symbol="X1", start=0, end=1, tick_size=0, symbol_tick=None)
+
+
+HOSTILE_NUMBERS = [
+    "9" * 300_000,
+    "1e999999999",
+    "1E5",
+    "1e-8",
+    "0x10",
+    " 60",
+    "6_0",
+    "١٢",
+    "+60",
+    "nan",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_NUMBERS, ids=lambda t: repr(t[:12]))
+@pytest.mark.parametrize(
+    "check",
+    [check_window, check_hours, check_levels, check_tick_size, check_threshold],
+    ids=lambda f: f.__name__,
+)
+def test_numeric_strings_are_checked_before_any_conversion(check, text):
+    # Issue 13: a huge digit string or an exponent must cost O(1) and a ParameterError, never a
+    # Decimal/int/float conversion (int("9"*300000) alone raises ValueError in 3.11).
+    with pytest.raises(ParameterError) as info:
+        check(text)
+    assert len(str(info.value)) < 300
+
+
+def test_plain_short_numeric_strings_still_work():
+    assert check_window("60") == 60
+    assert check_window("60.0") == 60
+    assert check_tick_size("0.01") == 1_000_000
+    assert check_threshold("0.25") == 0.25

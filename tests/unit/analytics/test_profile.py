@@ -71,6 +71,21 @@ def test_bins_are_tick_multiples_and_at_most_100():
     assert auto_bin_size(low, low + 30 * TICK, TICK) == TICK  # narrow range: one tick per bin
 
 
+@pytest.mark.parametrize(
+    "span_ticks", [0, 1, 97, 98, 99, 197, 198, 980, 9_800, 9_899, 9_900, 10**7]
+)
+def test_auto_bins_are_the_smallest_multiple_that_always_fits(span_ticks):
+    # Defect 8: the size was ceil(span / 98 ticks), not the smallest multiple the docs promise.
+    size = auto_bin_size(0, span_ticks * TICK, TICK)
+    k = size // TICK
+    assert size % TICK == 0
+    assert span_ticks < 99 * k  # <= 100 aligned bins wherever the span falls
+    assert k == 1 or span_ticks >= 99 * (k - 1)  # one tick less can need 101 bins
+    for low in range(0, k * TICK, max(TICK, k * TICK // 7)):
+        high = low + span_ticks * TICK
+        assert high // size - low // size + 1 <= 100
+
+
 def test_derive_tick_is_gcd():
     assert derive_symbol_tick([fx("100.01"), fx("100.05"), fx("101")]) == TICK
     with pytest.raises(InsufficientData):
@@ -98,10 +113,33 @@ def test_needs_min_trades():
 def test_too_fine_tick_size_is_a_parameter_error():
     rows = rows_at({"100.00": 5, "200.00": 5})
     with pytest.raises(ParameterError) as info:
-        profile(rows, tick_size=TICK)
+        profile(rows, tick_size=TICK, symbol_tick=TICK)
     assert info.value.param == "tick_size"
     assert "at most 2000" in str(info.value)
     assert "use at least 0.06000000" in str(info.value)
+
+
+@pytest.mark.parametrize("symbol_tick", [TICK, None])  # known, or derived from the prices
+@pytest.mark.parametrize("tick_size", ["0.015", "0.005", "0.025"])
+def test_a_bin_that_is_not_a_tick_multiple_is_rejected(tick_size, symbol_tick):
+    # Defect 7: 0.015 bins over 0.01 ticks hold one or two ticks in turn (a sawtooth histogram
+    # and a wrong POC); 0.005 is finer than the tick. Rejected, naming the nearest multiples.
+    rows = rows_at({f"{100 + i / 100:.2f}": 1 + i % 3 for i in range(40)})
+    with pytest.raises(ParameterError) as info:
+        profile(rows, tick_size=fx(tick_size), symbol_tick=symbol_tick)
+    assert info.value.param == "tick_size"
+    assert "must be a multiple of the symbol tick" in str(info.value)
+    assert "0.01000000; nearest: " in str(info.value)
+
+
+def test_a_bin_wider_than_the_traded_range_is_rejected():
+    # Defect 7: a huge tick_size gave one bin [0, 9.2e10) and a value area ending there.
+    rows = rows_at({f"{100 + i / 100:.2f}": 1 + i % 3 for i in range(40)})
+    with pytest.raises(ParameterError) as info:
+        profile(rows, tick_size=fx("92233720368"), symbol_tick=TICK)
+    assert info.value.param == "tick_size"
+    assert "at most 0.40000000" in str(info.value)
+    assert profile(rows, tick_size=fx("0.40"), symbol_tick=TICK)["bin_count"] in (1, 2)
 
 
 price_volumes = st.dictionaries(
@@ -117,7 +155,8 @@ price_volumes = st.dictionaries(
 def test_value_area_invariants_and_permutation(data, tick_size, rnd: random.Random):
     rows = [PriceVolume(p, q, n, q // 2) for p, (q, n) in data.items()]
     assume(sum(n for _, n in data.values()) >= 10)
-    result = profile(rows, tick_size=tick_size)
+    assume(tick_size is None or tick_size <= max(data) - min(data) + TICK)
+    result = profile(rows, tick_size=tick_size, symbol_tick=TICK)
     low, high = parse_fixed(result["value_area_low"]), parse_fixed(result["value_area_high"])
     poc = parse_fixed(result["point_of_control"])
     inside = sum(r.qty for r in rows if low <= r.price < high)
@@ -136,6 +175,6 @@ def test_value_area_invariants_and_permutation(data, tick_size, rnd: random.Rand
         else:
             split.append(r)
     rnd.shuffle(split)
-    again = profile(split, tick_size=tick_size)
+    again = profile(split, tick_size=tick_size, symbol_tick=TICK)
     for key in ("point_of_control", "value_area_low", "value_area_high", "bin_size", "histogram"):
         assert again[key] == result[key]

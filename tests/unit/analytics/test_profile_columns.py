@@ -19,7 +19,7 @@ from query.analytics import (
     get_volume_profile_columns,
     rows_from_trades,
 )
-from query.analytics.profile_cache import AggregateCache
+from query.analytics.profile.cache import AggregateCache
 from shared.volume import Volume
 from tests.unit.analytics.replay import Replay, btcusdt, ethusdt
 

@@ -10,7 +10,10 @@ from decimal import Decimal
 import pytest
 
 from query.analytics import (
-    HISTORY_SECONDS,
+    ANOMALIES_HISTORY,
+    FLOW_HISTORY,
+    HEALTH_HISTORY,
+    History,
     detect_market_anomalies,
     get_liquidity_vacuums,
     get_microstructure_health,
@@ -36,9 +39,9 @@ def last_window(replay: Replay, seconds: int = 60) -> tuple[int, int]:
     return end - seconds, end
 
 
-def load(replay: Replay, tool: str, start: int, end: int):
-    """What the query process would load: [start - HISTORY_SECONDS[tool], end]."""
-    low = start - HISTORY_SECONDS[tool]
+def load(replay: Replay, tool: History, start: int, end: int):
+    """What the query process would load: [start - tool.snapshots, end]."""
+    low = start - tool.snapshots
     snaps = [s for s in replay.snapshots if low <= s.second <= end]
     trades = [t for t in replay.trades if low * 1000 <= t.ts_trade < (end + 1) * 1000]
     return snaps, trades
@@ -69,7 +72,7 @@ def test_snapshots_are_best_first(replay):
 
 def test_order_flow_matches_the_recording(replay):
     start, end = last_window(replay)
-    snaps, trades = load(replay, "get_order_flow", start, end)
+    snaps, trades = load(replay, FLOW_HISTORY, start, end)
     result = get_order_flow(snaps, trades, symbol=replay.symbol, window_start=start, window_end=end)
     files = {
         "BTCUSDT": ("btcusdt_20240808.gz", "btcusdt_20240809.gz"),
@@ -117,7 +120,7 @@ def test_volume_profile_over_the_whole_recording(replay):
 
 def test_health_in_range(replay):
     start, end = last_window(replay)
-    snaps, trades = load(replay, "get_microstructure_health", start, end)
+    snaps, trades = load(replay, HEALTH_HISTORY, start, end)
     result = get_microstructure_health(
         snaps, trades, symbol=replay.symbol, window_start=start, window_end=end
     )
@@ -147,7 +150,7 @@ def test_vacuums_and_anomalies_run(replay):
         )
         assert side_ok
     w0, w1 = last_window(replay)
-    snaps, trades = load(replay, "detect_market_anomalies", w0, w1)
+    snaps, trades = load(replay, ANOMALIES_HISTORY, w0, w1)
     found = detect_market_anomalies(
         snaps, trades, symbol=replay.symbol, window_start=w0, window_end=w1
     )
@@ -177,7 +180,7 @@ def test_l1_l2_on_the_final_book(replay):
         == book.asks[0][0]
     )
     assert (
-        parse_fixed(l1["best_bid"]) / 1e8 <= l1["microprice"] <= parse_fixed(l1["best_ask"]) / 1e8
+        parse_fixed(l1["best_bid"]) / 1e8 <= l1["weighted_mid"] <= parse_fixed(l1["best_ask"]) / 1e8
     )
     assert l1["data_age_ms"] == 250
     for side in ("buy", "sell"):

@@ -11,7 +11,7 @@ from collections import Counter
 import msgspec
 import pytest
 
-from query.analytics import HISTORY_SECONDS, detect_market_anomalies
+from query.analytics import ANOMALIES_HISTORY, detect_market_anomalies
 from query.analytics.spoofing import SPOOF_MIN_BASELINE_SECONDS
 from shared.fixedpoint import SCALE
 from tests.unit.analytics.replay import Replay, btcusdt, ethusdt
@@ -19,7 +19,7 @@ from tests.unit.analytics.replay import Replay, btcusdt, ethusdt
 REPLAYS = {"BTCUSDT": btcusdt, "ETHUSDT": ethusdt}
 WINDOW = 60
 STEP = 10  # every 10 s: 60 BTCUSDT windows, 29 ETHUSDT windows
-HISTORY = HISTORY_SECONDS["detect_market_anomalies"]
+HISTORY = ANOMALIES_HISTORY.snapshots
 MAX_LOW_MEDIUM_PER_WINDOW = 0.05  # observed: 0 (docs/analytics.md)
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from query.analytics import InsufficientData, get_liquidity_vacuums
 from shared.model import BookSnapshot
+from tests.unit.analytics.builders import fx
 from tests.unit.analytics.markets import TICK, UNIT
 from tests.unit.analytics.strategies import books
 
@@ -47,15 +48,13 @@ def test_gap_found_while_the_mid_moves():
     assert gap["is_gap"] is True
     assert gap["volume_deficit_pct"] == pytest.approx(100.0)
     assert gap["expected_impact"] == "FastMovement"
-    # The gap's prices (offsets 10..12 below the latest best bid) lie inside the reported range.
-    best_bid = (mid) * TICK / 1e8
-    for offset in (10, 11, 12):
-        assert (
-            gap["price_range_low"] - 0.006
-            <= best_bid - offset * 0.01
-            <= gap["price_range_high"] + 0.006
-        )
-    assert gap["price_range_high"] < result["reference_mid"]
+    # The gap is exactly the prices 10..12 ticks below the latest best bid (inclusive).
+    best_bid = mid * TICK
+    assert (fx(gap["price_range_low"]), fx(gap["price_range_high"])) == (
+        best_bid - 12 * TICK,
+        best_bid - 10 * TICK,
+    )
+    assert result["bucket_width_ticks"] == 1
     assert gap["median_volume"] == pytest.approx(result["typical_bucket_depth"]["bid"])
 
 
@@ -93,12 +92,37 @@ def test_vacuum_invariants(sides, threshold):
         for i, (bids, asks) in enumerate(sides)
     ]
     result = vacuums(snaps, threshold)
-    mid = result["reference_mid"]
+    latest = snaps[-1]
     for v in result["vacuums"]:
         assert 100 * (1 - threshold) < v["volume_deficit_pct"] <= 100
         assert 0 <= v["empty_fraction"] <= 1
-        assert v["price_range_low"] < v["price_range_high"]
+        low, high = fx(v["price_range_low"]), fx(v["price_range_high"])
+        assert low <= high
         if v["side"] == "bid":
-            assert v["price_range_high"] <= mid
+            assert high <= latest.bids[0][0]
         else:
-            assert v["price_range_low"] >= mid
+            assert low >= latest.asks[0][0]
+
+
+def uniform(second: int, best_bid: int, spread_ticks: int, tick: int, levels: int = 20):
+    """Every tick on both sides holds the same quantity; the spread is ``spread_ticks`` ticks."""
+    best_ask = best_bid + spread_ticks * tick
+    bids = tuple((best_bid - i * tick, UNIT) for i in range(levels))
+    asks = tuple((best_ask + i * tick, UNIT) for i in range(levels))
+    return BookSnapshot("TESTUSDT", second, 1, second, second, 0, 0, bids, asks)
+
+
+@pytest.mark.parametrize(
+    ("best_bid", "tick"),
+    [
+        (6_000_000 * TICK, TICK),  # BTC-like: 60,000.00 with a 0.01 tick
+        (1234, 1),  # 0.00001234 with a 0.00000001 tick
+        (3_141_592_600, 100),  # 31.415926 with a 0.000001 tick
+    ],
+)
+@pytest.mark.parametrize("spread_ticks", [1, 2, 3, 4, 6, 10])
+def test_a_uniform_book_has_no_vacuum(best_bid, tick, spread_ticks):
+    # Defect 1: float bps put levels on bucket edges, so floor() made empty and double buckets.
+    snaps = [uniform(START + i, best_bid, spread_ticks, tick) for i in range(30)]
+    result = vacuums(snaps)
+    assert result["vacuums"] == []

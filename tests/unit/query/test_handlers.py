@@ -35,7 +35,7 @@ def live_handlers() -> LiveHandlers:
 def test_every_method_has_exactly_one_handler(handlers, live_handlers):
     assert set(handlers.methods) == {m.name for m in METHODS if m.source == "db"}
     assert set(live_handlers.methods) == {m.name for m in METHODS if m.source == "live"}
-    assert len(METHODS) == 10
+    assert len(METHODS) == 11
 
 
 @pytest.mark.parametrize(

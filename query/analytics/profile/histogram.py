@@ -14,6 +14,7 @@ from query.analytics.errors import InsufficientData, ParameterError
 from query.analytics.window import check_span, header
 from shared.fixedpoint import SCALE, format_fixed
 from shared.model import Trade
+from shared.volume import Volume
 
 MIN_TRADES = 10  # fewer trades give no meaningful distribution
 MAX_AUTO_BINS = 100  # automatic bins: between ~50 and 100 unless the range is under 50 ticks
@@ -32,16 +33,11 @@ class PriceVolume(NamedTuple):
 
 def rows_from_trades(trades: Iterable[Trade]) -> list[PriceVolume]:
     """Aggregate trades into one PriceVolume per exact price, sorted by price."""
-    merged: dict[int, list[int]] = {}
-    for trade in trades:
-        row = merged.get(trade.price)
-        if row is None:
-            row = merged[trade.price] = [0, 0, 0]
-        row[0] += trade.qty
-        row[1] += 1
-        if not trade.buyer_maker:
-            row[2] += trade.qty
-    return [PriceVolume(p, q, n, b) for p, (q, n, b) in sorted(merged.items())]
+    listed = list(trades)
+    volume = Volume.of_trades(
+        [t.price for t in listed], [t.qty for t in listed], [t.buyer_maker for t in listed]
+    )
+    return [PriceVolume(*row) for row in volume.rows()]
 
 
 def derive_symbol_tick(prices: Iterable[int]) -> int:
@@ -61,25 +57,13 @@ def derive_symbol_tick(prices: Iterable[int]) -> int:
 
 
 def auto_bin_size(low: int, high: int, tick: int) -> int:
-    """The smallest multiple of tick that fits [low, high] into at most MAX_AUTO_BINS bins."""
-    # Aligned bins can straddle both ends, hence the two spare bins.
-    span = high - low
-    per_bin = -(-span // (tick * (MAX_AUTO_BINS - 2))) if span else 1
-    return max(1, per_bin) * tick
+    """The smallest tick multiple b that gives at most MAX_AUTO_BINS aligned bins for any span
+    of ``high - low`` wherever it falls on the grid: ``span < (MAX_AUTO_BINS - 1) * b``.
 
-
-def merge_rows(rows: Iterable[PriceVolume]) -> dict[int, list[int]]:
-    """Sum rows per exact price: price -> [qty, trades, taker_buy_qty]."""
-    merged: dict[int, list[int]] = {}
-    for price, qty, count, buy in rows:
-        row = merged.get(price)
-        if row is None:
-            merged[price] = [qty, count, buy]
-        else:
-            row[0] += qty
-            row[1] += count
-            row[2] += buy
-    return merged
+    Aligned bins over a span s number at most ``floor(s / b) + 2`` (both ends may straddle a
+    bin edge), and exactly that many for some placement, hence ``floor(s / b) <= MAX - 2``.
+    """
+    return ((high - low) // (tick * (MAX_AUTO_BINS - 1)) + 1) * tick
 
 
 def pick_poc(volumes: list[int]) -> int:
@@ -138,15 +122,15 @@ def choose_bins(
 ) -> tuple[int, str, int | None, int, int]:
     """(bin_size, its source, tick, first bin number, bin count) for prices low..high.
 
-    ``derive`` gives the gcd tick of the prices, asked for only when neither size is given.
+    ``derive`` gives the gcd tick of the prices, asked for when no symbol tick is given.
     """
+    tick = symbol_tick if symbol_tick is not None else derive()
     if tick_size is not None:
-        bin_size, source, tick = tick_size, "tick_size", symbol_tick
-    elif symbol_tick is not None:
-        bin_size, source, tick = auto_bin_size(low, high, symbol_tick), "symbol_tick", symbol_tick
+        check_bin_size(tick_size, tick, low, high, derived=symbol_tick is None)
+        bin_size, source = tick_size, "tick_size"
     else:
-        tick = derive()
-        bin_size, source = auto_bin_size(low, high, tick), "derived_tick"
+        bin_size = auto_bin_size(low, high, tick)
+        source = "symbol_tick" if symbol_tick is not None else "derived_tick"
     first_bin = low // bin_size
     count = high // bin_size - first_bin + 1
     if count > MAX_BINS:
@@ -160,6 +144,32 @@ def choose_bins(
     return bin_size, source, tick, first_bin, count
 
 
+def check_bin_size(tick_size: int, tick: int, low: int, high: int, *, derived: bool) -> None:
+    """ParameterError unless tick_size is a whole multiple of the tick within the traded range.
+
+    A bin that is not a multiple holds one tick price more or less in turn (a sawtooth
+    histogram and a wrong POC), a bin finer than the tick changes the value area, and a bin
+    wider than every traded price gives one bin reaching far past them: all rejected, never
+    rounded, so the reply is always for the bins asked for.
+    """
+    what = "the symbol tick" + (" (the gcd of the traded prices)" if derived else "")
+    if tick_size % tick:
+        below, above = tick_size // tick * tick, -(-tick_size // tick) * tick
+        nearest = " or ".join(format_fixed(v) for v in (below, above) if v > 0)
+        raise ParameterError(
+            "tick_size",
+            f"{format_fixed(tick_size)} must be a multiple of {what} {format_fixed(tick)};"
+            f" nearest: {nearest}",
+        )
+    widest = high - low + tick
+    if tick_size > widest:
+        raise ParameterError(
+            "tick_size",
+            f"{format_fixed(tick_size)} is wider than the traded prices {format_fixed(low)}.."
+            f"{format_fixed(high)}: at most {format_fixed(widest)}",
+        )
+
+
 def get_volume_profile(
     rows: Iterable[PriceVolume],
     *,
@@ -171,8 +181,10 @@ def get_volume_profile(
 ) -> dict[str, object]:
     """Volume profile of the rows (already limited to [start, end) by the caller)."""
     symbol = check_profile_args(symbol, start, end, tick_size, symbol_tick)
-    merged = merge_rows(rows)
-    merged = {p: r for p, r in merged.items() if r[0] > 0}
+    volume = Volume()
+    volume.add_rows(rows)
+    count_of, buy_of = volume.count.get, volume.buy.get
+    merged = {p: (q, count_of(p, 0), buy_of(p, 0)) for p, q in volume.qty.items() if q > 0}
     total_trades = sum(r[1] for r in merged.values())
     if total_trades < MIN_TRADES:
         raise InsufficientData("trades", total_trades, MIN_TRADES)

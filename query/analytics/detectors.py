@@ -1,4 +1,4 @@
-"""The record every anomaly detector returns, and the data the detectors share."""
+"""What every anomaly detector shares: its input (``Context``) and its record (``anomaly``)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from query.analytics.window import Pair
 from shared.fixedpoint import format_fixed
 from shared.model import BookSnapshot, Level, Trade
 
-Pair = tuple[BookSnapshot, BookSnapshot]
 MAX_REPORTED_PER_TYPE = 5
 NO_HITS: tuple[dict[int, int], dict[int, int]] = ({}, {})
 
@@ -18,6 +18,8 @@ NO_HITS: tuple[dict[int, int], dict[int, int]] = ({}, {})
 class Context:
     """What the detectors look at: window/baseline snapshots, pairs and trades."""
 
+    window_start: int
+    window_end: int
     window: list[BookSnapshot]
     baseline: list[BookSnapshot]
     window_pairs: list[Pair]
@@ -25,12 +27,18 @@ class Context:
     window_trades: list[Trade]
     baseline_trades: list[Trade]
     snaps_by_second: dict[int, BookSnapshot]
-    # second -> (qty per price that hit the bids, ... the asks); built once, read by several
-    # detectors for baseline and window alike.
+    # second s -> the trades between the books s-1 and s (``window.trades_by_pair``)
+    pair_trades: dict[int, list[Trade]]
+    # second s -> (qty per price that hit the bids, ... the asks) between the books s-1 and s
+    # (``window.trades_by_pair``); built once, read by several detectors.
     hits_of: dict[int, tuple[dict[int, int], dict[int, int]]]
 
+    def trades_of(self, second: int) -> list[Trade]:
+        """The trades between book second-1 and book second."""
+        return self.pair_trades.get(second, [])
+
     def hits(self, second: int) -> tuple[dict[int, int], dict[int, int]]:
-        """Traded quantity per price against the bids and against the asks in ``second``."""
+        """Traded quantity per price against the bids and the asks from book second-1 to second."""
         return self.hits_of.get(second, NO_HITS)
 
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from query.analytics.profile import PriceVolume
+from query.analytics.profile.histogram import PriceVolume
 from shared.volume import Volume, unpack_aggregate
 
 Array = npt.NDArray[Any]  # int64, or object (Python ints) when a sum could overflow int64
@@ -127,7 +127,7 @@ def chunk_of(volume: PriceMaps) -> Chunk:
 
 
 class ChunkSource(Protocol):
-    """Turns a stored aggregate value into its arrays (``profile_cache.AggregateCache``)."""
+    """Turns a stored aggregate value into its arrays (``profile.cache.AggregateCache``)."""
 
     def chunk(self, value: bytes, origin: Hashable) -> Chunk: ...
 
@@ -156,15 +156,10 @@ class VolumeColumns:
     def add_trades(
         self, prices: Iterable[int], qtys: Iterable[int], buyer_maker: Iterable[bool]
     ) -> None:
-        """Add raw trades given as columns (same length)."""
-        price_list, qty_list = list(prices), list(qtys)
-        if not price_list:
-            return
-        keys = as_array(price_list, len(price_list))
-        qty = as_array(qty_list, len(qty_list))
-        maker = np.fromiter(buyer_maker, dtype=bool, count=len(price_list))
-        ones = np.ones(len(price_list), dtype=np.int64)
-        self._chunks.append(make_chunk((keys, ones, keys, qty, keys[~maker], qty[~maker])))
+        """Add raw trades given as columns (same length), summed by ``shared.volume.Volume``."""
+        volume = Volume.of_trades(prices, qtys, buyer_maker)
+        if len(volume):
+            self.add(volume)
 
     @classmethod
     def of_rows(cls, rows: Iterable[PriceVolume]) -> VolumeColumns:

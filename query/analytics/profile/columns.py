@@ -1,8 +1,8 @@
 """The volume profile over numpy columns: the query process's fast path for long windows.
 
-Binning ~10^5 prices row by row took ~0.5 s. Here the merged prices (``profile_merge``) are
+Binning ~10^5 prices row by row took ~0.5 s. Here the merged prices (``profile.merge``) are
 binned with integer numpy operations and only the (at most MAX_BINS) bins go back to Python ints
-for ``profile.profile_result``: the reply is identical to ``get_volume_profile``'s.
+for ``histogram.profile_result``: the reply is identical to ``get_volume_profile``'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from query.analytics.errors import InsufficientData
-from query.analytics.profile import (
+from query.analytics.profile.histogram import (
     MIN_TRADES,
     BinColumns,
     check_profile_args,
@@ -18,7 +18,7 @@ from query.analytics.profile import (
     derive_symbol_tick,
     profile_result,
 )
-from query.analytics.profile_merge import Array, PriceColumns
+from query.analytics.profile.merge import Array, PriceColumns
 
 
 def derive_symbol_tick_columns(prices: Array) -> int:

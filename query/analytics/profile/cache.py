@@ -2,7 +2,7 @@
 
 Even packed, a day of hour aggregates is megabytes to unpack and check, while the hours of the past
 rarely change (and older writers' map aggregates cost ~50-90 ms a day to decode). It is a
-``RecordCache`` of ``profile_merge.Chunk`` weighed in bytes (the stored value plus its arrays):
+``RecordCache`` of ``merge.Chunk`` weighed in bytes (the stored value plus its arrays):
 an entry is used only while the stored bytes are exactly the same, so a changed aggregate (late
 trades, backfill) is decoded afresh, never a stale answer.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from query.analytics.profile_merge import Chunk, chunk_of_stored
+from query.analytics.profile.merge import Chunk, chunk_of_stored
 from query.record_cache import RecordCache
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # ~8 symbol-days of drifting BTCUSDT-rate aggregates
