@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from typing import Any
 
 import click
 
-from booksnap import render
+from booksnap import render, terminal
 from booksnap.client import QueryClient
+from booksnap.export import export
+from booksnap.liveness import DEFAULT_MAX_AGE, MAX_MAX_AGE, check_symbols
 from booksnap.options import (
     TimeType,
     ask,
@@ -22,6 +26,8 @@ from booksnap.options import (
     symbol_argument,
     window_option,
 )
+from shared.config import DEFAULT_SYMBOLS, ENV_SYMBOLS, parse_symbols
+from shared.errors import ConfigError
 from shared.times import format_time
 
 # --- windowed analytics ---------------------------------------------------------------------------
@@ -197,28 +203,74 @@ def snapshots(
             f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
         )
     rows: list[dict[str, Any]] = []
-    with QueryClient(endpoint, timeout=timeout) as client, query_errors(client):
+    last = end if end is not None else int(time.time())
+    with (
+        QueryClient(endpoint, timeout=timeout) as client,
+        query_errors(client),
+        terminal.progress(f"{symbol} snapshots", last - start + 1) as advance,
+    ):
         for snap in client.iter_snapshots(symbol, start, end, levels=levels, trades=trades):
             if as_json:
                 click.echo(json.dumps(snap, separators=(",", ":")))
             else:
                 rows.append(render.render_snapshot_row(snap))
+            advance(snap["second"] - start + 1)
     if not as_json:
-        click.echo(
+        terminal.echo(
             render.render_table(rows) if rows else f"no snapshots of {symbol} stored in that range"
         )
 
 
 @click.command(name="status")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Health probe: one line per configured symbol; exit 1 if any has stored nothing for "
+    "--max-age seconds (3 if the query process does not answer), else 0.",
+)
+@click.option(
+    "--max-age",
+    type=click.IntRange(1, MAX_MAX_AGE),
+    default=DEFAULT_MAX_AGE,
+    show_default=True,
+    help="With --check: seconds without a stored second before a symbol is stale.",
+)
+@click.option(
+    "--symbols",
+    envvar=ENV_SYMBOLS,
+    default=",".join(DEFAULT_SYMBOLS),
+    show_default=True,
+    help=f"With --check: the symbols that must be stored (env {ENV_SYMBOLS}).",
+)
 @connection_options
-def status(endpoint: str, timeout: float, as_json: bool) -> None:
+def status(  # noqa: PLR0917  (click passes every option by keyword)
+    check: bool, max_age: int, symbols: str, endpoint: str, timeout: float, as_json: bool
+) -> None:
     """Per symbol: is its collector publishing, what is stored, gaps and restarts; database size.
 
+    With --check it is a probe for systemd or Kubernetes: it exits non-zero when any configured
+    symbol has stored nothing for --max-age seconds.
+
     \b
-    Example:
+    Examples:
         booksnap status
+        booksnap status --check --max-age 10
     """
-    output(ask(endpoint, timeout, "status", {}), as_json, render.render_status)
+    if not check:
+        output(ask(endpoint, timeout, "status", {}), as_json, render.render_status)
+        return
+    try:
+        configured = parse_symbols("--symbols", symbols)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--symbols") from None
+    checks = check_symbols(ask(endpoint, timeout, "status", {}), configured, max_age)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(c) for c in checks], indent=2))
+    else:
+        for item in checks:
+            click.echo(item.line(max_age))
+    if not all(item.ok for item in checks):
+        raise SystemExit(1)
 
 
 @click.command(name="coverage")
@@ -284,6 +336,7 @@ COMMANDS = (
 
 
 def register(group: click.Group) -> None:
-    """Add every query subcommand to the ``booksnap`` group."""
+    """Add every query subcommand, and ``export`` (which reads the database), to the group."""
     for command in COMMANDS:
         group.add_command(command)
+    group.add_command(export)
