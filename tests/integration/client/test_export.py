@@ -43,7 +43,7 @@ def expected_rows(records: list[dict]) -> list[tuple]:
             [q for _, q in r["bids"]],
             [p for p, _ in r["asks"]],
             [q for _, q in r["asks"]],
-        )  # fmt: skip
+        )
         for r in records
     ]
 

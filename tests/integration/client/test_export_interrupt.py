@@ -39,7 +39,7 @@ def test_a_stopped_export_leaves_no_file(day, tmp_path: Path, signum: int):
             "--trades",
             "--data-dir",
             str(day.data_dir),
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
