@@ -16,16 +16,16 @@ error 10^8 times too large.
 from __future__ import annotations
 
 import sys
-from array import array
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 import pyarrow as pa
 
 from shared.fixedpoint import DECIMALS
-from shared.model import BookSnapshot, Trade
+from shared.model import BookSnapshot, Level, SecondTrades, Trade
 
 AMOUNT = pa.decimal128(19, DECIMALS)
 LEVELS = pa.list_(AMOUNT)
@@ -72,6 +72,9 @@ TRADE_SCHEMA = pa.schema(
 )
 
 _TRADE_FIELDS = ("agg_id", "price", "qty", "ts_trade")
+_BOOK_FIELDS = ("second", "session", "seq", "update_id", "ts_event", "ts_recv")
+_BIDS, _ASKS = attrgetter("bids"), attrgetter("asks")
+_TRADES, _SECOND, _MAKER = attrgetter("trades"), attrgetter("second"), attrgetter("buyer_maker")
 
 
 def amounts(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -93,132 +96,164 @@ def _symbols(symbol: str, rows: int) -> pa.Array:
     ).cast(pa.string())
 
 
-def _side(flat: array[int], counts: array[int]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
-    """(best price, best qty, price lists, qty lists) of one side from its flattened levels."""
-    pairs = np.frombuffer(flat, dtype=np.int64).reshape(-1, 2)
-    lengths = np.frombuffer(counts, dtype=np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+@dataclass(frozen=True)
+class FlatBooks:
+    """A run of books as int64 arrays: six scalar columns and each side's flattened levels."""
+
+    scalars: np.ndarray  # shape (6, rows): second, session, seq, update_id, ts_event, ts_recv
+    bid_lengths: np.ndarray  # levels kept per book
+    bids: np.ndarray  # price, qty, price, qty, ... of every kept level
+    ask_lengths: np.ndarray
+    asks: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return len(self.bid_lengths)
+
+    @property
+    def levels(self) -> int:
+        return (len(self.bids) + len(self.asks)) // 2
+
+
+def _flat_side(sides: list[tuple[Level, ...]], levels: int | None) -> tuple[np.ndarray, np.ndarray]:
+    if levels is not None:
+        sides = list(map(itemgetter(slice(0, levels)), sides))
+    lengths = np.fromiter(map(len, sides), dtype=np.int64, count=len(sides))
+    pairs: list[Level] = []
+    extend = pairs.extend  # extending by a tuple copies pointers: no bytecode per level
+    for side in sides:
+        extend(side)
+    flat = np.fromiter(chain.from_iterable(pairs), dtype=np.int64, count=2 * len(pairs))
+    return lengths, flat
+
+
+def flatten(books: Sequence[BookSnapshot], levels: int | None = None) -> FlatBooks:
+    """Int64 arrays of ``books`` (``levels``: keep the best N of each side).
+
+    Every array is filled by a C-level loop (``np.fromiter`` over ``attrgetter``, list extension
+    by whole tuples): no Python bytecode runs per level. Callers flatten small runs of books
+    (``history`` uses 32) so the decoded tuples are freed while still in the CPU cache.
+    """
+    rows = len(books)
+    scalars = np.empty((len(_BOOK_FIELDS), rows), dtype=np.int64)
+    for i, name in enumerate(_BOOK_FIELDS):
+        scalars[i] = np.fromiter(map(attrgetter(name), books), dtype=np.int64, count=rows)
+    bid_lengths, bids = _flat_side(list(map(_BIDS, books)), levels)
+    ask_lengths, asks = _flat_side(list(map(_ASKS, books)), levels)
+    return FlatBooks(scalars, bid_lengths, bids, ask_lengths, asks)
+
+
+def _side(lengths: np.ndarray, flat: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(best price, best qty, price lists, qty lists) of one side."""
+    rows = len(lengths)
+    prices, qtys = flat[0::2], flat[1::2]
+    offsets = np.zeros(rows + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     valid = lengths > 0
     firsts = np.where(valid, offsets[:-1], 0)
-    if len(pairs):
-        best_price, best_qty = pairs[firsts, 0], pairs[firsts, 1]
+    if len(prices):
+        best_price, best_qty = prices[firsts], qtys[firsts]
     else:
-        best_price = best_qty = np.zeros(len(lengths), dtype=np.int64)
+        best_price = best_qty = np.zeros(rows, dtype=np.int64)
     arrow_offsets = pa.array(offsets)
     return (
         amounts(best_price, valid),
         amounts(best_qty, valid),
-        pa.ListArray.from_arrays(arrow_offsets, amounts(pairs[:, 0]), type=LEVELS),
-        pa.ListArray.from_arrays(arrow_offsets, amounts(pairs[:, 1]), type=LEVELS),
+        pa.ListArray.from_arrays(arrow_offsets, amounts(prices), type=LEVELS),
+        pa.ListArray.from_arrays(arrow_offsets, amounts(qtys), type=LEVELS),
     )
 
 
-class BookColumns:
-    """Accumulates decoded books of one symbol into the columns of one RecordBatch.
-
-    Levels are flattened into C arrays of int64 as each book arrives (``array.extend`` walks
-    the tuples in C), so no book object outlives its ``add``.
-    """
-
-    def __init__(self, symbol: str, levels: int | None = None) -> None:
-        self.symbol = symbol
-        self.levels = levels
-        self.rows = 0
-        self.level_count = 0
-        self._scalars: tuple[list[int], ...] = tuple([] for _ in range(6))
-        self._bids: array[int] = array("q")
-        self._asks: array[int] = array("q")
-        self._bid_counts: array[int] = array("q")
-        self._ask_counts: array[int] = array("q")
-
-    def add(self, book: BookSnapshot) -> None:
-        seconds, sessions, seqs, uids, events, recvs = self._scalars
-        seconds.append(book.second)
-        sessions.append(book.session)
-        seqs.append(book.seq)
-        uids.append(book.update_id)
-        events.append(book.ts_event)
-        recvs.append(book.ts_recv)
-        bids, asks = book.bids, book.asks
-        if self.levels is not None:
-            bids, asks = bids[: self.levels], asks[: self.levels]
-        self._bids.extend(chain.from_iterable(bids))
-        self._asks.extend(chain.from_iterable(asks))
-        self._bid_counts.append(len(bids))
-        self._ask_counts.append(len(asks))
-        self.rows += 1
-        self.level_count += len(bids) + len(asks)
-
-    def batch(self) -> pa.RecordBatch:
-        seconds, sessions, seqs, uids, events, recvs = (
-            np.array(column, dtype=np.int64) for column in self._scalars
-        )
-        bid_price, bid_qty, bid_prices, bid_qtys = _side(self._bids, self._bid_counts)
-        ask_price, ask_qty, ask_prices, ask_qtys = _side(self._asks, self._ask_counts)
-        columns = [
-            _symbols(self.symbol, self.rows),
-            pa.array(seconds),
-            pa.array(seconds, type=SECONDS),
-            pa.array(sessions),
-            pa.array(seqs),
-            pa.array(uids),
-            pa.array(events, type=MILLIS),
-            pa.array(recvs, type=MILLIS),
-            bid_price,
-            bid_qty,
-            ask_price,
-            ask_qty,
-            bid_prices,
-            bid_qtys,
-            ask_prices,
-            ask_qtys,
-        ]
-        return pa.RecordBatch.from_arrays(columns, schema=BOOK_SCHEMA)
+def build_batch(symbol: str, parts: Sequence[FlatBooks]) -> pa.RecordBatch:
+    """One RecordBatch of BOOK_SCHEMA from consecutive flattened runs of ``symbol``'s books."""
+    rows = sum(part.rows for part in parts)
+    if parts:
+        scalars = np.concatenate([part.scalars for part in parts], axis=1)
+        bid_lengths = np.concatenate([part.bid_lengths for part in parts])
+        bids = np.concatenate([part.bids for part in parts])
+        ask_lengths = np.concatenate([part.ask_lengths for part in parts])
+        asks = np.concatenate([part.asks for part in parts])
+    else:
+        scalars = np.zeros((len(_BOOK_FIELDS), 0), dtype=np.int64)
+        bid_lengths = bids = ask_lengths = asks = np.zeros(0, dtype=np.int64)
+    seconds, sessions, seqs, uids, events, recvs = scalars
+    bid, ask = _side(bid_lengths, bids), _side(ask_lengths, asks)
+    columns = [
+        _symbols(symbol, rows),
+        pa.array(seconds),
+        pa.array(seconds, type=SECONDS),
+        pa.array(sessions),
+        pa.array(seqs),
+        pa.array(uids),
+        pa.array(events, type=MILLIS),
+        pa.array(recvs, type=MILLIS),
+        bid[0],  # best bid price, qty
+        bid[1],
+        ask[0],
+        ask[1],
+        bid[2],  # bid_prices, bid_qtys
+        bid[3],
+        ask[2],
+        ask[3],
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=BOOK_SCHEMA)
 
 
-class TradeColumns:
-    """Accumulates the decoded trades of one symbol's seconds into one RecordBatch."""
+def book_batch(
+    symbol: str, books: Sequence[BookSnapshot], levels: int | None = None
+) -> pa.RecordBatch:
+    """One RecordBatch of BOOK_SCHEMA from decoded books of ``symbol``."""
+    return build_batch(symbol, [flatten(books, levels)])
 
-    def __init__(self, symbol: str) -> None:
-        self.symbol = symbol
-        self.seconds = 0
-        self._trades: list[Trade] = []
-        self._seconds: array[int] = array("q")
-        self._counts: array[int] = array("q")
+
+@dataclass(frozen=True)
+class FlatTrades:
+    """A run of seconds' trades as arrays: second, agg_id, price, qty, ts_trade; buyer_maker."""
+
+    ints: np.ndarray  # shape (5, trades), int64
+    makers: np.ndarray  # bool
 
     @property
     def rows(self) -> int:
-        return len(self._trades)
+        return len(self.makers)
 
-    def add(self, second: int, trades: Iterable[Trade]) -> None:
-        before = len(self._trades)
-        self._trades.extend(trades)
-        self._seconds.append(second)
-        self._counts.append(len(self._trades) - before)
-        self.seconds += 1
 
-    def batch(self) -> pa.RecordBatch:
-        trades, rows = self._trades, len(self._trades)
-        agg_id, price, qty, ts_trade = (
-            np.fromiter(map(attrgetter(name), trades), dtype=np.int64, count=rows)
-            for name in _TRADE_FIELDS
-        )
-        makers = np.fromiter(map(attrgetter("buyer_maker"), trades), dtype=np.bool_, count=rows)
-        seconds = np.repeat(
-            np.frombuffer(self._seconds, dtype=np.int64),
-            np.frombuffer(self._counts, dtype=np.int64),
-        )
-        columns = [
-            _symbols(self.symbol, rows),
-            pa.array(seconds),
-            pa.array(agg_id),
-            amounts(price),
-            amounts(qty),
-            pa.array(ts_trade, type=MILLIS),
-            pa.array(makers),
-        ]
-        return pa.RecordBatch.from_arrays(columns, schema=TRADE_SCHEMA)
+def flatten_trades(records: Sequence[SecondTrades]) -> FlatTrades:
+    """Arrays of every trade of ``records`` (one C-level loop per field, as for books)."""
+    trades: list[Trade] = []
+    extend = trades.extend
+    for record in records:
+        extend(record.trades)
+    rows = len(trades)
+    counts = np.fromiter(map(len, map(_TRADES, records)), dtype=np.int64, count=len(records))
+    seconds = np.fromiter(map(_SECOND, records), dtype=np.int64, count=len(records))
+    ints = np.empty((1 + len(_TRADE_FIELDS), rows), dtype=np.int64)
+    ints[0] = np.repeat(seconds, counts)
+    for i, name in enumerate(_TRADE_FIELDS, 1):
+        ints[i] = np.fromiter(map(attrgetter(name), trades), dtype=np.int64, count=rows)
+    makers = np.fromiter(map(_MAKER, trades), dtype=np.bool_, count=rows)
+    return FlatTrades(ints, makers)
+
+
+def build_trade_batch(symbol: str, parts: Sequence[FlatTrades]) -> pa.RecordBatch:
+    """One RecordBatch of TRADE_SCHEMA from consecutive flattened runs of ``symbol``'s trades."""
+    if parts:
+        ints = np.concatenate([part.ints for part in parts], axis=1)
+        makers = np.concatenate([part.makers for part in parts])
+    else:
+        ints = np.zeros((1 + len(_TRADE_FIELDS), 0), dtype=np.int64)
+        makers = np.zeros(0, dtype=np.bool_)
+    seconds, agg_id, price, qty, ts_trade = ints
+    columns = [
+        _symbols(symbol, len(makers)),
+        pa.array(seconds),
+        pa.array(agg_id),
+        amounts(price),
+        amounts(qty),
+        pa.array(ts_trade, type=MILLIS),
+        pa.array(makers),
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=TRADE_SCHEMA)
 
 
 if sys.byteorder != "little":  # pragma: no cover - every platform booksnap ships on is

@@ -9,8 +9,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from booksnap.columns import AMOUNT, BOOK_SCHEMA, TRADE_SCHEMA, BookColumns, TradeColumns, amounts
-from shared.model import BookSnapshot, Trade
+from booksnap.columns import (
+    AMOUNT,
+    BOOK_SCHEMA,
+    TRADE_SCHEMA,
+    amounts,
+    book_batch,
+    build_trade_batch,
+    flatten_trades,
+)
+from shared.model import BookSnapshot, SecondTrades, Trade
 
 MAX_INT64 = 2**63 - 1
 
@@ -54,11 +62,7 @@ def test_book_batch_matches_the_records_row_by_row(levels):
         random_book(rng, 1_700_000_000 + i, rng.choice([0, 1, 5, 20]), rng.choice([0, 3, 20]))
         for i in range(60)
     ]
-    columns = BookColumns("BTCUSDT", levels)
-    for book in books:
-        columns.add(book)
-
-    batch = columns.batch()
+    batch = book_batch("BTCUSDT", books, levels)
 
     assert batch.schema == BOOK_SCHEMA
     rows = batch.to_pylist()
@@ -90,11 +94,9 @@ def test_trade_batch_has_one_row_per_trade_with_its_second():
         101: (),
         102: (Trade(3, 123456789, 10**8, 102_500, False),),
     }
-    columns = TradeColumns("ETHUSDT")
-    for second, trades in per_second.items():
-        columns.add(second, trades)
+    records = [SecondTrades("ETHUSDT", second, trades) for second, trades in per_second.items()]
 
-    batch = columns.batch()
+    batch = build_trade_batch("ETHUSDT", [flatten_trades(records[:1]), flatten_trades(records[1:])])
 
     assert batch.schema == TRADE_SCHEMA
     expected = [
@@ -118,6 +120,7 @@ def test_trade_batch_has_one_row_per_trade_with_its_second():
 
 
 def test_empty_batches_keep_the_schema():
-    assert BookColumns("BTCUSDT").batch().num_rows == 0
-    assert TradeColumns("BTCUSDT").batch().num_rows == 0
-    assert pa.Table.from_batches([BookColumns("X1").batch()]).schema == BOOK_SCHEMA
+    assert book_batch("BTCUSDT", []).num_rows == 0
+    assert build_trade_batch("BTCUSDT", []).num_rows == 0
+    assert build_trade_batch("BTCUSDT", [flatten_trades([])]).num_rows == 0
+    assert pa.Table.from_batches([book_batch("X1", [])]).schema == BOOK_SCHEMA
