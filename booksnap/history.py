@@ -51,7 +51,7 @@ MAX_BATCH_TRADES = 1_000_000  # trades per batch
 # still in the CPU cache (and, at 5,000 levels a side, at most ~35 MB of Python objects).
 FLATTEN_RUN = 32
 
-TimeLike = int | str | datetime
+TimeLike = int | float | str | datetime
 
 
 class HistoryUnavailable(BooksnapError):
@@ -74,7 +74,7 @@ def open_history(data_dir: str | Path) -> History:
 
 
 def to_second(value: TimeLike) -> int:
-    """Unix seconds from an int, ISO-8601 text (naive = UTC) or an aware datetime."""
+    """Unix seconds (floored) from a number, ISO-8601 text (naive = UTC) or an aware datetime."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"{value!r} has no time zone; pass an aware datetime (UTC)")
