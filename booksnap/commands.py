@@ -11,6 +11,7 @@ import click
 
 from booksnap import render, terminal
 from booksnap.client import QueryClient
+from booksnap.coverage import DAY, merge
 from booksnap.export import export
 from booksnap.liveness import DEFAULT_MAX_AGE, MAX_MAX_AGE, check_symbols
 from booksnap.options import (
@@ -28,6 +29,7 @@ from booksnap.options import (
 )
 from shared.config import DEFAULT_SYMBOLS, ENV_SYMBOLS, parse_symbols
 from shared.errors import ConfigError
+from shared.methods import BY_NAME
 from shared.times import format_time
 
 # --- windowed analytics ---------------------------------------------------------------------------
@@ -315,10 +317,27 @@ def coverage(
             f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
         )
     if start is None:
-        params = drop_none(symbol=symbol, duration_hours=hours)
-    else:
-        params = drop_none(symbol=symbol, start=start, end=end)
-    output(ask(endpoint, timeout, "coverage", params), as_json, render.render_coverage)
+        # As the query process resolves --hours: the last N whole hours up to the last second.
+        end = int(time.time()) - 1
+        start = end - (hours or BY_NAME["coverage"].param("duration_hours").default) * 3600 + 1
+    elif end is None:
+        end = int(time.time()) - 1
+    output(_coverage(symbol, start, end, endpoint, timeout), as_json, render.render_coverage)
+
+
+def _coverage(symbol: str, start: int, end: int, endpoint: str, timeout: float) -> Any:
+    """One request for a day or less; day by day with a progress bar for longer ranges."""
+    with QueryClient(endpoint, timeout=timeout) as client, query_errors(client):
+        if end - start < DAY:
+            return client.request("coverage", {"symbol": symbol, "start": start, "end": end})
+        parts: list[dict[str, Any]] = []
+        missing: list[bool] = []
+        with terminal.progress(f"{symbol} coverage", end - start + 1) as advance:
+            for part, last_missing in client.iter_coverage(symbol, start, end):
+                parts.append(part)
+                missing.append(last_missing)
+                advance(part["end"] - start + 1)
+        return merge(parts, missing)
 
 
 COMMANDS = (
