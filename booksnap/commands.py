@@ -269,8 +269,7 @@ def status(  # noqa: PLR0917  (click passes every option by keyword)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(c) for c in checks], indent=2))
     else:
-        for item in checks:
-            click.echo(item.line(max_age))
+        terminal.echo("\n".join(item.line(max_age) for item in checks))
     if not all(item.ok for item in checks):
         raise SystemExit(1)
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
+from rich.highlighter import RegexHighlighter
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,12 +22,62 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
+from rich.theme import Theme
 
 Advance = Callable[[int], None]  # called with the units done so far
 
 
+class ReplyHighlighter(RegexHighlighter):
+    """Numbers, UTC times and verdicts in booksnap's replies."""
+
+    base_style = "booksnap."
+    highlights = [  # noqa: RUF012  (rich reads this class attribute)
+        r"(?P<number>(?<![\w.:-])-?\d+(\.\d+)?(?![\w.:-]))",
+        r"(?P<bad>\b(STALE|NOT met|no|none)\b)",
+        r"(?P<good>\b(ok|yes|met)\b)",
+        # Last, so a time's digits are coloured as a time, not as numbers.
+        r"(?P<time>\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)",
+    ]
+
+
+THEME = Theme(
+    {
+        "booksnap.time": "cyan",
+        "booksnap.number": "bold",
+        "booksnap.bad": "bold red",
+        "booksnap.good": "green",
+        "booksnap.header": "bold underline",
+        "booksnap.rule": "dim",
+    }
+)
+
+
 def _console(stderr: bool) -> Console:
-    return Console(stderr=stderr, highlight=True, soft_wrap=True)
+    return Console(stderr=stderr, highlighter=ReplyHighlighter(), theme=THEME, soft_wrap=True)
+
+
+def styled(text: str) -> Text:
+    """``text`` with table headers (the line above a rule of dashes) bold and rules dimmed."""
+    lines = text.split("\n")
+    out = Text()
+    highlighter = ReplyHighlighter()
+    for i, line in enumerate(lines):
+        if i:
+            out.append("\n")
+        is_rule = bool(line.strip()) and set(line.strip()) <= {"-", " "}
+        above_rule = (
+            i + 1 < len(lines)
+            and set(lines[i + 1].strip()) <= {"-", " "}
+            and bool(lines[i + 1].strip())
+        )
+        if is_rule:
+            out.append(line, style="booksnap.rule")
+        elif above_rule:
+            out.append(line, style="booksnap.header")
+        else:
+            out.append(highlighter(line))
+    return out
 
 
 def stdout_is_terminal() -> bool:
@@ -36,7 +87,7 @@ def stdout_is_terminal() -> bool:
 def echo(text: str) -> None:
     """Print a rendered reply: highlighted on a terminal, exactly ``text`` when piped."""
     if stdout_is_terminal():
-        _console(stderr=False).print(text, markup=False)
+        _console(stderr=False).print(styled(text))
     else:
         click.echo(text)
 
