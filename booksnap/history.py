@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -211,6 +212,13 @@ class History:
         """``iter_batches`` collected into one table (``.to_pandas()``, ``polars.from_arrow``)."""
         batches = self.iter_batches(symbol, start, end, levels, batch_seconds)
         return pa.Table.from_batches(list(batches), schema=BOOK_SCHEMA)
+
+    def last(self, symbol: str, seconds: int = 3_600, levels: int | None = None) -> pa.Table:
+        """The stored books of the last ``seconds`` seconds up to now (after a catch-up)."""
+        _check_count("seconds", seconds, MAX_SECOND)
+        self.refresh()
+        now = int(time.time())
+        return self.read(symbol, max(0, now - seconds + 1), now, levels)
 
     # --- trades ---------------------------------------------------------------------------------
 
