@@ -15,6 +15,7 @@ from booksnap.history import History, HistoryUnavailable, open_history
 from booksnap.options import TimeType, symbol_argument
 from booksnap.parquet_file import AtomicParquet, trades_path
 from shared.config import DEFAULT_DATA_DIR, ENV_DATA_DIR
+from shared.errors import BooksnapError
 from shared.lifecycle import StopFlag, stop_on_signals
 from shared.model import MAX_LEVELS
 from shared.times import format_time
@@ -120,6 +121,9 @@ def export(  # noqa: PLR0917  (click passes every option by keyword)
         except Interrupted:
             click.echo("export interrupted: no file written", err=True)
             raise SystemExit(INTERRUPTED_EXIT) from None
+        except (BooksnapError, OSError, pa.ArrowException) as exc:
+            # An unreadable record, a full disk, a database that went away: one line, no file.
+            raise click.ClickException(f"export failed, no file written: {exc}") from None
     rows, trade_rows = counts
     click.echo(f"wrote {rows:,} seconds of {symbol} to {out}")
     if trades:
