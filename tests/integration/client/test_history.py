@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from booksnap import history as history_module
 from booksnap.history import HistoryUnavailable, open_history
 from tests.integration.client.conftest import SYMBOL, Stored
 from tests.integration.writer.harness import FakeCollector, series
@@ -106,3 +107,17 @@ def test_history_leaves_no_secondary_directory_and_rejects_bad_input(stored: Sto
     assert not private.exists()
     with pytest.raises(HistoryUnavailable):
         open_history(tmp_path)
+
+
+def test_a_batch_ends_early_when_it_holds_too_many_levels(stored: Stored, monkeypatch):
+    monkeypatch.setattr(history_module, "MAX_BATCH_LEVELS", 100)
+    monkeypatch.setattr(history_module, "MAX_BATCH_TRADES", 10)
+    with open_history(stored.writer.data_dir) as history:
+        books = list(history.iter_batches(SYMBOL, stored.first, stored.last))
+        trades = list(history.iter_trade_batches(SYMBOL, stored.first, stored.last))
+
+    # one run of FLATTEN_RUN seconds already holds more than 100 levels / 10 trades
+    assert {b.num_rows for b in books[:-1]} == {history_module.FLATTEN_RUN}
+    assert sum(b.num_rows for b in books) == len(stored.seconds)
+    assert sum(b.num_rows for b in trades) == sum(len(s.trades) for s in stored.seconds)
+    assert len(trades) > 1
