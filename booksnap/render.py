@@ -289,6 +289,7 @@ def render_snapshot_row(snap: dict[str, Any]) -> dict[str, Any]:
         "levels": f"{len(bids)}/{len(asks)}",
         "trades": len(snap["trades"]) if "trades" in snap else None,
         "update_id": snap.get("update_id"),
+        "ts_event": snap.get("ts_event"),  # shown as a UTC time with milliseconds
     }
 
 

@@ -5,6 +5,7 @@ from booksnap.render import (
     render_coverage,
     render_l2,
     render_mapping,
+    render_snapshot_row,
     render_status,
     render_table,
     render_value,
@@ -148,3 +149,21 @@ def test_millisecond_epochs_are_utc_times_but_ages_stay_durations():
     assert "2025-11-24T16:00:00.123Z" in text
     assert "2025-11-24T16:00:00.005Z" in text
     assert "data_age_ms  120" in text
+
+
+def test_snapshot_rows_keep_exact_prices_and_show_the_event_time():
+    row = render_snapshot_row(
+        {
+            "time": "2025-11-24T16:00:00Z",
+            "bids": [["61836.00000000", "0.00009000"]],
+            "asks": [["61836.01000000", "1.50000000"]],
+            "update_id": 7,
+            "ts_event": 1764000000990,
+        }
+    )
+
+    text = render_table([row])
+
+    assert "61836.00000000" in text
+    assert "0.00009000" in text
+    assert "2025-11-24T16:00:00.990Z" in text
