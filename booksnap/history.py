@@ -113,16 +113,25 @@ class History:
             self._cleanup()
             raise HistoryUnavailable(f"cannot open {self.db_path}: {exc}") from exc
         self._families = storage.families(self._db)
+        self._open = True
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Catch up with the writer: seconds stored since opening become visible."""
-        self._db.try_catch_up_with_primary()
+        if not self._open:
+            raise HistoryUnavailable("this history is closed")
+        try:
+            self._db.try_catch_up_with_primary()
+        except Exception as exc:  # e.g. the writer was restarted and its files compacted away
+            raise HistoryUnavailable(
+                f"cannot catch up with {self.db_path} ({exc}); reopen"
+            ) from exc
 
     def close(self) -> None:
         """Release the database and remove the private secondary directory."""
-        if self._families:
+        if self._open:
+            self._open = False
             self._families = {}
             self._db.close()
         self._cleanup()
@@ -134,7 +143,7 @@ class History:
         self.close()
 
     def _family(self, name: str) -> Rdict:
-        if not self._families:
+        if not self._open:
             raise HistoryUnavailable("this history is closed")
         return self._families[name]
 
