@@ -17,6 +17,7 @@ from typing import Any
 
 import zmq
 
+from booksnap.coverage import DAY, day_chunks, ends_missing
 from shared.curve import secure_client
 from shared.curve_keys import load_keyring
 from shared.errors import BooksnapError
@@ -105,6 +106,23 @@ class QueryClient:
             page = self.request("query_snapshots", params)
             yield from page["snapshots"]
             cursor, end = page["next_start"], page["end"]
+
+    def iter_coverage(
+        self, symbol: str, start: int, end: int, day: int = DAY
+    ) -> Iterator[tuple[dict[str, Any], bool]]:
+        """``coverage`` of ``start..end`` (inclusive) one day at a time, for progress.
+
+        Yields each day's reply and whether its last second is missing (one more one-second
+        request when the day's list of missing ranges was cut short); ``booksnap.coverage.merge``
+        joins them into the reply of one request.
+        """
+        for first, last in day_chunks(start, end, day):
+            part = self.request("coverage", {"symbol": symbol, "start": first, "end": last})
+            missing = ends_missing(part)
+            if missing is None:
+                edge = self.request("coverage", {"symbol": symbol, "start": last, "end": last})
+                missing = edge["stored_seconds"] == 0
+            yield part, missing
 
     def send_raw(self, frames: list[bytes], request_id: object = None) -> dict[str, Any]:
         """Send arbitrary frames and return the reply whose id matches (None: the next reply)."""

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import click
 
 from booksnap import render
+from booksnap.export import export
 from booksnap.options import (
-    TimeType,
     ask,
     check_tick_size,
-    client_for,
     connection_options,
     drop_none,
     end_option,
     output,
     param_option,
-    query_errors,
     symbol_argument,
     window_option,
 )
-from shared.times import format_time
+from booksnap.stored_commands import coverage, snapshots, status
 
 # --- windowed analytics ---------------------------------------------------------------------------
 
@@ -171,123 +166,6 @@ def l2(symbol: str, levels: int, endpoint: str, timeout: float, as_json: bool) -
     output(result, as_json, render.render_l2)
 
 
-# --- stored data ----------------------------------------------------------------------------------
-
-
-@click.command(name="snapshots")
-@symbol_argument
-@click.option(
-    "--start",
-    type=TimeType(),
-    required=True,
-    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
-)
-@click.option(
-    "--end",
-    type=TimeType(),
-    default=None,
-    help="Last second (inclusive), same formats [default: now].",
-)
-@param_option("--levels", "query_snapshots", "levels", default=False)
-@click.option("--trades", is_flag=True, help="Include each second's trades.")
-@connection_options
-def snapshots(
-    *,
-    symbol: str,
-    start: int,
-    end: int | None,
-    levels: int | None,
-    trades: bool,
-    endpoint: str,
-    timeout: float,
-    as_json: bool,
-) -> None:
-    """Stored 1-second snapshots from START to END; --json prints one JSON line per second.
-
-    Prices and quantities are the exact 8-decimal strings Binance sent. Long ranges are fetched
-    page by page (3,600 seconds per request) and streamed.
-
-    \b
-    Example:
-        booksnap snapshots BTCUSDT --start 2026-11-24T08:00:00Z --end 2026-11-24T08:05:00Z --json
-    """
-    if end is not None and end < start:
-        raise click.BadParameter(
-            f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
-        )
-    rows: list[dict[str, Any]] = []
-    with client_for(endpoint, timeout) as client, query_errors(client):
-        for snap in client.iter_snapshots(symbol, start, end, levels=levels, trades=trades):
-            if as_json:
-                click.echo(json.dumps(snap, separators=(",", ":")))
-            else:
-                rows.append(render.render_snapshot_row(snap))
-    if not as_json:
-        click.echo(
-            render.render_table(rows) if rows else f"no snapshots of {symbol} stored in that range"
-        )
-
-
-@click.command(name="status")
-@connection_options
-def status(endpoint: str, timeout: float, as_json: bool) -> None:
-    """Per symbol: is its collector publishing, what is stored, gaps and restarts; database size.
-
-    \b
-    Example:
-        booksnap status
-    """
-    output(ask(endpoint, timeout, "status", {}), as_json, render.render_status)
-
-
-@click.command(name="coverage")
-@symbol_argument
-@param_option("--hours", "coverage", "duration_hours", default=False)
-@click.option(
-    "--start",
-    type=TimeType(),
-    default=None,
-    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
-)
-@click.option(
-    "--end",
-    type=TimeType(),
-    default=None,
-    help="Last second (inclusive), same formats [default: now].",
-)
-@connection_options
-def coverage(
-    *,
-    symbol: str,
-    hours: int | None,
-    start: int | None,
-    end: int | None,
-    endpoint: str,
-    timeout: float,
-    as_json: bool,
-) -> None:
-    """The fraction of seconds stored in a range, and the missing ranges.
-
-    \b
-    Examples:
-        booksnap coverage BTCUSDT --hours 1
-        booksnap coverage BTCUSDT --start 2026-11-24T00:00:00Z --end 2026-11-24T06:00:00Z
-    """
-    if hours is not None and start is not None:
-        raise click.UsageError("give either --hours or --start/--end, not both")
-    if start is None and end is not None:
-        raise click.BadParameter("--end needs --start (or use --hours)", param_hint="--end")
-    if start is not None and end is not None and end < start:
-        raise click.BadParameter(
-            f"{format_time(end)} is before --start {format_time(start)}", param_hint="--end"
-        )
-    if start is None:
-        params = drop_none(symbol=symbol, duration_hours=hours)
-    else:
-        params = drop_none(symbol=symbol, start=start, end=end)
-    output(ask(endpoint, timeout, "coverage", params), as_json, render.render_coverage)
-
-
 COMMANDS = (
     order_flow,
     volume_profile,
@@ -304,6 +182,7 @@ COMMANDS = (
 
 
 def register(group: click.Group) -> None:
-    """Add every query subcommand to the ``booksnap`` group."""
+    """Add every query subcommand, and ``export`` (which reads the database), to the group."""
     for command in COMMANDS:
         group.add_command(command)
+    group.add_command(export)

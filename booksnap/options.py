@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from booksnap import render
+from booksnap import render, terminal
 from booksnap.client import QueryClient, QueryFailed, QueryTimeout
 from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_KEYS_DIR, ENV_QUERY_ENDPOINT
 from shared.errors import ConfigError
@@ -183,7 +183,7 @@ def output(result: Any, as_json: bool, renderer: Renderer = render.render_mappin
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
-        click.echo(renderer(result))
+        terminal.echo(renderer(result))
 
 
 def drop_none(**params: Any) -> dict[str, Any]:

@@ -6,32 +6,77 @@ fields are still shown (as ``key: value`` lines), so a renderer never hides new 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from shared.times import format_time
 
 BAR_WIDTH = 40
 MAX_HISTOGRAM_ROWS = 100  # automatic profiles have at most 100 bins: never merged
+# Derived statistics that tables round, and to how many decimals (--json keeps every digit).
+ROUNDED = {"bps": 4, "score": 1}
+ROUNDING_NOTE = "bps are shown to 4 decimals and scores to 1; --json has every digit"
+MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z; larger is shown as a number
 
 
-def render_value(value: Any) -> str:
-    """One cell: floats to 6 significant digits, None as '-', lists by length."""
+def is_epoch_ms(key: str) -> bool:
+    """Millisecond epochs (``ts_event``, ``ts_recv``, ``ts_trade``); ``*_age_ms`` are durations."""
+    return key.startswith("ts_")
+
+
+def rounding_of(key: str) -> int | None:
+    """Decimals a table shows for ``key`` when it is a rounded statistic, else None (exact)."""
+    for marker, decimals in ROUNDED.items():
+        if marker in key:
+            return decimals
+    return None
+
+
+def format_epoch_ms(value: int) -> str:
+    """Milliseconds since the epoch → ``2026-11-24T08:00:00.123Z``."""
+    seconds, millis = divmod(value, 1000)
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
+
+
+def format_float(value: float) -> str:
+    """A float with every digit it carries and no exponent (``61836.005``, ``0.00001``)."""
+    if not math.isfinite(value):
+        return str(value)
+    text = format(Decimal(repr(value)), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
+def render_value(value: Any, key: str = "") -> str:
+    """One cell. Numbers keep their exact digits: prices, sizes and notionals are never rounded;
+    fields named ``*bps*``/``*score*`` are rounded to ``ROUNDED`` decimals; millisecond epochs
+    (``ts_*``) are UTC times; None is '-'; long lists by length."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int) and is_epoch_ms(key) and 0 <= value <= MAX_EPOCH_MS:
+        return format_epoch_ms(value)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        decimals = rounding_of(key)
+        return format_float(value) if decimals is None else f"{value:.{decimals}f}"
     if isinstance(value, list) and not value:
         return "none"
     if isinstance(value, list):
         return (
-            ", ".join(render_value(item) for item in value)
+            ", ".join(render_value(item, key) for item in value)
             if len(value) <= 8
             else f"[{len(value)} items]"
         )
     return str(value)
+
+
+def _has_rounded(result: dict[str, Any]) -> bool:
+    return any(
+        rounding_of(key) is not None and isinstance(value, float) for key, value in result.items()
+    )
 
 
 def render_mapping(result: dict[str, Any], skip: Sequence[str] = (), indent: int = 0) -> str:
@@ -49,8 +94,24 @@ def render_mapping(result: dict[str, Any], skip: Sequence[str] = (), indent: int
             lines.append(f"{pad}{key}:")
             lines.append(render_table(value, indent=indent + 2))
         else:
-            lines.append(f"{pad}{key.ljust(width)}  {render_value(value)}")
+            lines.append(f"{pad}{key.ljust(width)}  {render_value(value, key)}")
+    if indent == 0 and _mentions_rounded(result):
+        lines.append(f"({ROUNDING_NOTE})")
     return "\n".join(line for line in lines if line)
+
+
+def _mentions_rounded(result: dict[str, Any]) -> bool:
+    """Whether a rounded statistic appears anywhere in ``result`` (nested maps and rows too)."""
+    if _has_rounded(result):
+        return True
+    for value in result.values():
+        if isinstance(value, dict) and _mentions_rounded(value):
+            return True
+        if isinstance(value, list) and any(
+            isinstance(v, dict) and _mentions_rounded(v) for v in value
+        ):
+            return True
+    return False
 
 
 def render_table(
@@ -64,7 +125,7 @@ def render_table(
         for row in rows:
             seen.update(dict.fromkeys(row))
         columns = list(seen)
-    cells = [[render_value(row.get(column)) for column in columns] for row in rows]
+    cells = [[render_value(row.get(column), column) for column in columns] for row in rows]
     widths = [
         max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)
     ]
@@ -130,9 +191,8 @@ def render_volume_profile(result: dict[str, Any]) -> str:
             1 if volume > 0 else 0, round(BAR_WIDTH * volume / peak)
         )
         mark = "  ◀ POC" if poc is not None and low_f <= poc < high_f else ""
-        lines.append(
-            f"{f'{low} - {high}'.ljust(label_width)}  {bar.ljust(BAR_WIDTH)} {volume:.6g}{mark}"
-        )
+        label = f"{low} - {high}".ljust(label_width)
+        lines.append(f"{label}  {bar.ljust(BAR_WIDTH)} {format_float(volume)}{mark}")
     return head + "\n" + "\n".join(lines)
 
 
@@ -229,6 +289,7 @@ def render_snapshot_row(snap: dict[str, Any]) -> dict[str, Any]:
         "levels": f"{len(bids)}/{len(asks)}",
         "trades": len(snap["trades"]) if "trades" in snap else None,
         "update_id": snap.get("update_id"),
+        "ts_event": snap.get("ts_event"),  # shown as a UTC time with milliseconds
     }
 
 

@@ -211,7 +211,6 @@ def detect_market_anomalies(
         snapshots=len(ctx.window),
         trades=len(ctx.window_trades),
         extra={
-            "window_duration_secs": window_end - window_start,
             "baseline_snapshots": len(ctx.baseline),
             "baseline_seconds": len(ctx.baseline_pairs),
             "anomalies": found,

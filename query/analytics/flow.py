@@ -201,7 +201,6 @@ def get_order_flow(
         snapshots=in_window,
         trades=len(window_trades),
         extra={
-            "window_duration_secs": window_seconds,
             "seconds_with_snapshots": in_window,
             "seconds_missing": window_seconds - in_window,
             "flow_seconds": seconds,

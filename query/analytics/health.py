@@ -204,7 +204,6 @@ def get_microstructure_health(
         snapshots=len(window),
         trades=len(all_trades),
         extra={
-            "window_duration_secs": window_end - window_start,
             "timestamp": window_end,
             "overall_score": overall,
             "spread_stability_score": scores["spread_stability"],

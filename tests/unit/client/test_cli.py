@@ -87,3 +87,56 @@ def test_query_option_errors_name_the_option(tmp_path):
 
     assert result.exit_code == 2
     assert "--endpoint" in result.output
+
+
+def test_export_has_help_with_an_example_and_says_why_it_reads_the_database():
+    result = CliRunner().invoke(cli, ["export", "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+    assert "not through the query process" in result.output
+    assert "--data-dir" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["export", "BTCUSDT", "--out", "x.parquet"], "--start"),
+        (["export", "BTCUSDT", "--start", "0"], "--out"),
+        (["export", "btc-usdt", "--start", "0", "--out", "x.parquet"], "invalid symbol"),
+        (["export", "BTCUSDT", "--start", "10", "--end", "5", "--out", "x.parquet"], "before"),
+        (["export", "BTCUSDT", "--start", "0", "--out", "x.parquet", "--levels", "0"], "--levels"),
+        (["status", "--check", "--max-age", "0"], "--max-age"),
+        (["status", "--check", "--symbols", "btc-usdt"], "--symbols"),
+    ],
+)
+def test_export_and_check_usage_errors(args, fragment):
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output
+
+
+def test_export_refuses_an_existing_file_before_opening_anything(tmp_path):
+    out = tmp_path / "x.parquet"
+    out.write_text("keep")
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "BTCUSDT",
+            "--start",
+            "0",
+            "--end",
+            "1",
+            "--out",
+            str(out),
+            "--data-dir",
+            "/nonexistent",
+        ],
+    )
+
+    assert result.exit_code == 1
+    assert "--force" in result.output
+    assert out.read_text() == "keep"

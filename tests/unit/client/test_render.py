@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from booksnap.render import (
+    ROUNDING_NOTE,
     render_coverage,
     render_l2,
     render_mapping,
+    render_snapshot_row,
     render_status,
     render_table,
+    render_value,
     render_volume_profile,
 )
 
@@ -16,7 +19,7 @@ def test_mapping_aligns_keys_and_formats_values():
     )
 
     assert "symbol   BTCUSDT" in text
-    assert "ratio    1.23457" in text
+    assert "ratio    1.23456789" in text
     assert "missing  -" in text
     assert "ok       yes" in text
     assert "nested:\n  a  1" in text
@@ -123,3 +126,44 @@ def test_status_and_coverage_render():
     assert rows["ETHUSDT"][-5] == "2"
     assert "90.00 %" in coverage
     assert "1970-01-01T00:00:10Z" in coverage
+
+
+def test_prices_and_sizes_keep_every_decimal_and_never_use_an_exponent():
+    assert render_value(61836.005, "mid") == "61836.005"
+    assert render_value(61836.00512345, "microprice") == "61836.00512345"
+    assert render_value(0.00001, "qty") == "0.00001"
+    assert render_value(1234567.5, "notional") == "1234567.5"
+    assert render_value(3.0, "size") == "3"
+
+
+def test_bps_and_scores_round_to_the_stated_precision():
+    assert render_value(1.616171, "spread_bps") == "1.6162"
+    assert render_value(71.2345, "overall_score") == "71.2"
+    assert ROUNDING_NOTE in render_mapping({"spread_bps": 1.5})
+    assert ROUNDING_NOTE not in render_mapping({"mid": 1.5})
+
+
+def test_millisecond_epochs_are_utc_times_but_ages_stay_durations():
+    text = render_mapping({"ts_event": 1764000000123, "ts_recv": 1764000000005, "data_age_ms": 120})
+
+    assert "2025-11-24T16:00:00.123Z" in text
+    assert "2025-11-24T16:00:00.005Z" in text
+    assert "data_age_ms  120" in text
+
+
+def test_snapshot_rows_keep_exact_prices_and_show_the_event_time():
+    row = render_snapshot_row(
+        {
+            "time": "2025-11-24T16:00:00Z",
+            "bids": [["61836.00000000", "0.00009000"]],
+            "asks": [["61836.01000000", "1.50000000"]],
+            "update_id": 7,
+            "ts_event": 1764000000990,
+        }
+    )
+
+    text = render_table([row])
+
+    assert "61836.00000000" in text
+    assert "0.00009000" in text
+    assert "2025-11-24T16:00:00.990Z" in text
