@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 STOP = "stop"
 POLL_SECONDS = 0.5
 SLOW_REQUEST_SECONDS = 2.0
+WORKER_NICENESS = 5
 
 
 class Job(NamedTuple):
@@ -57,6 +58,9 @@ def serve_db(config: DbProcessConfig, conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(process="query", tag="db", level=config.log_level)
+    # Below the main process in the scheduler: live L1/L2 answers must not wait for a core while
+    # workers crunch analytics (measured under the fuzz campaign: L1 p99 ~48 ms -> see below).
+    os.nice(WORKER_NICENESS)
     parent = os.getppid()
     clock = SystemClock()
     reader = SecondaryReader(config.db_path, config.secondary_dir, config.reopen_seconds, clock)

@@ -24,7 +24,14 @@ from typing import Any
 import zmq
 
 from shared.clock import Clock
-from shared.codec import BOOK_PREFIX, SNAP_PREFIX, decode_live, decode_second, symbol_of_topic
+from shared.codec import (
+    BOOK_PREFIX,
+    MAX_PAYLOAD,
+    SNAP_PREFIX,
+    decode_live,
+    decode_second,
+    symbol_of_topic,
+)
 from shared.errors import DecodeError
 from shared.model import LiveBook
 from shared.security import SocketSecurity
@@ -32,7 +39,7 @@ from shared.sessions import SessionGate
 
 log = logging.getLogger(__name__)
 
-MAX_LIVE_MESSAGE = 8 * 1024 * 1024  # bytes; ZMQ drops larger messages before we see them
+MAX_LIVE_MESSAGE = MAX_PAYLOAD  # bytes per frame; ZMQ drops a larger one (and its sender)
 PUBLISHING_SECONDS = 5.0  # a collector that sent nothing for this long counts as silent
 INVALID_LOG_INTERVAL = 10.0  # log dropped messages at most this often
 MAX_SYMBOLS = 1000  # a misbehaving publisher cannot grow memory without bound
@@ -221,7 +228,7 @@ class LiveFeed:
             raise
         self.republished = 0
 
-    def drain(self, max_messages: int = 1000) -> int:
+    def drain(self, max_messages: int = 200) -> int:
         """Receive what is waiting (without blocking), record and re-publish the valid messages."""
         handled = 0
         while handled < max_messages:

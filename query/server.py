@@ -38,6 +38,7 @@ POLL_MS = 200
 MAX_REQUESTS_PER_TURN = 200  # then drain the live stream again, so neither side starves
 STATS_INTERVAL = 60.0
 WORKER_CHECK_INTERVAL = 1.0
+FRESHEN_MESSAGES = 64  # live messages taken in before each request
 
 
 class QueryServer:
@@ -149,8 +150,9 @@ class QueryServer:
                 message = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            # Answer live requests against the freshest book: take what the collectors sent.
-            self.feed.drain()
+            # Answer live requests against the freshest book: take what the collectors sent
+            # (a bounded bite, so a flood on the live socket cannot delay a request for long).
+            self.feed.drain(FRESHEN_MESSAGES)
             reply = self._dispatch([frame.bytes for frame in message], client_of(message[-1]))
             if reply is not None:
                 self.router.send_multipart(reply)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import zmq
 
 from shared import backfill as proto
-from shared.codec import encode
+from shared.codec import MAX_PAYLOAD, encode
 from shared.errors import DecodeError
 from shared.model import SYMBOL_PATTERN
 from shared.security import SocketSecurity
@@ -61,7 +61,9 @@ class BackfillServer:
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.socket.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        self.socket.setsockopt(zmq.MAXMSGSIZE, 8 * 1024 * 1024)
+        self.socket.setsockopt(
+            zmq.MAXMSGSIZE, MAX_PAYLOAD
+        )  # per frame; a larger one drops the peer
         try:
             security.serve(self.socket, "backfill", endpoint, "--backfill-endpoint")
             self.socket.bind(endpoint)

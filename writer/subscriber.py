@@ -7,11 +7,11 @@ import zmq
 from shared.codec import MAX_PAYLOAD, SNAP_PREFIX
 from shared.security import SocketSecurity
 
-# A larger message makes ZeroMQ drop the sending connection before any of it is buffered: the
-# cheapest defence against a hostile multi-megabyte frame. Payloads up to 2x the codec's limit
-# still get through, so an oversize-but-plausible record is rejected (and counted) by validation.
-MAX_MESSAGE = 2 * MAX_PAYLOAD
-RECEIVE_HWM = 100_000  # ~1 minute of 1,000 symbols: bursts after a stall are not dropped
+# A larger frame makes ZeroMQ drop the sending connection before any of it is buffered: the
+# cheapest defence against a hostile multi-megabyte frame (the fuzz campaign grew the writer by
+# 780 MB with 5 MB frames queued behind an 8 MB limit).
+MAX_MESSAGE = MAX_PAYLOAD
+RECEIVE_HWM = 20_000  # messages: 20 s of 1,000 symbols, so bursts after a stall are not dropped
 MAX_DRAIN = 5_000  # messages read per loop turn, so flushing and backfill still get their turn
 
 
