@@ -100,12 +100,14 @@ def side_changes(
     return added, removed
 
 
-def ofi_event(before: BookSnapshot, after: BookSnapshot) -> int | None:
-    """Cont-Kukanov-Stoikov e_n between two snapshots (scaled qty); None if a side is empty."""
-    if not (before.bids and before.asks and after.bids and after.asks):
+def ofi_event(before: BookSnapshot, after: BookSnapshot, level: int = 1) -> int | None:
+    """Cont-Kukanov-Stoikov e_n between two snapshots (scaled qty), computed on the ``level``-th
+    best level of each side (1 = the touch); None if a side lacks that level."""
+    i = level - 1
+    if min(len(before.bids), len(before.asks), len(after.bids), len(after.asks)) <= i:
         return None
-    (pb0, qb0), (pa0, qa0) = before.bids[0], before.asks[0]
-    (pb1, qb1), (pa1, qa1) = after.bids[0], after.asks[0]
+    (pb0, qb0), (pa0, qa0) = before.bids[i], before.asks[i]
+    (pb1, qb1), (pa1, qa1) = after.bids[i], after.asks[i]
     event = 0
     if pb1 >= pb0:
         event += qb1

@@ -40,32 +40,6 @@ def mid2(snap: BookSnapshot) -> int:
     return snap.bids[0][0] + snap.asks[0][0]
 
 
-def level_ofi(before: BookSnapshot, after: BookSnapshot, level: int) -> int | None:
-    """CKS e_n computed on the ``level``-th best level of each side (1 = touch); None if absent."""
-    i = level - 1
-    if (
-        len(before.bids) <= i
-        or len(before.asks) <= i
-        or len(after.bids) <= i
-        or len(after.asks) <= i
-    ):
-        return None
-    pb0, qb0 = before.bids[i]
-    pa0, qa0 = before.asks[i]
-    pb1, qb1 = after.bids[i]
-    pa1, qa1 = after.asks[i]
-    event = 0
-    if pb1 >= pb0:
-        event += qb1
-    if pb1 <= pb0:
-        event -= qb0
-    if pa1 <= pa0:
-        event -= qa1
-    if pa1 >= pa0:
-        event += qa0
-    return event
-
-
 def volatility(pairs: Sequence[Pair]) -> dict[str, object]:
     """Realised variance and bipower variation of the 1 s log mid returns of consecutive pairs."""
     # log1p of the exact relative change: ln(m2_s / m2_s-1) via the ratio loses ~7 digits when
@@ -115,7 +89,7 @@ def price_impact(pairs: Sequence[Pair], depth: int) -> dict[str, object]:
     # Δmid = Δ(2·mid)/2 and both are scaled by SCALE: slope in quote units per base unit.
     levels = []
     for level in range(1, min(depth, MAX_OFI_LEVELS) + 1):
-        events = [e for a, b in pairs if (e := level_ofi(a, b, level)) is not None]
+        events = [e for a, b in pairs if (e := ofi_event(a, b, level)) is not None]
         levels.append({"level": level, "ofi": sum(events) / SCALE, "events": len(events)})
     return {
         "observations": len(xs),
@@ -239,7 +213,6 @@ def get_market_quality(
         snapshots=len(in_window),
         trades=sum(len(t) for t in paired.values()),
         extra={
-            "window_duration_secs": window_end - window_start,
             "pairs": len(pairs),
             "volatility": volatility(pairs),
             "price_impact": price_impact(pairs, depth),

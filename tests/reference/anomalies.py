@@ -427,7 +427,6 @@ def anomalies(snaps: list[BookSnapshot], trades: list[Trade], start: int, end: i
         "window_seconds": end - start,
         "snapshots_used": len(m.window),
         "trades_used": len(of_seconds(trades, start, end)),
-        "window_duration_secs": end - start,
         "baseline_snapshots": len(m.baseline),
         "baseline_seconds": len(m.baseline_pairs),
         "anomalies": found,

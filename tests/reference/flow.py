@@ -113,7 +113,6 @@ def order_flow(
         "window_seconds": end - start,
         "snapshots_used": in_window,
         "trades_used": len(window_trades),
-        "window_duration_secs": end - start,
         "seconds_with_snapshots": in_window,
         "seconds_missing": end - start - in_window,
         "flow_seconds": n,

@@ -166,7 +166,6 @@ def health(
         "window_seconds": end - start,
         "snapshots_used": len(window),
         "trades_used": len(window_trades),
-        "window_duration_secs": end - start,
         "timestamp": end,
         "overall_score": overall,
         "spread_stability_score": scores["spread_stability"],

@@ -137,7 +137,6 @@ def market_quality(
         "window_seconds": end - start,
         "snapshots_used": len(window),
         "trades_used": used,
-        "window_duration_secs": end - start,
         "pairs": len(pairs),
         "volatility": volatility(pairs),
         "price_impact": impact(pairs, depth),
