@@ -93,12 +93,13 @@ class SupervisorMetrics(Collector):
         registry.register(self)
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        children = dict(self._supervisor.children)
-        self._prune({c.popen.pid for c in children.values() if c.popen is not None})
+        # The supervisor's thread replaces ``popen`` at any time: read each one once.
+        popens = {symbol: child.popen for symbol, child in self._supervisor.children.items()}
+        self._prune({popen.pid for popen in popens.values() if popen is not None})
         restarts, up = m.counter_family(m.CHILD_RESTARTS), m.gauge_family(m.CHILD_UP)
-        for symbol, child in sorted(children.items()):
+        for symbol, child in sorted(self._supervisor.children.items()):
             restarts.add_metric([symbol], child.restarts)
-            up.add_metric([symbol], 0 if child.popen is None else 1)
+            up.add_metric([symbol], 0 if popens[symbol] is None else 1)
         yield restarts
         yield up
 

@@ -8,6 +8,7 @@ writer's counters can be compared exactly with its Stored lines and its status r
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -61,17 +62,32 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
 @pytest.fixture(scope="module")
 def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, dict[str, int]]]:
     root = tmp_path_factory.mktemp("metrics")
-    pipe = Pipeline(root, {**pipeline_env(root, free_port()), "BOOKSNAP_SUMMARY_INTERVAL": "2"})
-    ports = {name: free_port() for name in ("writer", "query", "collector")}
+    # One base port for every process, as an operator's .env would set it: each adds its offset,
+    # and the supervisor's children must not inherit it (they would fight over its port).
+    base: int = poll_for(_three_free_ports, 10, what="three consecutive free ports") or 0
+    env = {"BOOKSNAP_SUMMARY_INTERVAL": "2", "BOOKSNAP_METRICS_PORT": str(base)}
+    pipe = Pipeline(root, {**pipeline_env(root, free_port()), **env})
+    ports = {"writer": base, "query": base + 1, "collector": base + 2}
     try:
         pipe.start("simulator", "simulator").wait_log("Simulator listening", timeout=30)
         for name in ("writer", "query", "collector"):
-            pipe.start(name, name, "--metrics-port", str(ports[name]))
+            pipe.start(name, name)
         for symbol in SYMBOLS:
             pipe.procs["writer"].wait_log(f"Stored snapshot for {symbol} at", timeout=60)
         yield pipe, ports
     finally:
         stop_all(list(pipe.procs.values()))
+
+
+def _three_free_ports() -> int | None:
+    base = free_port()
+    for port in (base + 1, base + 2):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return None
+    return base
 
 
 def writer_status(pipe: Pipeline) -> dict:
