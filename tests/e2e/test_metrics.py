@@ -21,6 +21,7 @@ import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
 from booksnap.client import QueryClient, QueryFailed
+from shared import metrics
 from tests.support.logs import stored_in, stored_seconds
 from tests.support.pipeline import SYMBOLS, Pipeline, pipeline_env
 from tests.support.processes import REPO, Proc, stop_all
@@ -30,6 +31,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 SUMMARY = re.compile(
     r"collector\[(\w+)\].*summary \S+: records=(\d+) .*resyncs=(\d+) reconnects=(\d+)"
 )
+SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 STARTED = re.compile(r"started collector (\w+) \(pid (\d+)\)")
 
 
@@ -240,6 +242,7 @@ def test_query_requests_by_method_and_outcome(metered: tuple[Pipeline, dict[str,
         assert age is not None
         assert 0 <= age < 5
     assert value(after, "booksnap_query_worker_restarts_total") == 0
+    assert value(after, "booksnap_query_db_requests_in_flight") == 0
 
 
 def test_writer_rejects_equal_its_status(metered: tuple[Pipeline, dict[str, int]]) -> None:
@@ -271,6 +274,14 @@ def test_writer_rejects_equal_its_status(metered: tuple[Pipeline, dict[str, int]
         return metric == status
 
     poll_for(agree, 15, interval=0.5, what="rejected counts = writer status")
+
+
+def test_every_defined_metric_is_served(metered: tuple[Pipeline, dict[str, int]]) -> None:
+    _, ports = metered
+    served = {name for port in ports.values() for name, _ in scrape(port)}
+    served |= {name.removesuffix(s) for name in served for s in SUFFIXES if name.endswith(s)}
+    defined = {v.name for v in vars(metrics).values() if isinstance(v, metrics.Metric)}
+    assert defined - served == set()
 
 
 def test_writer_counts_equal_the_stored_lines_and_status(
@@ -317,6 +328,7 @@ def test_writer_counts_equal_the_stored_lines_and_status(
         == status["unrecoverable"]
     )
     assert value(samples, "booksnap_writer_queue_records") == status["pending"] == 0
+    assert value(samples, "booksnap_writer_queue_capacity_records") == 2 * 20 * 60  # 20 min
     assert value(samples, "booksnap_writer_write_errors_total") == status["write_errors"]
     assert value(samples, "booksnap_writer_dropped_records_total") == status["dropped"]
     assert value(samples, "booksnap_writer_store_up") == 1
