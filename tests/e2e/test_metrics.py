@@ -25,6 +25,7 @@ from shared import metrics
 from tests.support.logs import stored_in, stored_seconds
 from tests.support.pipeline import SYMBOLS, Pipeline, pipeline_env
 from tests.support.processes import REPO, Proc, stop_all
+from tests.support.seconds import Second
 from tests.support.waiting import free_endpoint, free_port, poll_for
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -251,12 +252,18 @@ def test_writer_rejects_equal_its_status(metered: tuple[Pipeline, dict[str, int]
     pub = context.socket(zmq.PUB)
     pub.setsockopt(zmq.LINGER, 0)
     pub.connect(pipe.env["BOOKSNAP_INGEST_ENDPOINT"])
+    pub.connect(pipe.env["BOOKSNAP_LIVE_ENDPOINT"])  # the query process's live SUB too
+    now = int(time.time())
+    # A well-formed second of a symbol nobody configured: refused, and never a label value.
+    hostile = Second("EVILUSDT", now, 1, 1, 1, now * 1000, now * 1000, ((100, 1),), ((200, 1),))
     try:
 
         def rejected() -> bool:
             pub.send_multipart([b"snap.BTCUSDT", b"not a book"])  # two frames: "frames"
             pub.send_multipart([b"snap.BTCUSDT", b"\xc1", b"\xc1"])  # undecodable: "decode"
-            return {"frames", "decode"} <= set(writer_status(pipe).get("rejected", {}))
+            pub.send_multipart(hostile.frames())  # "symbols"
+            causes = set(writer_status(pipe).get("rejected", {}))
+            return {"frames", "decode", "symbols"} <= causes
 
         poll_for(rejected, 20, interval=0.3, what="rejections in the writer's status")
     finally:
@@ -282,6 +289,8 @@ def test_every_defined_metric_is_served(metered: tuple[Pipeline, dict[str, int]]
     served |= {name.removesuffix(s) for name in served for s in SUFFIXES if name.endswith(s)}
     defined = {v.name for v in vars(metrics).values() if isinstance(v, metrics.Metric)}
     assert defined - served == set()
+    labelled = {dict(labels).get("symbol") for port in ports.values() for _, labels in scrape(port)}
+    assert labelled - {None} == set(SYMBOLS)  # EVILUSDT (sent above) is not among them
 
 
 def test_writer_counts_equal_the_stored_lines_and_status(
