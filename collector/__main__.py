@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -21,12 +22,14 @@ from collector.config import (
     CollectorConfig,
     SupervisorConfig,
 )
+from collector.metrics import SupervisorMetrics, start_child_metrics
 from collector.service import Collector
 from collector.supervisor import Supervisor
 from shared import config as env
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
+from shared.metrics import metrics_config, metrics_options, new_registry, start_exporter
 
 log = logging.getLogger("collector")
 
@@ -139,8 +142,18 @@ log = logging.getLogger("collector")
     help="Supervisor: cap of the restart backoff, seconds.",
 )
 @env.log_level_option
+@metrics_options
 def main(
-    symbol: str | None, symbols: str, restart_max: float, log_level: str, **options: object
+    *,
+    symbol: str | None,
+    symbols: str,
+    restart_max: float,
+    log_level: str,
+    metrics_port: int | None,
+    metrics_base_port: int | None,
+    metrics_host: str,
+    metrics_public: bool,
+    **options: object,
 ) -> None:
     """Keep exact Binance order books and publish one snapshot per symbol per second.
 
@@ -156,26 +169,50 @@ def main(
             log_level=log_level,
             **options,  # type: ignore[arg-type]
         )
+        metrics = metrics_config(
+            "collector", metrics_port, metrics_base_port, metrics_host, metrics_public
+        )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     if symbol is None:
         configure_logging("collector", "supervisor", log_level)
         forwarded = [f"--log-level={log_level}"]
         forwarded += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
-        with stop_on_signals() as stop:
-            Supervisor(supervisor, forwarded).run(stop)
+        registry = new_registry()
+        try:
+            exporter = start_exporter(metrics, registry)  # None unless a metrics port is set
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from exc
+        supervising = Supervisor(supervisor, forwarded)
+        exported = SupervisorMetrics(supervising, registry) if exporter is not None else None
+        try:
+            with stop_on_signals() as stop:
+                supervising.run(stop)
+        finally:
+            if exporter is not None:
+                exporter.stop()
+            if exported is not None:
+                exported.close()
         return
     configure_logging("collector", config.symbol, config.log_level)
+    try:
+        counting, exporter = start_child_metrics(config.symbol, metrics, os.environ)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     try:
         with stop_on_signals() as stop:
-            Collector.from_config(config, context).run(stop)
+            collector = Collector.from_config(config, context)
+            collector.metrics = counting
+            collector.run(stop)
     except Exception:
         # Anything not recovered where it happened ends the process; the supervisor restarts it.
         log.exception("collector %s failed", config.symbol)
         sys.exit(1)
     finally:
         context.destroy(linger=0)  # closes only sockets left open by a failure
+        if exporter is not None:
+            exporter.stop()
     log.info("stopped")
 
 

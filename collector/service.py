@@ -10,6 +10,7 @@ from collector.backfill import BackfillServer, RecordBuffer
 from collector.config import CollectorConfig, depth_weight
 from collector.feed import STANDBY, Feed, Frame
 from collector.handover import HeldFrames
+from collector.metrics import CollectorMetrics
 from collector.publisher import SnapshotPublisher
 from collector.recorder import Recorder
 from collector.rest import RestGate, SnapshotFetcher
@@ -71,6 +72,7 @@ class Collector:
         self._quiet = False  # True while seconds go unrecorded for silence
         self._held = HeldFrames(clock, config.handover_timeout)  # from a handover connection
         self._counters = Counters()
+        self.metrics: CollectorMetrics | None = None  # Prometheus, when the supervisor exports
         self._recorder = Recorder(
             config.symbol,
             session,
@@ -218,6 +220,8 @@ class Collector:
 
     def _resync(self, reason: str) -> None:
         self._counters.resyncs += 1
+        if self.metrics is not None:
+            self.metrics.resync(reason)
         log.warning("book invalid: %s; resyncing (buffering events, fetching a snapshot)", reason)
 
     def _invalidate(self, reason: str) -> None:
@@ -234,6 +238,8 @@ class Collector:
         now = self._clock.now()
         if self._seconds.boundary_due(now):
             skipped = self._seconds.on_boundary(now, self._capture)
+            if self.metrics is not None:
+                self.metrics.tick(self.sync, self._feed.reconnects, self._recorder.seq)
             if skipped:
                 log.warning("loop held up: %d seconds were not observed, no record", skipped)
         for done in self._seconds.completed(now):

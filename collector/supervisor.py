@@ -55,6 +55,7 @@ class Supervisor:
         self._clock = clock or SystemClock()
         self._command = list(command)
         self.children = {symbol: Child(symbol) for symbol in config.symbols}
+        self.child_env: dict[str, str] | None = None  # set by collector/metrics.py
 
     def run(self, stop: StopFlag) -> None:
         log.info("supervising collectors for %s", ", ".join(self.config.symbols))
@@ -96,7 +97,7 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         argv = [*self._command, "--symbol", child.symbol, *self._args]
         try:
-            child.popen = subprocess.Popen(argv, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            child.popen = subprocess.Popen(argv, env=self.child_env, preexec_fn=_die_with_parent)  # noqa: PLW1509
         except OSError as exc:
             child.failures += 1
             child.next_start = self._clock.monotonic() + self.config.restart_max

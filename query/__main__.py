@@ -10,6 +10,7 @@ import click
 import zmq
 
 from query.config import QueryConfig, remove_stale_secondary_dirs
+from query.metrics import QueryMetrics
 from query.server import QueryServer
 from shared.clock import SystemClock
 from shared.config import (
@@ -32,6 +33,7 @@ from shared.config import (
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
+from shared.metrics import metrics_config, metrics_options, new_registry, start_exporter
 from shared.private_files import use_private_umask
 from shared.security import security_options
 
@@ -97,6 +99,7 @@ from shared.security import security_options
 )
 @log_level_option
 @security_options
+@metrics_options
 def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     data_dir: str,
     secondary_dir: str | None,
@@ -109,6 +112,10 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     log_level: str,
     keys_dir: str | None,
     insecure: bool,
+    metrics_port: int | None,
+    metrics_base_port: int | None,
+    metrics_host: str,
+    metrics_public: bool,
 ) -> None:
     """Answer analytics and live order-book requests (read-only; run the writer beside it).
 
@@ -132,6 +139,9 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
             workers=workers,
             request_deadline=request_deadline,
         )
+        metrics = metrics_config(
+            "query", metrics_port, metrics_base_port, metrics_host, metrics_public
+        )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     configure_logging(process="query", level=config.log_level)
@@ -139,6 +149,11 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     if config.remove_secondary_dir:
         for stale in remove_stale_secondary_dirs(config.data_dir):
             logging.getLogger("query").info("removed %s, left by a killed query process", stale)
+    registry = new_registry()
+    try:
+        exporter = start_exporter(metrics, registry)  # None unless a metrics port is set
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     try:
         with stop_on_signals() as stop:
@@ -148,8 +163,12 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
                 raise click.ClickException(f"cannot bind the query sockets: {exc}") from exc
             except ConfigError as exc:
                 raise click.UsageError(str(exc)) from exc
+            if exporter is not None:
+                QueryMetrics(server, config.symbols, registry)
             server.run(stop)
     finally:
+        if exporter is not None:
+            exporter.stop()
         context.destroy(linger=0)
         if config.remove_secondary_dir:
             shutil.rmtree(config.secondary_dir, ignore_errors=True)

@@ -9,6 +9,7 @@ runs in a worker process (``query/worker.py``), so it never holds this process's
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import zmq
@@ -73,6 +74,8 @@ class QueryServer:
             raise
         self.requests = 0
         self.errors = 0
+        self.method = "?"  # of the request being dispatched
+        self.on_reply: Callable[[str, bytes, float], None] | None = None  # query/metrics.py
 
     @classmethod
     def from_config(
@@ -152,20 +155,24 @@ class QueryServer:
                 return
             # Answer live requests against the freshest book: take what the collectors sent
             # (a bounded bite, so a flood on the live socket cannot delay a request for long).
+            started = self.clock.monotonic()
             self.feed.drain(FRESHEN_MESSAGES)
             reply = self._dispatch([frame.bytes for frame in message], client_of(message[-1]))
             if reply is not None:
                 self.router.send_multipart(reply)
+                if self.on_reply is not None:
+                    self.on_reply(self.method, reply[-1], self.clock.monotonic() - started)
 
     def _dispatch(self, frames: list[bytes], client: str = "") -> list[bytes] | None:
         """The reply frames for one request, or None when a database worker will answer it."""
         self.requests += 1
         route, body = split_envelope(frames)
-        method = "?"
+        method = self.method = "?"
         request_id: Any = None
         try:
             request = parse_request(body)
             method, request_id = request.method, request.id
+            self.method = method
             if request.method in self.live.methods:
                 result = self.live.methods[request.method](request.params)
                 return [*route, reply_for_result(request.id, result)]

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import multiprocessing
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -51,6 +52,7 @@ class _Pending:
     client: str
     job: Job
     started: float = 0.0  # monotonic time a worker took it
+    received: float = 0.0  # monotonic time it was submitted
 
 
 @dataclass(slots=True)
@@ -74,6 +76,8 @@ class WorkerPool:
         self._next_job = 1
         self.restarts = 0
         self.deadlines_exceeded = 0
+        # (method, reply, seconds since submitted) for each reply: query/metrics.py
+        self.on_reply: Callable[[str, bytes, float], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -147,7 +151,7 @@ class WorkerPool:
             )
         job = Job(self._next_job, request.id, request.method, request.params, context)
         self._next_job += 1
-        self._queue.append(_Pending(route, client, job))
+        self._queue.append(_Pending(route, client, job, received=self.clock.monotonic()))
         self.dispatch()
 
     def dispatch(self) -> None:
@@ -179,6 +183,7 @@ class WorkerPool:
                     if running is not None and running.job.job_no == job_no:
                         done.append([*running.route, payload])
                         worker.running = None
+                        self._answered(running, payload)
             except (EOFError, OSError):
                 continue  # the worker died: check() answers its job and restarts it
         self.dispatch()
@@ -196,6 +201,7 @@ class WorkerPool:
                 continue
             if running is not None:
                 failed.append(self._failure(running, overdue=overdue and not dead))
+                self._answered(running, failed[-1][-1])
             if overdue and not dead:
                 self.deadlines_exceeded += 1
                 log.error(
@@ -220,6 +226,10 @@ class WorkerPool:
             self._start(worker)
         self.dispatch()
         return failed
+
+    def _answered(self, pending: _Pending, payload: bytes) -> None:
+        if self.on_reply is not None:
+            self.on_reply(pending.job.method, payload, self.clock.monotonic() - pending.received)
 
     def _failure(self, pending: _Pending, *, overdue: bool) -> Reply:
         job = pending.job

@@ -52,6 +52,11 @@ ENV_QUERY_WORKERS = "BOOKSNAP_QUERY_WORKERS"
 ENV_REQUEST_DEADLINE = "BOOKSNAP_REQUEST_DEADLINE"
 ENV_INSECURE = "BOOKSNAP_INSECURE"  # plain sockets on non-loopback addresses: a conscious choice
 ENV_KEYS_DIR = "BOOKSNAP_KEYS_DIR"  # CURVE keys (booksnap keys init); unset = no CURVE
+# Prometheus exporters (shared/metrics.py): off unless a port is set. The port is a base: each
+# process adds its offset (writer +0, query +1, collector supervisor +2), --metrics-port overrides.
+ENV_METRICS_PORT = "BOOKSNAP_METRICS_PORT"
+ENV_METRICS_HOST = "BOOKSNAP_METRICS_HOST"  # loopback unless BOOKSNAP_METRICS_PUBLIC is set
+ENV_METRICS_PUBLIC = "BOOKSNAP_METRICS_PUBLIC"  # allow a metrics address other hosts can reach
 
 # Checked with fullmatch (a "$" would let a trailing "\n" through) and ASCII-only classes (a
 # str pattern's \d and \S also match other scripts' digits and spaces).

@@ -27,6 +27,7 @@ from shared.config import (
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
+from shared.metrics import metrics_config, metrics_options, new_registry, start_exporter
 from shared.private_files import private_dir, use_private_umask
 from shared.security import security_options
 from writer.config import (
@@ -38,6 +39,7 @@ from writer.config import (
     WriterConfig,
     parse_duration,
 )
+from writer.metrics import WriterMetrics
 from writer.service import Writer
 from writer.startup import DatabaseUnusable
 from writer.storedlog import cache_time_formatting
@@ -102,6 +104,7 @@ from writer.storedlog import cache_time_formatting
 )
 @log_level_option
 @security_options
+@metrics_options
 def main(
     *,
     data_dir: str,
@@ -115,6 +118,10 @@ def main(
     log_level: str,
     keys_dir: str | None,
     insecure: bool,
+    metrics_port: int | None,
+    metrics_base_port: int | None,
+    metrics_host: str,
+    metrics_public: bool,
 ) -> None:
     """Store one order-book snapshot per symbol per second in RocksDB.
 
@@ -135,6 +142,9 @@ def main(
             keys_dir=keys_dir,
             insecure=insecure,
         )
+        metrics = metrics_config(
+            "writer", metrics_port, metrics_base_port, metrics_host, metrics_public
+        )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     configure_logging(process="writer", level=level)
@@ -148,18 +158,29 @@ def main(
     use_private_umask()
     with contextlib.suppress(OSError):  # an unusable path is reported by the start-up open
         private_dir(config.data_dir)
-    with stop_on_signals() as stop:
-        try:
-            writer = Writer.from_config(config)
-        except ConfigError as exc:
-            raise click.UsageError(str(exc)) from exc
-        except zmq.ZMQError as exc:
-            raise click.ClickException(f"cannot bind the writer's sockets: {exc}") from exc
-        try:
-            writer.run(stop)
-        except DatabaseUnusable as exc:
-            logging.getLogger("writer").error("%s; the writer cannot start", exc)
-            sys.exit(1)
+    registry = new_registry()
+    try:
+        exporter = start_exporter(metrics, registry)  # None unless a metrics port is set
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    try:
+        with stop_on_signals() as stop:
+            try:
+                writer = Writer.from_config(config)
+            except ConfigError as exc:
+                raise click.UsageError(str(exc)) from exc
+            except zmq.ZMQError as exc:
+                raise click.ClickException(f"cannot bind the writer's sockets: {exc}") from exc
+            if exporter is not None:
+                WriterMetrics(writer, registry)
+            try:
+                writer.run(stop)
+            except DatabaseUnusable as exc:
+                logging.getLogger("writer").error("%s; the writer cannot start", exc)
+                sys.exit(1)
+    finally:
+        if exporter is not None:
+            exporter.stop()
 
 
 if __name__ == "__main__":

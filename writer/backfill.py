@@ -75,6 +75,7 @@ class BackfillServer:
         self._peers: dict[str, _Peer] = {}
         self.fetches = 0
         self.unrecoverable = 0  # seconds asked for that no collector could give back
+        self.lost: dict[str, int] = {}  # the same, per symbol (for metrics)
 
     def want(self, symbol: str, first: int, last: int) -> None:
         """Queue seconds ``first..last`` of ``symbol`` to be fetched as soon as possible."""
@@ -143,6 +144,7 @@ class BackfillServer:
                 expected,
             )
             self.unrecoverable += expected - done.count
+            self.lost[symbol] = self.lost.get(symbol, 0) + expected - done.count
         else:
             log.info(
                 "Backfill of %s %d..%d complete (%d seconds)",
@@ -211,6 +213,7 @@ class BackfillServer:
     def _give_up(self, symbol: str, first: int, last: int, why: str) -> None:
         log.error("Seconds %d..%d of %s are lost: %s", first, last, symbol, why)
         self.unrecoverable += last - first + 1
+        self.lost[symbol] = self.lost.get(symbol, 0) + last - first + 1
 
     def pending_ranges(self) -> int:
         """Ranges queued or in flight, over all symbols (for the status record)."""

@@ -9,7 +9,8 @@ logged. A failed write (full disk, I/O error) leaves them queued, drops the data
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from shared.clock import Clock
 from shared.errors import StoreUnavailable
@@ -37,6 +38,8 @@ class Persister:
         self._reopen_at = 0.0
         self._dropped_reported = 0
         self._stored_log = StoredLog(log)
+        # Metrics (writer/metrics.py) when the exporter is on: (durable batch, seconds it took).
+        self.on_durable: Callable[[Sequence[Record], float], None] | None = None
 
     def queue(self, record: Record) -> None:
         if self.pending.add(record) is not None:
@@ -58,6 +61,7 @@ class Persister:
             return
         while len(self.pending) and self.store.is_open:
             batch = self.pending.peek(self.config.max_batch)
+            started = time.perf_counter()
             try:
                 self.store.write(batch)
             except StoreUnavailable as exc:
@@ -66,6 +70,8 @@ class Persister:
             self.pending.remove(batch)
             # Only now, with the batch durable: one "Stored snapshot for ..." line per record.
             self._stored_log.emit(batch)
+            if self.on_durable is not None:
+                self.on_durable(batch, time.perf_counter() - started)
             now = self.clock.now()
             stored = self.status.stored
             for record in batch:

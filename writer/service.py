@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 import zmq
 
@@ -73,6 +74,7 @@ class Writer:
         # New symbols whose first record came live: what their collector buffered before that
         # (the writer was not there yet, or the slow joiner lost it) is fetched at its hello.
         self._first_live: dict[str, int] = {}
+        self.on_status: Callable[[], None] | None = None  # metrics sampling (writer/metrics.py)
 
     @classmethod
     def from_config(cls, config: WriterConfig, clock: Clock | None = None) -> Writer:
@@ -333,6 +335,8 @@ class Writer:
             self.backfill.unrecoverable,
         )
         self.persister.put_meta(storage.STATUS_KEY, record)
+        if self.on_status is not None:
+            self.on_status()
 
     def _shutdown(self) -> None:
         """Flush what was received, close the database, then the sockets (reverse of set-up)."""

@@ -30,6 +30,7 @@ class SymbolCounters:
     gaps: int = 0  # gaps detected (sequence or seconds)
     missing_seconds: int = 0  # seconds those gaps spanned
     backfilled: int = 0  # seconds stored from a collector's buffer
+    stored_total: int = 0  # seconds stored since start (the Prometheus counter)
 
 
 class WriterStatus:
@@ -53,6 +54,7 @@ class WriterStatus:
     def stored(self, symbol: str, second: int, now: float, backfilled: bool) -> None:
         counters = self.symbol(symbol)
         counters.stored_at.append(now)
+        counters.stored_total += 1
         if counters.last_stored is None or second > counters.last_stored:
             counters.last_stored = second
         counters.backfilled += backfilled

@@ -117,6 +117,14 @@ class SnapshotStore:
         except DecodeError:
             return None  # not written by this writer: nothing to protect
 
+    def int_property(self, name: str) -> int:
+        """An integer RocksDB property (e.g. ``rocksdb.total-sst-files-size``) summed over the
+        column families; 0 when closed. Only from the writer's thread: the handle may close."""
+        total = 0
+        for family in self._families.values():
+            total += family.property_int_value(name) or 0
+        return total
+
     def known_symbols(self) -> list[str]:
         """Every symbol ever stored, from the ``meta`` family."""
         self._require()

@@ -8,7 +8,12 @@ import click
 import pytest
 
 # --symbol picks one child of the collector supervisor; the supervisor passes it explicitly.
-COMMAND_LINE_ONLY = {("collector", "symbol")}
+# --metrics-port is one process's exact port; its environment form is BOOKSNAP_METRICS_PORT, a
+# base port every process adds its own offset to (shared/metrics.py), read by the hidden
+# --metrics-base-port, since one .env is shared by all processes.
+COMMAND_LINE_ONLY = {("collector", "symbol")} | {
+    (package, "metrics_port") for package in ("collector", "writer", "query")
+}
 
 
 @pytest.mark.parametrize("package", ["simulator", "collector", "writer", "query"])
