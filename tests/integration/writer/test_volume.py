@@ -16,15 +16,16 @@ from query.reader import SecondaryReader
 from query.volume_reader import volume_rows
 from shared import storage
 from shared.codec import record_key
-from shared.volume import HOUR, Volume
+from shared.volume import HOUR, MINUTE, Volume
 from tests.integration.writer.recorded import recorded, retimed
 from tests.support.clock import FakeClock
 from tests.support.seconds import Second
 from writer.store import SnapshotStore
-from writer.volume import HOUR_GRACE
+from writer.volume import HOUR_GRACE, MINUTE_GRACE
 
 BASE = 1_795_000_000 - 1_795_000_000 % HOUR  # an hour boundary (UTC)
 FIRST = BASE - 1234  # so the data starts mid-minute, mid-hour
+CLOSING = BASE + MINUTE + MINUTE_GRACE  # the first second at which BASE's minute is written
 
 
 def book(second: int, variant: int = 0, symbol: str = "BTCUSDT") -> Second:
@@ -122,6 +123,7 @@ def test_a_second_written_twice_counts_once(db):
     assert snap.trades
     for _ in range(3):
         store.write([snap.record(0.0)])
+    store.write([book(CLOSING).record(0.0)])  # the stream passes the minute: its key is written
     emptied = dataclasses.replace(snap, trades=())
     store.close()
     store.open()
@@ -162,8 +164,34 @@ def test_volume_profile_from_aggregates_equals_the_one_from_raw_trades(db):
 def test_the_same_second_twice_in_one_batch_counts_as_the_last_copy(db):
     store, reader, _ = db
     first, second = book(BASE + 5), book(BASE + 5, variant=3)
-    store.write([first.record(0.0), second.record(0.0)])
+    store.write([first.record(0.0), second.record(0.0), book(CLOSING).record(0.0)])
     reader.refresh()
     minute = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE))
     assert Volume.decode(minute).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
     assert raw_rows(reader, "BTCUSDT", BASE, BASE + 59) == analytics.rows_from_trades(second.trades)
+
+
+def test_an_open_minute_gets_its_key_once_the_stream_is_past_it(db):
+    """An open minute is not rewritten with every batch: readers take it from its raw trades;
+    its key appears once the stream is MINUTE_GRACE seconds past its end, exact."""
+    store, reader, _ = db
+    write(store, [book(s) for s in range(BASE, BASE + MINUTE + MINUTE_GRACE - 1)], 7)
+    minutes = store._families[storage.VOLUME_CF]
+    assert minutes.get(record_key("BTCUSDT", BASE)) is None
+    assert minutes.get(record_key("BTCUSDT", BASE + MINUTE)) is None
+    store.write([book(CLOSING).record(0.0)])
+    reader.refresh()
+    stored = minutes.get(record_key("BTCUSDT", BASE))
+    assert Volume.decode(stored).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
+    assert minutes.get(record_key("BTCUSDT", BASE + MINUTE)) is None  # still open
+
+
+def test_a_minute_left_open_by_a_restart_is_written_after_it(db):
+    store, reader, _ = db
+    write(store, [book(s) for s in range(BASE, BASE + 40)], 10)
+    store.close()  # the writer stops mid-minute; the minute never got its key
+    store.open()
+    store.write([book(CLOSING + 30).record(0.0)])
+    reader.refresh()
+    stored = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE))
+    assert Volume.decode(stored).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
