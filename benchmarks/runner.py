@@ -15,7 +15,7 @@ import click
 from benchmarks import machine, report
 from benchmarks.result import Budget, Section
 
-SECTIONS = ("book", "ingest", "storage", "latency", "scale", "memory", "memory-long")
+SECTIONS = ("book", "ingest", "storage", "latency", "load", "scale", "memory", "memory-long")
 # What ``make bench`` runs: all but the 30-minute memory run, which alone would exceed its 20
 # minutes; its last result stays in the report (each section keeps its own date).
 DEFAULT_SECTIONS = SECTIONS[:-1]
@@ -24,6 +24,7 @@ MODULES = {
     "ingest": "benchmarks.ingest",
     "storage": "benchmarks.storage",
     "latency": "benchmarks.latency",
+    "load": "benchmarks.load",
     "scale": "benchmarks.scale",
     "memory": "benchmarks.memory",
     "memory-long": "benchmarks.memory",
@@ -34,6 +35,7 @@ TITLES = {
     "ingest": "Writer ingest",
     "storage": "Storage",
     "latency": "Query latency",
+    "load": "Many clients of the query process",
     "scale": "Scale on one machine",
     "memory": "Memory over time",
     "memory-long": "Memory over a 30-minute run",

@@ -1,0 +1,257 @@
+"""Section: many concurrent clients of one query process, one database worker beside the default.
+
+A day of BTCUSDT-like data (``benchmarks.daydata``) is stored; ``python -m query`` is started on
+it with ``--workers 1`` and then with its default (one per core), and for each, 16 and 64
+closed-loop clients (``benchmarks.loadclients``) send a mix of live and stored-data requests for
+a fixed time. Clients are threads spread over a few OS processes, each thread its own
+QueryClient and TCP connection.
+
+The query process counts a client by peer address plus CURVE key, and ZeroMQ's peer address is
+the IP address alone (no port): every client on 127.0.0.1 is one client to its caps. So the
+64-client runs are made twice: all from 127.0.0.1, and each from its own loopback source
+address (127.0.0.2, ...; Linux routes all of 127/8 to lo), as 64 hosts would be.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from benchmarks.daydata import DAY, generate
+from benchmarks.livebooks import LivePublisher
+from benchmarks.loadclients import Kind, Tally, mix, run_clients
+from benchmarks.pipeline import query_args
+from benchmarks.result import Budget, Row, Section, ms, percentile, verdict
+from booksnap.client import QueryClient
+from query.config import QueryConfig
+from shared.config import field_default
+from tests.support.processes import Proc
+from tests.support.waiting import free_endpoint, poll_for
+
+CLIENT_PROCESSES = 4
+BUSY_GOAL = 0.01  # share of replies, 64 clients
+P99_GOAL = 0.100  # analytics p99, 64 clients
+LIVE = ("orderbook_l1 (live)", "orderbook_l2 20 (live)")
+
+
+@dataclass(frozen=True)
+class Case:
+    clients: int
+    own_addresses: bool  # each client from its own 127.0.0.N source address
+
+    @property
+    def label(self) -> str:
+        where = "each from its own address" if self.own_addresses else "all from 127.0.0.1"
+        return f"{self.clients} clients, {where}"
+
+
+CASES = (Case(16, False), Case(64, False), Case(64, True))
+
+
+def _endpoints(endpoint: str, case: Case) -> list[str]:
+    if not case.own_addresses:
+        return [endpoint] * case.clients
+    host_port = endpoint.removeprefix("tcp://")
+    # ZeroMQ's "source;destination" form binds the connecting side to that source address.
+    return [f"tcp://127.0.0.{2 + i}:0;{host_port}" for i in range(case.clients)]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of a process and its children (the database workers)."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                continue
+    except psutil.Error:
+        pass
+    return total
+
+
+def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: int) -> Measured:
+    spawn = multiprocessing.get_context("spawn")
+    out = spawn.Queue()
+    endpoints = _endpoints(endpoint, case)
+    start_at = time.time() + 3.0  # room for the spawned processes to import and connect
+    stop_at = start_at + seconds
+    procs = [
+        spawn.Process(
+            target=run_clients,
+            args=(endpoints[i::CLIENT_PROCESSES], kinds, start_at, stop_at, i + 1, out),
+            daemon=True,
+        )
+        for i in range(CLIENT_PROCESSES)
+    ]
+    for proc in procs:
+        proc.start()
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu_before = _cpu_seconds(pid)
+    time.sleep(max(0.0, stop_at - time.time()))
+    cpu = (_cpu_seconds(pid) - cpu_before) / seconds
+    load = os.getloadavg()[0]
+    tally = Tally()
+    for _ in procs:
+        tally.merge(out.get(timeout=seconds + 120))
+    for proc in procs:
+        proc.join(10)
+    return Measured(case, seconds, tally, cpu, load)
+
+
+@dataclass
+class Measured:
+    case: Case
+    seconds: float
+    tally: Tally
+    query_cpu: float  # cores used by the query process and its workers
+    load_average: float  # the machine's 1-minute load average at the end (2 cores)
+
+    @property
+    def good(self) -> int:
+        return sum(len(v) for v in self.tally.seconds.values())
+
+    @property
+    def replies(self) -> int:
+        t = self.tally
+        return self.good + sum(t.busy.values()) + sum(t.errors.values())
+
+    @property
+    def busy_share(self) -> float:
+        return sum(self.tally.busy.values()) / self.replies if self.replies else 0.0
+
+    def analytics(self) -> list[float]:
+        return [s for k, v in self.tally.seconds.items() if k not in LIVE for s in v]
+
+
+def _rows(workers: int, m: Measured) -> list[Row]:
+    head = f"--workers {workers}, {m.case.label}"
+    t = m.tally
+    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(t.busy_by_reason.items())) or "none"
+    others = ", ".join(f"{k} {v:,}" for k, v in sorted(t.errors.items()))
+    analytics = m.analytics()
+    p99 = percentile(analytics, 99)
+    gated = m.case.clients == 64
+    rows = [
+        Row(
+            f"{head}: throughput",
+            f"{m.good / m.seconds:,.0f} good replies/s ({m.replies / m.seconds:,.0f} replies/s)",
+            f"query process + workers: {m.query_cpu * 100:.0f}% of one core; machine load "
+            f"average {m.load_average:.0f} on 2 cores",
+            "",
+            "",
+            "",
+        ),
+        Row(
+            f"{head}: busy replies",
+            f"{m.busy_share * 100:.1f}% of {m.replies:,}",
+            f"busy by cause: {reasons}"
+            + (f"; other errors: {others}" if others else "")
+            + (f"; timeouts {t.timeouts}" if t.timeouts else ""),
+            "",
+            f"< {BUSY_GOAL * 100:.0f}%" if gated else "",
+            verdict(m.busy_share < BUSY_GOAL) if gated else "",
+        ),
+        Row(
+            f"{head}: analytics (all stored-data kinds) p99",
+            f"p50 {ms(percentile(analytics, 50))}, p99 {ms(p99)} (n={len(analytics):,})",
+            "",
+            "",
+            f"p99 < {ms(P99_GOAL)}" if gated else "",
+            verdict(p99 < P99_GOAL) if gated and analytics else "",
+        ),
+    ]
+    per_kind = []
+    for label in sorted(t.seconds):
+        values = t.seconds[label]
+        per_kind.append(
+            f"{label} {ms(percentile(values, 50))} / {ms(percentile(values, 99))}"
+            f" (n={len(values):,}, busy {t.busy.get(label, 0):,})"
+        )
+    rows.append(Row(f"{head}: p50 / p99 per kind", "; ".join(per_kind)))
+    return rows
+
+
+def run(budget: Budget) -> Section:
+    section = Section("load", "Many clients of the query process", "python -m benchmarks load")
+    seconds = 3_600 if budget.smoke else DAY
+    per_case = 3.0 if budget.smoke else 12.0
+    default_workers: int = field_default(QueryConfig, "workers")
+    results: dict[int, list[Measured]] = {}
+    with tempfile.TemporaryDirectory(prefix="booksnap-load-") as tmp:
+        day = generate(Path(tmp), seconds)
+        kinds = mix(day.symbol, day.end, seconds // 3600)
+        for workers in sorted({1, default_workers}):
+            endpoint, live = free_endpoint(), free_endpoint()
+            args = [*query_args(tmp, endpoint, live), "--workers", str(workers)]
+            proc = Proc("query", args, Path(tmp) / f"query-{workers}.log").start()
+            try:
+                with QueryClient(endpoint, timeout=60) as client, LivePublisher(live, day):
+                    poll_for(lambda: client.request("status", {}), 60, 0.2, "the query process")
+                    poll_for(lambda: client.request("orderbook_l1", {"symbol": day.symbol}), 30)
+                    for _, method, params in kinds:  # warm each worker's caches a little
+                        for _ in range(workers):
+                            client.request(method, params)
+                    results[workers] = [
+                        _drive(endpoint, case, kinds, per_case, proc.pid) for case in CASES
+                    ]
+            finally:
+                proc.stop()
+    for workers, measured in results.items():
+        for m in measured:
+            section.rows.extend(_rows(workers, m))
+    section.notes = _notes(day.seconds, per_case, default_workers)
+    section.reading = _reading(results, default_workers)
+    return section
+
+
+def _notes(seconds: int, per_case: float, default_workers: int) -> list[str]:
+    return [
+        f"Data: {seconds:,} stored seconds of BTCUSDT-like data (benchmarks.daydata) and a live "
+        "100-level book published 10 times a second. The query process runs with `--workers 1` "
+        f"and with its default ({default_workers} on this machine: one per core).",
+        f"Each case runs {per_case:.0f} s. Clients are closed loops with no think time, "
+        f"{CLIENT_PROCESSES} OS processes of threads, each thread its own QueryClient (own "
+        "socket, own TCP connection). Each request is drawn with equal weight from: "
+        "orderbook_l1, orderbook_l2 (live, answered by the main process) and order flow 60 s, "
+        "health 60 s, volume profile 24 h, market quality 300 s (stored data, answered by a "
+        "database worker). After a BUSY reply a client waits 10 ms before its next request.",
+        "The pool's caps (query/worker.py): 32 database requests queued or running in all, 8 "
+        "per client, where a client is its peer IP address plus its CURVE key; ZeroMQ's "
+        "Peer-Address carries no port, so all clients on one host without keys (or sharing one "
+        "key) are one client. 'each from its own address' connects each client from its own "
+        "127.0.0.N source address.",
+        "The machine is shared with other engineers' work (load average far above 2 at times): "
+        "absolute figures are noisy; read the 1-worker / default comparison.",
+    ]
+
+
+def _reading(results: dict[int, list[Measured]], default_workers: int) -> str:
+    parts = []
+    for workers, measured in results.items():
+        for m in measured:
+            analytics = m.analytics()
+            parts.append(
+                f"--workers {workers}, {m.case.label}: {m.good / m.seconds:,.0f} good replies/s, "
+                f"{m.busy_share * 100:.1f}% busy, analytics p99 "
+                f"{ms(percentile(analytics, 99))}, query process at "
+                f"{m.query_cpu * 100:.0f}% of one core"
+            )
+    text = "; ".join(parts) + ". "
+    text += (
+        "With closed-loop clients and no think time, a client's wait is the queue in front of "
+        "it (Little's law: clients in the database queue / database replies per second), so "
+        "analytics p99 under 100 ms for 64 clients needs the workers to serve about 64 / 0.1 s "
+        "of database requests per second; and with 64 clients sending at once, more than the "
+        "32-request process cap are in flight whenever most of them wait on the database, "
+        "which is what the busy replies by cause show."
+    )
+    return text
