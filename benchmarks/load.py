@@ -30,6 +30,7 @@ from benchmarks.pipeline import query_args
 from benchmarks.result import Budget, Row, Section, ms, percentile, verdict
 from booksnap.client import QueryClient
 from query.config import QueryConfig
+from query.worker import MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_CLIENT
 from shared.config import field_default
 from tests.support.processes import Proc
 from tests.support.waiting import free_endpoint, poll_for
@@ -44,14 +45,16 @@ LIVE = ("orderbook_l1 (live)", "orderbook_l2 20 (live)")
 class Case:
     clients: int
     own_addresses: bool  # each client from its own 127.0.0.N source address
+    think: float = 0.0  # mean seconds between a reply and the next request (0: none)
 
     @property
     def label(self) -> str:
         where = "each from its own address" if self.own_addresses else "all from 127.0.0.1"
-        return f"{self.clients} clients, {where}"
+        pace = f", {self.think:g} s think time" if self.think else ""
+        return f"{self.clients} clients, {where}{pace}"
 
 
-CASES = (Case(16, False), Case(64, False), Case(64, True))
+CASES = (Case(16, False), Case(64, False), Case(64, True), Case(64, True, 1.0))
 
 
 def _endpoints(endpoint: str, case: Case) -> list[str]:
@@ -62,20 +65,23 @@ def _endpoints(endpoint: str, case: Case) -> list[str]:
     return [f"tcp://127.0.0.{2 + i}:0;{host_port}" for i in range(case.clients)]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds of a process and its children (the database workers)."""
-    total = 0.0
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """User+system CPU seconds of the main process and of its children (the database workers)."""
+    main = workers = 0.0
     try:
         root = psutil.Process(pid)
         for proc in [root, *root.children(recursive=True)]:
             try:
                 times = proc.cpu_times()
-                total += times.user + times.system
             except psutil.Error:
                 continue
+            if proc.pid == pid:
+                main = times.user + times.system
+            else:
+                workers += times.user + times.system
     except psutil.Error:
         pass
-    return total
+    return main, workers
 
 
 def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: int) -> Measured:
@@ -87,7 +93,15 @@ def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: in
     procs = [
         spawn.Process(
             target=run_clients,
-            args=(endpoints[i::CLIENT_PROCESSES], kinds, start_at, stop_at, i + 1, out),
+            args=(
+                endpoints[i::CLIENT_PROCESSES],
+                kinds,
+                start_at,
+                stop_at,
+                i + 1,
+                case.think,
+                out,
+            ),
             daemon=True,
         )
         for i in range(CLIENT_PROCESSES)
@@ -95,9 +109,10 @@ def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: in
     for proc in procs:
         proc.start()
     time.sleep(max(0.0, start_at - time.time()))
-    cpu_before = _cpu_seconds(pid)
+    main_before, workers_before = _cpu_seconds(pid)
     time.sleep(max(0.0, stop_at - time.time()))
-    cpu = (_cpu_seconds(pid) - cpu_before) / seconds
+    main_after, workers_after = _cpu_seconds(pid)
+    cpu = ((main_after - main_before) / seconds, (workers_after - workers_before) / seconds)
     load = os.getloadavg()[0]
     tally = Tally()
     for _ in procs:
@@ -112,7 +127,7 @@ class Measured:
     case: Case
     seconds: float
     tally: Tally
-    query_cpu: float  # cores used by the query process and its workers
+    query_cpu: tuple[float, float]  # cores used by the main process, by the database workers
     load_average: float  # the machine's 1-minute load average at the end (2 cores)
 
     @property
@@ -127,6 +142,11 @@ class Measured:
     @property
     def busy_share(self) -> float:
         return sum(self.tally.busy.values()) / self.replies if self.replies else 0.0
+
+    def worker_ms_per_reply(self) -> float:
+        """Database workers' CPU per stored-data reply: what one analytics request costs."""
+        count = len(self.analytics())
+        return self.query_cpu[1] * self.seconds * 1000 / count if count else 0.0
 
     def analytics(self) -> list[float]:
         return [s for k, v in self.tally.seconds.items() if k not in LIVE for s in v]
@@ -144,8 +164,9 @@ def _rows(workers: int, m: Measured) -> list[Row]:
         Row(
             f"{head}: throughput",
             f"{m.good / m.seconds:,.0f} good replies/s ({m.replies / m.seconds:,.0f} replies/s)",
-            f"query process + workers: {m.query_cpu * 100:.0f}% of one core; machine load "
-            f"average {m.load_average:.0f} on 2 cores",
+            f"CPU, % of one core: query main process {m.query_cpu[0] * 100:.0f}%, database "
+            f"workers {m.query_cpu[1] * 100:.0f}% ({m.worker_ms_per_reply():.1f} ms per "
+            f"stored-data reply); machine load average {m.load_average:.0f} on 2 cores",
             "",
             "",
             "",
@@ -218,14 +239,16 @@ def _notes(seconds: int, per_case: float, default_workers: int) -> list[str]:
         f"Data: {seconds:,} stored seconds of BTCUSDT-like data (benchmarks.daydata) and a live "
         "100-level book published 10 times a second. The query process runs with `--workers 1` "
         f"and with its default ({default_workers} on this machine: one per core).",
-        f"Each case runs {per_case:.0f} s. Clients are closed loops with no think time, "
+        f"Each case runs {per_case:.0f} s. Clients are closed loops with no think time "
+        "or with a think time of 0..2 s after each reply (mean 1 s, starts spread over 1 s), "
         f"{CLIENT_PROCESSES} OS processes of threads, each thread its own QueryClient (own "
         "socket, own TCP connection). Each request is drawn with equal weight from: "
         "orderbook_l1, orderbook_l2 (live, answered by the main process) and order flow 60 s, "
         "health 60 s, volume profile 24 h, market quality 300 s (stored data, answered by a "
         "database worker). After a BUSY reply a client waits 10 ms before its next request.",
-        "The pool's caps (query/worker.py): 32 database requests queued or running in all, 8 "
-        "per client, where a client is its peer IP address plus its CURVE key; ZeroMQ's "
+        f"The pool's caps (query/worker.py): {MAX_IN_FLIGHT} database requests queued or "
+        f"running in all, {MAX_IN_FLIGHT_PER_CLIENT} per client, where a client is its peer "
+        "IP address plus its CURVE key; ZeroMQ's "
         "Peer-Address carries no port, so all clients on one host without keys (or sharing one "
         "key) are one client. 'each from its own address' connects each client from its own "
         "127.0.0.N source address.",
@@ -235,23 +258,42 @@ def _notes(seconds: int, per_case: float, default_workers: int) -> list[str]:
 
 
 def _reading(results: dict[int, list[Measured]], default_workers: int) -> str:
-    parts = []
-    for workers, measured in results.items():
-        for m in measured:
-            analytics = m.analytics()
-            parts.append(
-                f"--workers {workers}, {m.case.label}: {m.good / m.seconds:,.0f} good replies/s, "
-                f"{m.busy_share * 100:.1f}% busy, analytics p99 "
-                f"{ms(percentile(analytics, 99))}, query process at "
-                f"{m.query_cpu * 100:.0f}% of one core"
-            )
-    text = "; ".join(parts) + ". "
-    text += (
-        "With closed-loop clients and no think time, a client's wait is the queue in front of "
-        "it (Little's law: clients in the database queue / database replies per second), so "
-        "analytics p99 under 100 ms for 64 clients needs the workers to serve about 64 / 0.1 s "
-        "of database requests per second; and with 64 clients sending at once, more than the "
-        "32-request process cap are in flight whenever most of them wait on the database, "
-        "which is what the busy replies by cause show."
+    by_case = {(w, m.case): m for w, ms_ in results.items() for m in ms_}
+    one = by_case.get((1, CASES[2]))
+    pool = by_case.get((default_workers, CASES[2]))
+    paced = by_case.get((default_workers, CASES[3]))
+    shared = by_case.get((default_workers, CASES[1]))
+    if one is None or pool is None or paced is None or shared is None:
+        return "Incomplete run: see the rows."
+    x_one, x_pool = (len(m.analytics()) / m.seconds for m in (one, pool))
+    cost = pool.worker_ms_per_reply()
+    ceiling = default_workers * 1000 / cost if cost else 0.0
+    wait = MAX_IN_FLIGHT / ceiling if ceiling else 0.0
+    text = (
+        f"64 clients with no think time, each from its own address: {x_one:,.0f} stored-data "
+        f"replies/s with one worker, {x_pool:,.0f}/s with {default_workers} "
+        f"({x_pool / x_one:.1f}x), {pool.busy_share * 100:.0f}% busy, analytics p99 "
+        f"{ms(percentile(pool.analytics(), 99))}: both goals missed. Why, measured: (1) the "
+        f"pool admits {MAX_IN_FLIGHT} database requests in all; 64 clients that never pause "
+        f"keep more than that waiting, so the rest are refused whatever the workers' speed "
+        "(the busy causes above are the process cap), and each refused client comes back 10 ms "
+        "later, so busy replies outnumber good ones. (2) A stored-data request costs the "
+        f"workers {cost:.1f} ms of CPU here, so {default_workers} whole cores serve at most "
+        f"~{ceiling:,.0f}/s; with {MAX_IN_FLIGHT} admitted requests queued, Little's law puts "
+        f"the mean wait at {MAX_IN_FLIGHT} / {ceiling:,.0f} = {ms(wait)} even with both cores "
+        f"free (p99 above that); here the workers got {pool.query_cpu[1] * 100:.0f}% of one "
+        "core, the machine's "
+        f"load average being {pool.load_average:.0f} on 2 cores. (3) All clients of one host "
+        "without keys count as one client (ZeroMQ's peer address has no port): from "
+        f"127.0.0.1 the {MAX_IN_FLIGHT_PER_CLIENT}-per-client cap refuses first "
+        f"({shared.busy_share * 100:.0f}% busy, per-client cap). With a 1 s think time (a "
+        "dashboard refreshing every second), 64 "
+        f"clients each from their own address get {paced.busy_share * 100:.1f}% busy and "
+        f"analytics p99 {ms(percentile(paced.analytics(), 99))}"
+        f" ({'goals met' if _meets(paced) else 'goals not met'})."
     )
     return text
+
+
+def _meets(m: Measured) -> bool:
+    return m.busy_share < BUSY_GOAL and percentile(m.analytics(), 99) < P99_GOAL

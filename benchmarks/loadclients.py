@@ -1,7 +1,8 @@
 """The client side of the load benchmark: processes of threads, each thread one QueryClient.
 
 Each thread is a closed-loop client: it sends a request drawn from the mix, waits for the
-reply, records its round trip and sends the next one at once (after a BUSY reply it pauses
+reply, records its round trip and sends the next one at once, or after a think time drawn
+uniformly from 0..2x ``think`` when that is set (after a BUSY reply it pauses
 ``BUSY_PAUSE`` seconds first, as a polite client backs off). Threads of one process share a
 ZeroMQ context but never a socket, so every client is its own TCP connection (its own source
 port); with ``source`` set, its own loopback source address too.
@@ -80,6 +81,7 @@ def _client(  # noqa: PLR0917  (a thread target: positional args)
     start_at: float,
     stop_at: float,
     seed: int,
+    think: float,
     tally: Tally,
     lock: threading.Lock,
 ) -> None:
@@ -87,7 +89,8 @@ def _client(  # noqa: PLR0917  (a thread target: positional args)
     mine = Tally()
     with QueryClient(endpoint, timeout=TIMEOUT, context=context) as client:
         client.request("orderbook_l1", {"symbol": kinds[0][2]["symbol"]})  # connected first
-        time.sleep(max(0.0, start_at - time.time()))
+        # Paced clients start spread over one think time, as independent users would.
+        time.sleep(max(0.0, start_at - time.time()) + rng.uniform(0, think))
         while time.time() < stop_at:
             label, method, params = rng.choice(kinds)
             started = time.perf_counter()
@@ -106,6 +109,8 @@ def _client(  # noqa: PLR0917  (a thread target: positional args)
                 mine.timeouts += 1
                 continue
             mine.seconds.setdefault(label, []).append(time.perf_counter() - started)
+            if think:  # uniform around the mean, so the clients do not march in step
+                time.sleep(rng.uniform(0, 2 * think))
     with lock:
         tally.merge(mine)
 
@@ -116,6 +121,7 @@ def run_clients(  # noqa: PLR0917  (one call site, all positional by design)
     start_at: float,
     stop_at: float,
     seed: int,
+    think: float,
     out: Queue[Tally],
 ) -> None:
     """One thread per endpoint until ``stop_at`` (wall time); the merged Tally goes on ``out``."""
@@ -124,7 +130,7 @@ def run_clients(  # noqa: PLR0917  (one call site, all positional by design)
     threads = [
         threading.Thread(
             target=_client,
-            args=(endpoint, context, kinds, start_at, stop_at, seed * 1000 + i, tally, lock),
+            args=(endpoint, context, kinds, start_at, stop_at, seed * 1000 + i, think, tally, lock),
             daemon=True,
         )
         for i, endpoint in enumerate(endpoints)
