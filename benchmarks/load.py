@@ -110,8 +110,10 @@ def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: in
         proc.start()
     time.sleep(max(0.0, start_at - time.time()))
     main_before, workers_before = _cpu_seconds(pid)
+    clients_before = sum(_cpu_seconds(p.pid)[0] for p in procs if p.pid is not None)
     time.sleep(max(0.0, stop_at - time.time()))
     main_after, workers_after = _cpu_seconds(pid)
+    clients_after = sum(_cpu_seconds(p.pid)[0] for p in procs if p.pid is not None)
     cpu = ((main_after - main_before) / seconds, (workers_after - workers_before) / seconds)
     load = os.getloadavg()[0]
     tally = Tally()
@@ -119,7 +121,7 @@ def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: in
         tally.merge(out.get(timeout=seconds + 120))
     for proc in procs:
         proc.join(10)
-    return Measured(case, seconds, tally, cpu, load)
+    return Measured(case, seconds, tally, cpu, (clients_after - clients_before) / seconds, load)
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Measured:
     seconds: float
     tally: Tally
     query_cpu: tuple[float, float]  # cores used by the main process, by the database workers
+    clients_cpu: float  # cores used by the benchmark's own client processes (same machine)
     load_average: float  # the machine's 1-minute load average at the end (2 cores)
 
     @property
@@ -166,7 +169,8 @@ def _rows(workers: int, m: Measured) -> list[Row]:
             f"{m.good / m.seconds:,.0f} good replies/s ({m.replies / m.seconds:,.0f} replies/s)",
             f"CPU, % of one core: query main process {m.query_cpu[0] * 100:.0f}%, database "
             f"workers {m.query_cpu[1] * 100:.0f}% ({m.worker_ms_per_reply():.1f} ms per "
-            f"stored-data reply); machine load average {m.load_average:.0f} on 2 cores",
+            f"stored-data reply); the client processes {m.clients_cpu * 100:.0f}%; machine "
+            f"load average {m.load_average:.0f} on 2 cores",
             "",
             "",
             "",
@@ -282,9 +286,9 @@ def _reading(results: dict[int, list[Measured]], default_workers: int) -> str:
         f"~{ceiling:,.0f}/s; with {MAX_IN_FLIGHT} admitted requests queued, Little's law puts "
         f"the mean wait at {MAX_IN_FLIGHT} / {ceiling:,.0f} = {ms(wait)} even with both cores "
         f"free (p99 above that); here the workers got {pool.query_cpu[1] * 100:.0f}% of one "
-        "core, the machine's "
-        f"load average being {pool.load_average:.0f} on 2 cores. (3) All clients of one host "
-        "without keys count as one client (ZeroMQ's peer address has no port): from "
+        f"core, the benchmark's own clients took {pool.clients_cpu * 100:.0f}% and the "
+        f"machine's load average was {pool.load_average:.0f} on 2 cores. (3) All clients of "
+        "one host without keys count as one client (ZeroMQ's peer address has no port): from "
         f"127.0.0.1 the {MAX_IN_FLIGHT_PER_CLIENT}-per-client cap refuses first "
         f"({shared.busy_share * 100:.0f}% busy, per-client cap). With a 1 s think time (a "
         "dashboard refreshing every second), 64 "
