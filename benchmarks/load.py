@@ -65,6 +65,22 @@ def _endpoints(endpoint: str, case: Case) -> list[str]:
     return [f"tcp://127.0.0.{2 + i}:0;{host_port}" for i in range(case.clients)]
 
 
+def _runqueue_wait(pid: int) -> float:
+    """Seconds the database workers' threads spent runnable but waiting for a CPU (schedstat)."""
+    total = 0
+    try:
+        workers = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    for worker in workers:
+        for task in Path(f"/proc/{worker.pid}/task").glob("*/schedstat"):
+            try:
+                total += int(task.read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # a thread that ended meanwhile, or no schedstat on this kernel
+    return total / 1e9
+
+
 def _cpu_seconds(pid: int) -> tuple[float, float]:
     """User+system CPU seconds of the main process and of its children (the database workers)."""
     main = workers = 0.0
@@ -110,9 +126,11 @@ def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: in
         proc.start()
     time.sleep(max(0.0, start_at - time.time()))
     main_before, workers_before = _cpu_seconds(pid)
+    wait_before = _runqueue_wait(pid)
     clients_before = sum(_cpu_seconds(p.pid)[0] for p in procs if p.pid is not None)
     time.sleep(max(0.0, stop_at - time.time()))
     main_after, workers_after = _cpu_seconds(pid)
+    waited = (_runqueue_wait(pid) - wait_before) / seconds
     clients_after = sum(_cpu_seconds(p.pid)[0] for p in procs if p.pid is not None)
     cpu = ((main_after - main_before) / seconds, (workers_after - workers_before) / seconds)
     load = os.getloadavg()[0]
@@ -121,7 +139,8 @@ def _drive(endpoint: str, case: Case, kinds: list[Kind], seconds: float, pid: in
         tally.merge(out.get(timeout=seconds + 120))
     for proc in procs:
         proc.join(10)
-    return Measured(case, seconds, tally, cpu, (clients_after - clients_before) / seconds, load)
+    clients = (clients_after - clients_before) / seconds
+    return Measured(case, seconds, tally, cpu, waited, clients, load)
 
 
 @dataclass
@@ -130,6 +149,7 @@ class Measured:
     seconds: float
     tally: Tally
     query_cpu: tuple[float, float]  # cores used by the main process, by the database workers
+    workers_waiting: float  # cores' worth of time the workers were runnable but not running
     clients_cpu: float  # cores used by the benchmark's own client processes (same machine)
     load_average: float  # the machine's 1-minute load average at the end (2 cores)
 
@@ -169,7 +189,8 @@ def _rows(workers: int, m: Measured) -> list[Row]:
             f"{m.good / m.seconds:,.0f} good replies/s ({m.replies / m.seconds:,.0f} replies/s)",
             f"CPU, % of one core: query main process {m.query_cpu[0] * 100:.0f}%, database "
             f"workers {m.query_cpu[1] * 100:.0f}% ({m.worker_ms_per_reply():.1f} ms per "
-            f"stored-data reply); the client processes {m.clients_cpu * 100:.0f}%; machine "
+            f"stored-data reply), waiting for a CPU {m.workers_waiting * 100:.0f}%; the "
+            f"client processes {m.clients_cpu * 100:.0f}%; machine "
             f"load average {m.load_average:.0f} on 2 cores",
             "",
             "",
@@ -286,7 +307,9 @@ def _reading(results: dict[int, list[Measured]], default_workers: int) -> str:
         f"~{ceiling:,.0f}/s; with {MAX_IN_FLIGHT} admitted requests queued, Little's law puts "
         f"the mean wait at {MAX_IN_FLIGHT} / {ceiling:,.0f} = {ms(wait)} even with both cores "
         f"free (p99 above that); here the workers got {pool.query_cpu[1] * 100:.0f}% of one "
-        f"core, the benchmark's own clients took {pool.clients_cpu * 100:.0f}% and the "
+        f"core and waited for one {pool.workers_waiting * 100:.0f}% of the time (runnable, "
+        "not running: /proc schedstat), the benchmark's own clients took "
+        f"{pool.clients_cpu * 100:.0f}% and the "
         f"machine's load average was {pool.load_average:.0f} on 2 cores. (3) All clients of "
         "one host without keys count as one client (ZeroMQ's peer address has no port): from "
         f"127.0.0.1 the {MAX_IN_FLIGHT_PER_CLIENT}-per-client cap refuses first "
