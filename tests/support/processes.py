@@ -25,8 +25,10 @@ class Proc:
         args: Sequence[str],
         log_path: Path,
         env: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
     ) -> None:
         self.module = module
+        self.prefix = list(prefix)  # e.g. ``ip netns exec NS``: a command that execs the rest
         self.args = list(args)
         self.log_path = log_path
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -35,7 +37,7 @@ class Proc:
     def start(self) -> Proc:
         log = self.log_path.open("ab")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", self.module, *self.args],
+            [*self.prefix, sys.executable, "-m", self.module, *self.args],
             cwd=REPO,
             env=self.env,
             stdout=log,
