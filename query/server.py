@@ -8,6 +8,7 @@ runs in a worker process (``query/worker.py``), so it never holds this process's
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -157,7 +158,7 @@ class QueryServer:
             # (a bounded bite, so a flood on the live socket cannot delay a request for long).
             started = self.clock.monotonic()
             self.feed.drain(FRESHEN_MESSAGES)
-            reply = self._dispatch([frame.bytes for frame in message], client_of(message[-1]))
+            reply = self._dispatch([frame.bytes for frame in message], client_of(message))
             if reply is not None:
                 self.router.send_multipart(reply)
                 if self.on_reply is not None:
@@ -221,13 +222,27 @@ class QueryServer:
         self.security.stop()
 
 
-def client_of(frame: zmq.Frame) -> str:
-    """Who sent a request: its peer address and, with CURVE, its public key (not its socket id,
-    which a client chooses freely, so more sockets never buy more slots)."""
-    parts = []
-    for prop in ("Peer-Address", "User-Id"):
+def client_of(message: list[zmq.Frame]) -> str:
+    """Who sent a request, for the per-client caps.
+
+    With CURVE keys: the client's public key (ZeroMQ's ``User-Id``), so opening more sockets buys
+    no more slots. Without keys, a peer on another host: its address (``Peer-Address`` is the IP
+    only, not the port). A plain peer on this host: its socket identity, since every local process
+    is as trusted as any other there and one address would make all local clients one.
+    """
+    frame = message[-1]
+    for prop in ("User-Id", "Peer-Address"):
         try:
-            parts.append(str(frame.get(prop)))
-        except zmq.ZMQError:  # inproc/ipc peers have no address; plain sockets no user id
-            parts.append("")
-    return "/".join(parts)
+            value = str(frame.get(prop))
+        except zmq.ZMQError:  # no such property: a plain socket, or an ipc/inproc peer
+            continue
+        if value and not (prop == "Peer-Address" and _is_loopback(value)):
+            return f"{prop}:{value}"
+    return f"socket:{message[0].bytes.hex()}"
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

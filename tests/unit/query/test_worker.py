@@ -9,8 +9,10 @@ import stat
 from pathlib import Path
 
 import pytest
+import zmq
 
 from query.dbprocess import DbProcessConfig
+from query.server import client_of
 from query.worker import MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_CLIENT, WorkerPool
 from shared.protocol import BUSY, DEADLINE_EXCEEDED, INTERNAL_ERROR, Request, RequestError
 from tests.support.clock import FakeClock
@@ -122,3 +124,22 @@ def test_the_worker_channel_is_an_inherited_socketpair_no_other_process_can_reac
                 sock.close()
     finally:
         workers.stop()
+
+
+def test_a_client_is_its_key_a_remote_address_or_a_local_socket(zmq_context) -> None:
+    """client_of: real ROUTER frames from local DEALERs are told apart by their identity."""
+    router = zmq_context.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    seen = set()
+    for name in (b"a", b"b"):
+        dealer = zmq_context.socket(zmq.DEALER)
+        dealer.setsockopt(zmq.LINGER, 0)
+        dealer.setsockopt(zmq.ROUTING_ID, name)
+        dealer.connect(f"tcp://127.0.0.1:{port}")
+        dealer.send(b"{}")
+        assert router.poll(5000)
+        seen.add(client_of(router.recv_multipart(copy=False)))
+        dealer.close(0)
+    router.close(0)
+    assert seen == {"socket:61", "socket:62"}  # local, no keys: one client per socket
