@@ -13,7 +13,8 @@ from collector.config import (
     ENV_LEVELS,
     ENV_LIVE_LEVELS,
     ENV_MAX_CONNECTION_AGE,
-    ENV_MAX_SILENCE,
+    ENV_PING_AFTER,
+    ENV_PONG_TIMEOUT,
     ENV_SNAPSHOT_DEPTH,
     ENV_SUMMARY_INTERVAL,
     ENV_TRADE_GRACE,
@@ -104,12 +105,20 @@ log = logging.getLogger("collector")
     help="Seconds after a second's end before its record is sent.",
 )
 @click.option(
-    "--max-silence",
-    envvar=ENV_MAX_SILENCE,
+    "--ping-after",
+    envvar=ENV_PING_AFTER,
     type=float,
-    default=2.0,
+    default=0.1,
     show_default=True,
-    help="Seconds without depth or trade data after which no record is sent (may be stale).",
+    help="Seconds after a second's end when a quiet connection is pinged to vouch for it.",
+)
+@click.option(
+    "--pong-timeout",
+    envvar=ENV_PONG_TIMEOUT,
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds a second may wait to be vouched for (frame or pong) before it gets no record.",
 )
 @click.option(
     "--buffer-seconds",

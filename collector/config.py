@@ -27,7 +27,8 @@ ENV_SNAPSHOT_DEPTH = "BOOKSNAP_SNAPSHOT_DEPTH"
 ENV_WATCHDOG = "BOOKSNAP_WATCHDOG_SECONDS"
 ENV_MAX_CONNECTION_AGE = "BOOKSNAP_MAX_CONNECTION_AGE"
 ENV_TRADE_GRACE = "BOOKSNAP_TRADE_GRACE"
-ENV_MAX_SILENCE = "BOOKSNAP_MAX_SILENCE"
+ENV_PING_AFTER = "BOOKSNAP_PING_AFTER"
+ENV_PONG_TIMEOUT = "BOOKSNAP_PONG_TIMEOUT"
 ENV_BUFFER_SECONDS = "BOOKSNAP_BUFFER_SECONDS"
 ENV_SUMMARY_INTERVAL = "BOOKSNAP_SUMMARY_INTERVAL"
 
@@ -63,7 +64,8 @@ class CollectorConfig:
     reconnect_max: float = 30.0  # s, cap of the exponential backoff
     handover_timeout: float = 10.0  # s a new connection may take to catch up with the old one
     trade_grace: float = 0.25  # s after a second's end before its record is sent
-    max_silence: float = 2.0  # s without depth or trade data after which records stop
+    ping_after: float = 0.1  # s after a second's end: its closing batch is due, vouch for it
+    pong_timeout: float = 1.0  # s a second may wait for its vouching before it gets no record
     buffer_seconds: int = 900  # records kept for backfill
     hello_interval: float = 2.0  # s between backfill hellos
     summary_interval: float = 60.0  # s between summary log lines
@@ -90,7 +92,8 @@ class CollectorConfig:
         check_range("--reconnect-max", self.reconnect_max, self.reconnect_min, 3600.0)
         check_range("--handover-timeout", self.handover_timeout, 0.5, 600.0)
         check_range("--trade-grace", self.trade_grace, 0.0, 0.9)
-        check_range("--max-silence", self.max_silence, 0.1, 3600.0)
+        check_range("--ping-after", self.ping_after, 0.0, 0.9)
+        check_range("--pong-timeout", self.pong_timeout, 0.05, 30.0)
         check_int_range("--buffer-seconds", self.buffer_seconds, 1, 24 * 3600)
         check_range("--hello-interval", self.hello_interval, 0.1, 60.0)
         check_range("--summary-interval", self.summary_interval, 1.0, 3600.0)

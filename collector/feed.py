@@ -3,7 +3,9 @@
 websocket-client's synchronous ``WebSocket``: ``recv_data_frame(control_frame=True)`` answers
 every ping with a pong itself (so do Binance's rules: pong within a minute) and also returns the
 ping, so the watchdog counts pings as signs of life. A receive timeout in the middle of a frame
-is safe: websocket-client keeps the partial bytes and resumes on the next call.
+is safe: websocket-client keeps the partial bytes and resumes on the next call. The collector's
+own pings (``ping()``) prove a quiet connection alive: their pongs are kept for ``take_pongs()``
+(see ``collector/liveness.py``).
 
 A *handover* opens a second connection beside the first (before Binance's 24-hour cut, or when
 the server announces ``serverShutdown``); the service reads both until the new one has caught up
@@ -42,6 +44,9 @@ class ConnectionLost(Exception):
     """The connection closed or failed."""
 
 
+MAX_PONGS = 16  # pongs kept between two looks of the loop; a flood of unsolicited ones is cut
+
+
 class Connection:
     """One open WebSocket and its timestamps."""
 
@@ -50,6 +55,7 @@ class Connection:
         self.number = number  # counts connections of this process, for the logs
         self.opened = clock.monotonic()
         self.last_frame = self.opened
+        self.pongs: list[bytes] = []  # payloads of pongs received, oldest first
         self._clock = clock
 
     def recv(self, timeout: float) -> str | bytes | None:
@@ -66,7 +72,16 @@ class Connection:
             raise ConnectionLost("server closed the connection")
         if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
             return frame.data
+        if opcode == websocket.ABNF.OPCODE_PONG and len(self.pongs) < MAX_PONGS:
+            self.pongs.append(bytes(frame.data[:32]))
         return None  # ping (already answered) or pong
+
+    def ping(self, payload: bytes) -> None:
+        """Send a ping; ConnectionLost when the socket fails."""
+        try:
+            self.ws.ping(payload)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         with contextlib.suppress(websocket.WebSocketException, OSError):
@@ -147,6 +162,22 @@ class Feed:
         self.standby = self._open("handover")
         if self.standby is None:
             self._handover_not_before = self._clock.monotonic() + max(1.0, self._backoff_min * 4)
+
+    def ping(self, payload: bytes) -> None:
+        """Ping the active connection (a failure drops it, as a failed receive does)."""
+        if self.active is None:
+            return
+        try:
+            self.active.ping(payload)
+        except ConnectionLost as exc:
+            self._drop(ACTIVE, str(exc))
+
+    def take_pongs(self) -> list[bytes]:
+        """Payloads of the pongs the active connection received since the last call."""
+        if self.active is None or not self.active.pongs:
+            return []
+        pongs, self.active.pongs = self.active.pongs, []
+        return pongs
 
     def promote(self) -> None:
         """Make the standby connection the active one and close the old one."""

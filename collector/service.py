@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 import zmq
 
 from collector.backfill import BackfillServer, RecordBuffer
 from collector.config import CollectorConfig, depth_weight
-from collector.feed import STANDBY, Feed, Frame
+from collector.feed import ACTIVE, STANDBY, Feed, Frame
 from collector.handover import HeldFrames
+from collector.liveness import Liveness, Verdict
 from collector.publisher import SnapshotPublisher
 from collector.recorder import Recorder
 from collector.rest import RestGate, SnapshotFetcher
 from collector.resync import Resync
-from collector.seconds import Capture, SecondAssembler
+from collector.seconds import Capture, Completed, SecondAssembler
 from collector.summary import Counters
 from collector.sync import BookSync, Phase
 from collector.wire import (
@@ -67,8 +69,10 @@ class Collector:
         # missed that second's earlier trades, so that second gets no record (handovers overlap
         # two connections, so they keep it).
         self._trades_from: int | None = None
-        self._last_data = 0.0  # wall-clock time of the last depth or trade message
-        self._quiet = False  # True while seconds go unrecorded for silence
+        # Records wait here (in order) until the connection vouches for their second.
+        self._liveness = Liveness(config.ping_after, config.pong_timeout)
+        self._waiting: deque[Completed] = deque()
+        self._quiet = False  # True while seconds go unrecorded for want of vouching
         self._held = HeldFrames(clock, config.handover_timeout)  # from a handover connection
         self._counters = Counters()
         self._recorder = Recorder(
@@ -147,15 +151,25 @@ class Collector:
 
     def step(self) -> None:
         """One turn of the loop: receive, keep time, resync, publish, answer backfill."""
-        wait = min(LOOP_TIMEOUT, max(0.0, self._seconds.next_deadline() - self._clock.now()))
+        deadline = min(self._seconds.next_deadline(), self._liveness.next_deadline())
+        wait = min(LOOP_TIMEOUT, max(0.0, deadline - self._clock.now()))
+        liveness = self._liveness
         for frame in self._feed.poll(wait):
             self._keep_time()  # capture a boundary before the frame that follows it
+            if frame.source == ACTIVE:
+                liveness.on_frame(frame.recv_ms / 1000)
             self._on_frame(frame)
+        for payload in self._feed.take_pongs():
+            liveness.on_pong(payload)
         if self._feed.lost:
             self._feed.lost = False
             self._trades_from = None
+            liveness.connection_changed()
             self._invalidate("connection lost")
         self._keep_time()
+        ping = liveness.ping(self._clock.now())
+        if ping is not None:
+            self._feed.ping(ping)
         self._handover()
         self._snapshots.poll()
         self._recorder.live(self.sync)
@@ -187,18 +201,13 @@ class Collector:
         self._on_message(message, frame.recv_ms)
 
     def _on_message(self, message: Message, recv_ms: int) -> None:
-        if isinstance(message, (DepthUpdate, AggTrade)):
-            self._last_data = self._clock.now()
-            if self._trades_from is None:
-                self._trades_from = message.E // 1000 + 1
-                log.info(
-                    "first event of this connection at E=%d: trades complete from second %d",
-                    message.E,
-                    self._trades_from,
-                )
-            if self._quiet:
-                self._quiet = False
-                log.info("stream speaks again")
+        if isinstance(message, (DepthUpdate, AggTrade)) and self._trades_from is None:
+            self._trades_from = message.E // 1000 + 1
+            log.info(
+                "first event of this connection at E=%d: trades complete from second %d",
+                message.E,
+                self._trades_from,
+            )
         if isinstance(message, DepthUpdate):
             try:
                 if self.sync.on_event(message, recv_ms):
@@ -236,8 +245,34 @@ class Collector:
             skipped = self._seconds.on_boundary(now, self._capture)
             if skipped:
                 log.warning("loop held up: %d seconds were not observed, no record", skipped)
-        for done in self._seconds.completed(now):
-            self._recorder.publish(done.capture, done.trades)
+        self._waiting.extend(self._seconds.completed(now))
+        self._release(now)
+
+    def _release(self, now: float) -> None:
+        """Store the waiting records the connection vouched for, in order; drop stale ones."""
+        waiting = self._waiting
+        while waiting:
+            done = waiting[0]
+            verdict = self._liveness.verdict(done.capture.second, now)
+            if verdict is Verdict.WAIT:
+                return
+            waiting.popleft()
+            if verdict is Verdict.VOUCHED:
+                if self._quiet:
+                    self._quiet = False
+                    log.info("stream speaks again: second %d vouched for", done.capture.second)
+                self._recorder.publish(done.capture, done.trades)
+                continue
+            self._counters.silent += 1
+            self._seconds.unrecorded_trades += len(done.trades)
+            if not self._quiet:
+                self._quiet = True
+                log.warning(
+                    "stream silent: nothing vouched for second %d within %.1f s of its end "
+                    "(no frame, ping unanswered): no record",
+                    done.capture.second,
+                    self._liveness.ping_after + self._liveness.pong_timeout,
+                )
 
     def _capture(self, second: int) -> Capture | None:
         if self._trades_from is None or second < self._trades_from:
@@ -246,16 +281,11 @@ class Collector:
             if self.sync.synced:
                 self._counters.partial += 1
             return None
-        # A stream that has said nothing for a while may be stalled while the market moves, so
-        # a book that old is not vouched for: no record rather than a possibly stale one.
-        silence = self._clock.now() - self._last_data
-        if self.sync.synced and silence > self.config.max_silence:
-            self._counters.silent += 1
-            if not self._quiet:
-                self._quiet = True
-                log.warning("stream silent for %.1f s: no record from second %d", silence, second)
-            return None
-        return self._recorder.capture(self.sync, second)
+        # The record waits until the connection vouches for the second (collector/liveness.py).
+        capture = self._recorder.capture(self.sync, second)
+        if capture is not None:
+            self._liveness.expect(second)
+        return capture
 
     # --- snapshots and handovers ----------------------------------------------------------------
 
@@ -272,6 +302,7 @@ class Collector:
             self._held.clear()
         elif self._held.ready(self.sync.synced, self.sync.update_id):
             feed.promote()
+            self._liveness.connection_changed()
             for message, recv_ms in self._held.take():
                 self._on_message(message, recv_ms)
 
@@ -287,6 +318,7 @@ class Collector:
         extra = (
             f"u={self.sync.update_id} seq={self._recorder.seq} late_trades={seconds.late_trades} "
             f"unrecorded_trades={seconds.unrecorded_trades} "
+            f"pings={self._liveness.pings} pongs={self._liveness.pongs} "
             f"skipped_seconds={seconds.skipped_seconds} number_cache={cached_numbers()}"
         )
         log.info(c.line(self.config.summary_interval, self.sync.synced, extra))
