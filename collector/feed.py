@@ -76,6 +76,13 @@ class Connection:
             self.pongs.append(bytes(frame.data[:32]))
         return None  # ping (already answered) or pong
 
+    def send(self, text: str) -> None:
+        """Send a text frame (a control request); ConnectionLost when the socket fails."""
+        try:
+            self.ws.send(text)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
+
     def ping(self, payload: bytes) -> None:
         """Send a ping; ConnectionLost when the socket fails."""
         try:
@@ -169,6 +176,15 @@ class Feed:
             return
         try:
             self.active.ping(payload)
+        except ConnectionLost as exc:
+            self._drop(ACTIVE, str(exc))
+
+    def send(self, text: str) -> None:
+        """Send a control request on the active connection (a failure drops it)."""
+        if self.active is None:
+            return
+        try:
+            self.active.send(text)
         except ConnectionLost as exc:
             self._drop(ACTIVE, str(exc))
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from collector.config import depth_weight
+from collector.depth import ESCALATE_WITHIN, horizon_of, next_limit
 from collector.rest import SnapshotFetcher
 from collector.summary import Counters
 from collector.sync import BookSync, Phase, SnapshotVerdict
-from collector.wire import DepthSnapshot
+from collector.wire import DepthSnapshot, DepthUpdate
 from shared.clock import Clock
 from shared.errors import BookGap
 
@@ -19,11 +21,14 @@ class Resync:
     """Feeds BookSync the snapshots it needs, without ever blocking the loop.
 
     - A snapshot is requested once an event is buffered (Binance's procedure), whenever the gate
-      in ``SnapshotFetcher`` allows (Retry-After, weight budget, failure backoff).
+      in ``SnapshotFetcher`` allows (Retry-After, weight budget, the host's bucket, backoff).
     - A stale snapshot is fetched again, a little later each time, so a lagging REST cache is
       not hammered.
     - With nothing buffered (an unknown or silent symbol) a request still goes now and then as a
       probe, so that REST errors such as -1121 "Invalid symbol" reach the log.
+    - A *refresh* (the book nears its snapshot's horizon, ``collector/depth.py``) syncs a second
+      book from a new snapshot beside the live one, fed the same events; once both stand at the
+      same update id the new one replaces the old, and no second goes unrecorded.
     """
 
     def __init__(
@@ -36,6 +41,8 @@ class Resync:
         counters: Counters,
         on_gap: Callable[[str], None],
         probe_interval: float,
+        limit: int,
+        max_limit: int,
     ) -> None:
         self._symbol = symbol
         self._sync = sync
@@ -47,24 +54,66 @@ class Resync:
         self._next_probe = clock.monotonic() + 2.0
         self._stale = 0  # stale snapshots in a row
         self._refetch_at = 0.0  # monotonic: no request before this
+        self._max_limit = max_limit
+        self._accepted_at = -ESCALATE_WITHIN  # monotonic time of the last snapshot taken
+        self.shadow: BookSync | None = None  # a refreshed book being synced beside the live one
+        self.refreshes = 0  # books replaced by a refreshed one
+        fetcher.set_limit(limit, depth_weight(limit))
+
+    @property
+    def limit(self) -> int:
+        return self._fetcher.limit
+
+    def on_event(self, event: DepthUpdate, recv_ms: int) -> None:
+        """The refreshed book takes the same events as the live one."""
+        shadow = self.shadow
+        if shadow is None:
+            return
+        try:
+            shadow.on_event(event, recv_ms)
+        except BookGap as exc:
+            log.info("refresh abandoned: %s", exc)
+            self.shadow = None
+
+    def refresh(self, reason: str) -> None:
+        """Sync a new snapshot beside the live book (if one is not already under way)."""
+        if self.shadow is not None or not self._sync.synced:
+            return
+        if self._clock.monotonic() - self._accepted_at < ESCALATE_WITHIN:
+            self._deepen()
+        log.info("refreshing the book with a %d-level snapshot: %s", self.limit, reason)
+        self.shadow = BookSync(buffer_cap=self._sync.buffer_cap)
+
+    def deepen(self) -> None:
+        """The book left its horizon before a refresh landed: ask for more levels next time."""
+        self._deepen()
 
     def poll(self) -> None:
         """Take a finished request's outcome, and start the next request when one is due."""
+        sync = self._sync
+        if self.shadow is not None and sync.phase is Phase.BUFFERING:
+            self.shadow = None  # the live book is gone: a plain resync follows
         outcome = self._fetcher.take()
         if outcome is not None:
             self._counters.snapshots += 1
             if outcome.snapshot is None:
                 log.error("REST snapshot failed: %s", outcome.error)
-            elif self._sync.phase is Phase.BUFFERING:
+            elif sync.phase is Phase.BUFFERING:
                 self._apply(outcome.snapshot)
-        if not self._fetcher.ready() or self._sync.phase is not Phase.BUFFERING:
+            elif self.shadow is not None:
+                self._apply_refresh(outcome.snapshot)
+        self._swap()
+        if self._fetcher.busy:
             return
         now = self._clock.monotonic()
-        if self._sync.buffered and now >= self._refetch_at:
-            self._fetcher.start()
-        elif not self._sync.buffered and now >= self._next_probe:
+        target = sync if sync.phase is Phase.BUFFERING else self.shadow
+        if target is None or target.phase is not Phase.BUFFERING:
+            return
+        if target.buffered:
+            if now >= self._refetch_at:
+                self._fetcher.try_start()
+        elif target is sync and now >= self._next_probe and self._fetcher.try_start():
             self._next_probe = now + self._probe_interval
-            self._fetcher.start()
 
     def _apply(self, snapshot: DepthSnapshot) -> None:
         sync = self._sync
@@ -75,20 +124,61 @@ class Resync:
             self._on_gap(f"buffered events do not continue snapshot {snapshot.lastUpdateId}: {exc}")
             return
         if verdict is SnapshotVerdict.STALE:
-            self._refetch_at = self._clock.monotonic() + min(5.0, 0.25 * 2**self._stale)
-            self._stale += 1
-            log.info(
-                "snapshot lastUpdateId=%d is older than the first buffered U=%s; fetching again",
-                snapshot.lastUpdateId,
-                first,
-            )
+            self._stale_again(snapshot, first)
         elif verdict is SnapshotVerdict.ACCEPTED:
             self._stale = 0
+            self._accepted_at = self._clock.monotonic()
+            sync.horizon = horizon_of(snapshot.bids, snapshot.asks, self.limit)
             log.info(
-                "synced %s at snapshot lastUpdateId=%d: %d events buffered, %d dropped, u=%d",
+                "synced %s at snapshot lastUpdateId=%d (%d levels asked): %d events buffered, "
+                "%d dropped, u=%d",
                 self._symbol,
                 snapshot.lastUpdateId,
+                self.limit,
                 buffered,
                 sync.stats.dropped - dropped,
                 sync.update_id,
             )
+
+    def _apply_refresh(self, snapshot: DepthSnapshot) -> None:
+        shadow = self.shadow
+        assert shadow is not None
+        if shadow.phase is not Phase.BUFFERING:
+            return
+        first = shadow.first_buffered
+        try:
+            verdict = shadow.on_snapshot(snapshot)
+        except BookGap as exc:
+            log.info("refresh abandoned: %s", exc)
+            self.shadow = None
+            return
+        if verdict is SnapshotVerdict.STALE:
+            self._stale_again(snapshot, first)
+        elif verdict is SnapshotVerdict.ACCEPTED:
+            self._stale = 0
+            self._accepted_at = self._clock.monotonic()
+            shadow.horizon = horizon_of(snapshot.bids, snapshot.asks, self.limit)
+
+    def _swap(self) -> None:
+        shadow = self.shadow
+        if shadow is None or not shadow.synced or shadow.update_id != self._sync.update_id:
+            return
+        self._sync.adopt(shadow)
+        self.shadow = None
+        self.refreshes += 1
+        log.info("refreshed the book at u=%d: no second lost", self._sync.update_id)
+
+    def _stale_again(self, snapshot: DepthSnapshot, first: int | None) -> None:
+        self._refetch_at = self._clock.monotonic() + min(5.0, 0.25 * 2**self._stale)
+        self._stale += 1
+        log.info(
+            "snapshot lastUpdateId=%d is older than the first buffered U=%s; fetching again",
+            snapshot.lastUpdateId,
+            first,
+        )
+
+    def _deepen(self) -> None:
+        limit = next_limit(self.limit, self._max_limit)
+        if limit != self.limit:
+            log.info("%s moves fast: snapshots of %d levels from now on", self._symbol, limit)
+            self._fetcher.set_limit(limit, depth_weight(limit))

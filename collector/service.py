@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from pathlib import Path
 
+import orjson
 import zmq
 
 from collector.backfill import BackfillServer, RecordBuffer
-from collector.config import CollectorConfig, depth_weight
+from collector.budget import HostBudget, default_budget_file
+from collector.config import CollectorConfig
+from collector.depth import first_limit, inside
 from collector.feed import ACTIVE, STANDBY, Feed, Frame
 from collector.handover import HeldFrames
 from collector.liveness import Liveness, Verdict
@@ -17,10 +21,12 @@ from collector.recorder import Recorder
 from collector.rest import RestGate, SnapshotFetcher
 from collector.resync import Resync
 from collector.seconds import Capture, Completed, SecondAssembler
+from collector.selfcheck import SelfCheck
 from collector.summary import Counters
 from collector.sync import BookSync, Phase
 from collector.wire import (
     AggTrade,
+    BookTicker,
     DepthUpdate,
     MalformedFrame,
     Message,
@@ -73,6 +79,9 @@ class Collector:
         self._liveness = Liveness(config.ping_after, config.pong_timeout)
         self._waiting: deque[Completed] = deque()
         self._quiet = False  # True while seconds go unrecorded for want of vouching
+        self._check = SelfCheck(config.selfcheck_every, config.selfcheck_window)
+        self._requests = 0  # control request ids
+        self._checks_reported = 0  # self-check comparisons up to the last summary line
         self._held = HeldFrames(clock, config.handover_timeout)  # from a handover connection
         self._counters = Counters()
         self._recorder = Recorder(
@@ -97,6 +106,8 @@ class Collector:
             counters=self._counters,
             on_gap=self._resync,
             probe_interval=max(5.0, config.watchdog_seconds),
+            limit=first_limit(config.levels, config.snapshot_depth),
+            max_limit=config.snapshot_depth,
         )
 
     @classmethod
@@ -110,7 +121,9 @@ class Collector:
         clock = clock or SystemClock()
         session = int(clock.now() * 1_000_000_000)
         buffer = RecordBuffer(config.buffer_seconds)
-        gate = RestGate(clock, depth_weight(config.snapshot_depth), config.rest_weight_budget)
+        budget_file = config.rest_budget_file or default_budget_file(config.rest_url)
+        shared = HostBudget(Path(budget_file), config.rest_weight_budget, clock)
+        gate = RestGate(clock, 0, config.rest_weight_budget, shared=shared)  # cost: by limit
         return cls(
             config=config,
             clock=clock,
@@ -165,12 +178,15 @@ class Collector:
             self._feed.lost = False
             self._trades_from = None
             liveness.connection_changed()
+            self._check.connection_changed()
             self._invalidate("connection lost")
         self._keep_time()
+        self._sample_tickers()
         ping = liveness.ping(self._clock.now())
         if ping is not None:
             self._feed.ping(ping)
         self._handover()
+        self._tend_horizon()
         self._snapshots.poll()
         self._recorder.live(self.sync)
         self._backfill.poll()
@@ -188,7 +204,10 @@ class Collector:
     def _on_frame(self, frame: Frame) -> None:
         try:
             message = parse_frame(frame.text)
-            if isinstance(message, (DepthUpdate, AggTrade)) and message.s != self.symbol:
+            if (
+                isinstance(message, (DepthUpdate, AggTrade, BookTicker))
+                and message.s != self.symbol
+            ):
                 raise MalformedFrame(f"event for {message.s!r} on the {self.symbol} stream")
         except MalformedFrame as exc:
             self._counters.malformed += 1
@@ -213,8 +232,13 @@ class Collector:
                 if self.sync.on_event(message, recv_ms):
                     self._counters.events += 1
                     self._counters.observe_lag(recv_ms - message.E)
+                    if self._check.waiting:
+                        self._checked(self._check.on_book(self.sync))
             except BookGap as exc:
                 self._resync(str(exc))
+            self._snapshots.on_event(message, recv_ms)
+        elif isinstance(message, BookTicker):
+            self._checked(self._check.on_ticker(message, self.sync))
         elif isinstance(message, AggTrade):
             if message.a <= self._last_trade_id:
                 return  # a duplicate from an overlapping connection
@@ -229,9 +253,28 @@ class Collector:
         self._counters.resyncs += 1
         log.warning("book invalid: %s; resyncing (buffering events, fetching a snapshot)", reason)
 
+    def _sample_tickers(self) -> None:
+        """Open or close a self-check window (SUBSCRIBE/UNSUBSCRIBE on the active connection)."""
+        action = self._check.action(self._clock.monotonic(), self.sync.synced)
+        if action is None:
+            return
+        self._requests += 1
+        method = "SUBSCRIBE" if action == "subscribe" else "UNSUBSCRIBE"
+        request = {"method": method, "params": [self.config.ticker_stream], "id": self._requests}
+        self._feed.send(orjson.dumps(request).decode())
+        log.info("self-check: %s %s", method.lower(), self.config.ticker_stream)
+
+    def _checked(self, mismatch: str | None) -> None:
+        if mismatch is None:
+            return
+        self._counters.mismatches += 1
+        log.error("self-check mismatch: %s; resyncing", mismatch)
+        self._invalidate(f"self-check mismatch at u={self.sync.update_id}")
+
     def _invalidate(self, reason: str) -> None:
         had_book = self.sync.phase is not Phase.BUFFERING or self.sync.buffered > 0
         self.sync.reset()
+        self._check.reset()
         self._held.clear()
         if had_book:
             self.sync.stats.gaps += 1
@@ -281,11 +324,32 @@ class Collector:
             if self.sync.synced:
                 self._counters.partial += 1
             return None
+        if self.sync.synced and not self._within_horizon():
+            return None
         # The record waits until the connection vouches for the second (collector/liveness.py).
         capture = self._recorder.capture(self.sync, second)
         if capture is not None:
             self._liveness.expect(second)
         return capture
+
+    def _within_horizon(self) -> bool:
+        """Are a record's levels inside the prices the snapshot vouches for (collector/depth.py)?
+        If not, the book cannot give an exact record: resync, with a deeper snapshot."""
+        sync = self.sync
+        if inside(*sync.book.top(self.config.levels), sync.horizon):
+            return True
+        self._counters.beyond_depth += 1
+        self._snapshots.deepen()
+        self._invalidate("the best levels moved past the snapshot's depth")
+        return False
+
+    def _tend_horizon(self) -> None:
+        """Refresh the book while twice a record's levels are still inside the horizon."""
+        sync = self.sync
+        if self._snapshots.shadow is not None or not sync.synced:
+            return
+        if not inside(*sync.book.top(2 * self.config.levels), sync.horizon):
+            self._snapshots.refresh("the best levels near the snapshot's depth")
 
     # --- snapshots and handovers ----------------------------------------------------------------
 
@@ -303,6 +367,7 @@ class Collector:
         elif self._held.ready(self.sync.synced, self.sync.update_id):
             feed.promote()
             self._liveness.connection_changed()
+            self._check.connection_changed()
             for message, recv_ms in self._held.take():
                 self._on_message(message, recv_ms)
 
@@ -313,13 +378,16 @@ class Collector:
         self._next_summary = now + self.config.summary_interval
         c = self._counters
         c.reconnects = self._feed.reconnects - self._last_reconnects
+        c.checks = self._check.checks - self._checks_reported
         self._last_reconnects = self._feed.reconnects
         seconds = self._seconds
         extra = (
             f"u={self.sync.update_id} seq={self._recorder.seq} late_trades={seconds.late_trades} "
             f"unrecorded_trades={seconds.unrecorded_trades} "
             f"pings={self._liveness.pings} pongs={self._liveness.pongs} "
+            f"depth_limit={self._snapshots.limit} refreshes={self._snapshots.refreshes} "
             f"skipped_seconds={seconds.skipped_seconds} number_cache={cached_numbers()}"
         )
         log.info(c.line(self.config.summary_interval, self.sync.synced, extra))
         c.reset()
+        self._checks_reported = self._check.checks

@@ -50,6 +50,10 @@ class ScriptedSocket:
         self.timeout = 0.5
         self.pong_delay = pong_delay  # None: pings are never answered
         self.pings: list[float] = []
+        self.sent: list[str] = []  # control requests
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
 
     def ping(self, payload: bytes) -> None:
         """The server answers after every frame it had sent before (sorted in after them)."""
