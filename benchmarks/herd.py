@@ -22,6 +22,7 @@ TIMEOUT = 300.0
 STAMP = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) "
 SYNCED = re.compile(STAMP + r".*collector\.resync: synced ([A-Z0-9]+) at snapshot", re.M)
 STORED = re.compile(STAMP + r".*Stored snapshot for ([A-Z0-9]+) at (\d+)$", re.M)
+WAITED = re.compile(STAMP + r".*host REST budget: this snapshot may go in ([0-9.]+) s", re.M)
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,17 @@ class HerdResult:
     symbols: int = 0
     resynced: int = 0
     stored_again: int = 0
+    synced_median: float = 0.0  # s from the drop until half the symbols were in sync
     synced_after: float = 0.0  # s from the drop until the last symbol was in sync
     stored_after: float = 0.0  # s until the last symbol had a record from after its resync
+    budget_waits: int = 0  # snapshots the host's bucket made wait
+    longest_wait: float = 0.0  # s, the longest of those waits
     rest: RestTally = RestTally()
+
+
+def budget_waits(log: str, since: float, until: float) -> list[float]:
+    """The waits the host's REST bucket booked between ``since`` and ``until`` (log times)."""
+    return [float(w) for t, w in WAITED.findall(log) if since <= _stamp(t) <= until]
 
 
 def admin(pipeline: Pipeline, path: str, body: dict[str, object] | None = None) -> dict:
@@ -82,11 +91,16 @@ def herd(pipeline: Pipeline) -> HerdResult:
         for stamp, symbol, second in STORED.findall(pipeline.writer_log().decode()):
             if symbol in synced and symbol not in stored and int(second) + 1 > synced[symbol]:
                 stored[symbol] = _stamp(stamp)
+    waits = budget_waits(pipeline.procs["collectors"].log(), started, time.time())
+    delays = sorted(at - started for at in synced.values())
     return HerdResult(
         symbols=len(wanted),
         resynced=len(synced),
         stored_again=len(stored),
+        synced_median=delays[len(delays) // 2] if delays else 0.0,
         synced_after=max(synced.values(), default=started) - started,
+        budget_waits=len(waits),
+        longest_wait=max(waits, default=0.0),
         stored_after=max(stored.values(), default=started) - started,
         rest=rest_tally(pipeline).since(before),
     )

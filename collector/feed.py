@@ -55,6 +55,7 @@ class Connection:
         self.number = number  # counts connections of this process, for the logs
         self.opened = clock.monotonic()
         self.last_frame = self.opened
+        self.keepalive = self.opened  # when the last keep-alive ping went out
         self.pongs: list[bytes] = []  # payloads of pongs received, oldest first
         self._clock = clock
 
@@ -227,10 +228,22 @@ class Feed:
                 self._failures = 0  # it delivered data for a while: the next drop starts over
 
     def _check_watchdog(self) -> None:
+        # A quiet symbol's stream may say nothing for minutes while the connection is fine:
+        # halfway to the watchdog a ping asks for a sign of life, and its pong is a frame. Only
+        # a connection that answers nothing (a stalled server, a dead path) is replaced.
         now = self._clock.monotonic()
         for source, conn in ((ACTIVE, self.active), (STANDBY, self.standby)):
-            if conn is not None and now - conn.last_frame >= self._watchdog:
-                self._drop(source, f"no frame for {now - conn.last_frame:.1f} s (watchdog)")
+            if conn is None:
+                continue
+            idle = now - conn.last_frame
+            if idle >= self._watchdog:
+                self._drop(source, f"no frame for {idle:.1f} s, pings unanswered (watchdog)")
+            elif idle >= self._watchdog / 2 and conn.keepalive <= conn.last_frame:
+                conn.keepalive = now
+                try:
+                    conn.ping(b"keepalive")
+                except ConnectionLost as exc:
+                    self._drop(source, str(exc))
 
     def _drop(self, source: str, reason: str) -> None:
         conn = self.active if source == ACTIVE else self.standby

@@ -97,6 +97,7 @@ class RestGate:
                 return True
             self.waits += 1
             self._granted_at = now + wait
+            log.info("host REST budget: this snapshot may go in %.2f s", wait)
         if now < self._granted_at:
             return False
         self._granted_at = None

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from collector.config import depth_weight
-from collector.depth import ESCALATE_WITHIN, horizon_of, next_limit
+from collector.depth import ESCALATE_WITHIN, horizon_of, inside, next_limit
 from collector.rest import SnapshotFetcher
 from collector.summary import Counters
 from collector.sync import BookSync, Phase, SnapshotVerdict
@@ -15,6 +15,8 @@ from shared.clock import Clock
 from shared.errors import BookGap
 
 log = logging.getLogger(__name__)
+
+MAX_PROBE_INTERVAL = 300.0  # s between probes of a symbol that stays silent
 
 
 class Resync:
@@ -25,7 +27,9 @@ class Resync:
     - A stale snapshot is fetched again, a little later each time, so a lagging REST cache is
       not hammered.
     - With nothing buffered (an unknown or silent symbol) a request still goes now and then as a
-      probe, so that REST errors such as -1121 "Invalid symbol" reach the log.
+      probe, so that REST errors such as -1121 "Invalid symbol" reach the log; the probes back
+      off (x2 each, up to ``MAX_PROBE_INTERVAL``), so hundreds of quiet symbols do not spend
+      the host's REST weight on snapshots they cannot use yet.
     - A *refresh* (the book nears its snapshot's horizon, ``collector/depth.py``) syncs a second
       book from a new snapshot beside the live one, fed the same events; once both stand at the
       same update id the new one replaces the old, and no second goes unrecorded.
@@ -50,6 +54,7 @@ class Resync:
         self._clock = clock
         self._counters = counters
         self._on_gap = on_gap
+        self._base_probe_interval = probe_interval
         self._probe_interval = probe_interval
         self._next_probe = clock.monotonic() + 2.0
         self._stale = 0  # stale snapshots in a row
@@ -84,9 +89,22 @@ class Resync:
         log.info("refreshing the book with a %d-level snapshot: %s", self.limit, reason)
         self.shadow = BookSync(buffer_cap=self._sync.buffer_cap)
 
-    def deepen(self) -> None:
-        """The book left its horizon before a refresh landed: ask for more levels next time."""
+    def within_horizon(self, levels: int) -> bool:
+        """Are the best ``levels`` of each side inside the horizon? If not (the book moved past
+        it before a refresh landed), the next snapshot asks for more levels."""
+        sync = self._sync
+        if inside(*sync.book.top(levels), sync.horizon):
+            return True
         self._deepen()
+        return False
+
+    def tend_horizon(self, levels: int) -> None:
+        """Refresh the book while twice a record's levels are still inside the horizon."""
+        sync = self._sync
+        if self.shadow is not None or not sync.synced:
+            return
+        if not inside(*sync.book.top(2 * levels), sync.horizon):
+            self.refresh("the best levels near the snapshot's depth")
 
     def poll(self) -> None:
         """Take a finished request's outcome, and start the next request when one is due."""
@@ -114,6 +132,7 @@ class Resync:
                 self._fetcher.try_start()
         elif target is sync and now >= self._next_probe and self._fetcher.try_start():
             self._next_probe = now + self._probe_interval
+            self._probe_interval = min(MAX_PROBE_INTERVAL, 2 * self._probe_interval)
 
     def _apply(self, snapshot: DepthSnapshot) -> None:
         sync = self._sync
@@ -128,6 +147,7 @@ class Resync:
         elif verdict is SnapshotVerdict.ACCEPTED:
             self._stale = 0
             self._accepted_at = self._clock.monotonic()
+            self._probe_interval = self._base_probe_interval
             sync.horizon = horizon_of(snapshot.bids, snapshot.asks, self.limit)
             log.info(
                 "synced %s at snapshot lastUpdateId=%d (%d levels asked): %d events buffered, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 from pathlib import Path
 
 import orjson
@@ -12,15 +11,16 @@ import zmq
 from collector.backfill import BackfillServer, RecordBuffer
 from collector.budget import HostBudget, default_budget_file
 from collector.config import CollectorConfig
-from collector.depth import first_limit, inside
+from collector.depth import first_limit
 from collector.feed import ACTIVE, STANDBY, Feed, Frame
 from collector.handover import HeldFrames
-from collector.liveness import Liveness, Verdict
+from collector.liveness import Liveness
+from collector.outbox import Outbox
 from collector.publisher import SnapshotPublisher
 from collector.recorder import Recorder
 from collector.rest import RestGate, SnapshotFetcher
 from collector.resync import Resync
-from collector.seconds import Capture, Completed, SecondAssembler
+from collector.seconds import Capture, SecondAssembler
 from collector.selfcheck import SelfCheck
 from collector.summary import Counters
 from collector.sync import BookSync, Phase
@@ -75,10 +75,7 @@ class Collector:
         # missed that second's earlier trades, so that second gets no record (handovers overlap
         # two connections, so they keep it).
         self._trades_from: int | None = None
-        # Records wait here (in order) until the connection vouches for their second.
         self._liveness = Liveness(config.ping_after, config.pong_timeout)
-        self._waiting: deque[Completed] = deque()
-        self._quiet = False  # True while seconds go unrecorded for want of vouching
         self._check = SelfCheck(config.selfcheck_every, config.selfcheck_window)
         self._requests = 0  # control request ids
         self._checks_reported = 0  # self-check comparisons up to the last summary line
@@ -96,6 +93,8 @@ class Collector:
             clock=clock,
             counters=self._counters,
         )
+        # Records wait there (in order) until the connection vouches for their second.
+        self._outbox = Outbox(self._liveness, self._recorder, self._seconds, self._counters)
         self._next_summary = clock.monotonic() + config.summary_interval
         self._last_reconnects = 0
         self._snapshots = Resync(
@@ -186,7 +185,7 @@ class Collector:
         if ping is not None:
             self._feed.ping(ping)
         self._handover()
-        self._tend_horizon()
+        self._snapshots.tend_horizon(self.config.levels)
         self._snapshots.poll()
         self._recorder.live(self.sync)
         self._backfill.poll()
@@ -288,34 +287,7 @@ class Collector:
             skipped = self._seconds.on_boundary(now, self._capture)
             if skipped:
                 log.warning("loop held up: %d seconds were not observed, no record", skipped)
-        self._waiting.extend(self._seconds.completed(now))
-        self._release(now)
-
-    def _release(self, now: float) -> None:
-        """Store the waiting records the connection vouched for, in order; drop stale ones."""
-        waiting = self._waiting
-        while waiting:
-            done = waiting[0]
-            verdict = self._liveness.verdict(done.capture.second, now)
-            if verdict is Verdict.WAIT:
-                return
-            waiting.popleft()
-            if verdict is Verdict.VOUCHED:
-                if self._quiet:
-                    self._quiet = False
-                    log.info("stream speaks again: second %d vouched for", done.capture.second)
-                self._recorder.publish(done.capture, done.trades)
-                continue
-            self._counters.silent += 1
-            self._seconds.unrecorded_trades += len(done.trades)
-            if not self._quiet:
-                self._quiet = True
-                log.warning(
-                    "stream silent: nothing vouched for second %d within %.1f s of its end "
-                    "(no frame, ping unanswered): no record",
-                    done.capture.second,
-                    self._liveness.ping_after + self._liveness.pong_timeout,
-                )
+        self._outbox.release(self._seconds.completed(now), now)
 
     def _capture(self, second: int) -> Capture | None:
         if self._trades_from is None or second < self._trades_from:
@@ -335,21 +307,11 @@ class Collector:
     def _within_horizon(self) -> bool:
         """Are a record's levels inside the prices the snapshot vouches for (collector/depth.py)?
         If not, the book cannot give an exact record: resync, with a deeper snapshot."""
-        sync = self.sync
-        if inside(*sync.book.top(self.config.levels), sync.horizon):
+        if self._snapshots.within_horizon(self.config.levels):
             return True
         self._counters.beyond_depth += 1
-        self._snapshots.deepen()
         self._invalidate("the best levels moved past the snapshot's depth")
         return False
-
-    def _tend_horizon(self) -> None:
-        """Refresh the book while twice a record's levels are still inside the horizon."""
-        sync = self.sync
-        if self._snapshots.shadow is not None or not sync.synced:
-            return
-        if not inside(*sync.book.top(2 * self.config.levels), sync.horizon):
-            self._snapshots.refresh("the best levels near the snapshot's depth")
 
     # --- snapshots and handovers ----------------------------------------------------------------
 
