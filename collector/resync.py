@@ -29,7 +29,9 @@ class Resync:
     - With nothing buffered (an unknown or silent symbol) a request still goes now and then as a
       probe, so that REST errors such as -1121 "Invalid symbol" reach the log; the probes back
       off (x2 each, up to ``MAX_PROBE_INTERVAL``), so hundreds of quiet symbols do not spend
-      the host's REST weight on snapshots they cannot use yet.
+      the host's REST weight on snapshots they cannot use yet. A probe's snapshot is kept and
+      tried first once an event is buffered (Binance's checks decide, as for any snapshot), so
+      a quiet symbol usually syncs with the snapshot its probe already paid for.
     - A *refresh* (the book nears its snapshot's horizon, ``collector/depth.py``) syncs a second
       book from a new snapshot beside the live one, fed the same events; once both stand at the
       same update id the new one replaces the old, and no second goes unrecorded.
@@ -63,6 +65,7 @@ class Resync:
         self._accepted_at = -ESCALATE_WITHIN  # monotonic time of the last snapshot taken
         self.shadow: BookSync | None = None  # a refreshed book being synced beside the live one
         self.refreshes = 0  # books replaced by a refreshed one
+        self._held: tuple[DepthSnapshot, int] | None = None  # a probe's snapshot and its limit
         fetcher.set_limit(limit, depth_weight(limit))
 
     @property
@@ -116,8 +119,10 @@ class Resync:
             self._counters.snapshots += 1
             if outcome.snapshot is None:
                 log.error("REST snapshot failed: %s", outcome.error)
+            elif sync.phase is Phase.BUFFERING and not sync.buffered:
+                self._held = (outcome.snapshot, self.limit)  # nothing to check it with yet
             elif sync.phase is Phase.BUFFERING:
-                self._apply(outcome.snapshot)
+                self._apply(outcome.snapshot, self.limit)
             elif self.shadow is not None:
                 self._apply_refresh(outcome.snapshot)
         self._swap()
@@ -128,37 +133,43 @@ class Resync:
         if target is None or target.phase is not Phase.BUFFERING:
             return
         if target.buffered:
+            if target is sync and self._held is not None:
+                held, self._held = self._held, None
+                if self._apply(*held, refetch_delay=False):
+                    return
             if now >= self._refetch_at:
                 self._fetcher.try_start()
         elif target is sync and now >= self._next_probe and self._fetcher.try_start():
             self._next_probe = now + self._probe_interval
             self._probe_interval = min(MAX_PROBE_INTERVAL, 2 * self._probe_interval)
 
-    def _apply(self, snapshot: DepthSnapshot) -> None:
+    def _apply(self, snapshot: DepthSnapshot, limit: int, refetch_delay: bool = True) -> bool:
+        """Offer a snapshot to the book; True when it took it."""
         sync = self._sync
         first, buffered, dropped = sync.first_buffered, sync.buffered, sync.stats.dropped
         try:
             verdict = sync.on_snapshot(snapshot)
         except BookGap as exc:
             self._on_gap(f"buffered events do not continue snapshot {snapshot.lastUpdateId}: {exc}")
-            return
-        if verdict is SnapshotVerdict.STALE:
+            return False
+        if verdict is SnapshotVerdict.STALE and refetch_delay:
             self._stale_again(snapshot, first)
         elif verdict is SnapshotVerdict.ACCEPTED:
             self._stale = 0
             self._accepted_at = self._clock.monotonic()
             self._probe_interval = self._base_probe_interval
-            sync.horizon = horizon_of(snapshot.bids, snapshot.asks, self.limit)
+            sync.horizon = horizon_of(snapshot.bids, snapshot.asks, limit)
             log.info(
                 "synced %s at snapshot lastUpdateId=%d (%d levels asked): %d events buffered, "
                 "%d dropped, u=%d",
                 self._symbol,
                 snapshot.lastUpdateId,
-                self.limit,
+                limit,
                 buffered,
                 sync.stats.dropped - dropped,
                 sync.update_id,
             )
+        return sync.phase is not Phase.BUFFERING
 
     def _apply_refresh(self, snapshot: DepthSnapshot) -> None:
         shadow = self.shadow

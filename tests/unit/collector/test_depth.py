@@ -144,3 +144,43 @@ def test_a_refresh_needed_soon_after_the_last_snapshot_asks_for_more_levels():
     resync.refresh("near the horizon")  # a minute after the last snapshot: too soon
     assert resync.limit == 500
     assert fetcher.gate.cost == 25
+
+
+def test_a_quiet_symbol_syncs_with_the_snapshot_its_probe_already_fetched():
+    clock = FakeClock()
+    body = snapshot_body(10, [(P, P)], [(2 * P, P)])
+    urls: list[str] = []
+
+    def get(url: str, timeout: float) -> HttpReply:
+        urls.append(url)
+        return HttpReply(200, {}, body)
+
+    fetcher = SnapshotFetcher(
+        "http://x/api/v3/depth?symbol=QUIETUSDT", RestGate(clock, 0, 6000), 1.0, get=get
+    )
+    sync = BookSync()
+    resync = Resync(
+        "QUIETUSDT",
+        sync=sync,
+        fetcher=fetcher,
+        clock=clock,
+        counters=Counters(),
+        on_gap=lambda reason: None,
+        probe_interval=10.0,
+        limit=100,
+        max_limit=1000,
+    )
+    clock.t += 2  # nothing buffered yet: the probe goes
+    resync.poll()
+    assert fetcher._thread is not None
+    fetcher._thread.join(5)
+    resync.poll()
+    assert not sync.synced
+
+    sync.on_event(ev(11, 11))  # the first event, long after: it continues the probe's snapshot
+    clock.t += 30
+    resync.poll()
+
+    assert sync.synced
+    assert sync.update_id == 11
+    assert urls == ["http://x/api/v3/depth?symbol=QUIETUSDT&limit=100"]  # one request only
