@@ -11,16 +11,16 @@ enough for the levels it publishes, for as long as the price wanders:
 
 - A record (``levels`` a side) is captured only when all its levels lie inside the horizon;
   the live book shows only the levels inside it.
-- When the best ``2 x levels`` of a side reach past the horizon the book is *refreshed*: a new
-  snapshot is synced beside the live book and replaces it once both are at the same update id,
-  so no second is lost (``collector/resync.py``).
+- When a margin of levels (half of those beyond a record's, at least ``2 x levels``) reaches
+  past the horizon the book is *refreshed*: a new snapshot is synced beside the live book and
+  replaces it once both are at the same update id, so no second is lost (``resync.py``).
 - The first snapshot is the cheapest Binance limit (100 levels, weight 5); a symbol whose price
   moves far enough to need a refresh within ``ESCALATE_WITHIN`` of the last one asks for the
   next limit (500: 25, 1000: 50) from then on. Quiet pairs stay at 100; busy ones climb.
 
-Measured on the real recordings (``docs/reliability.md``): from a 500-level snapshot the best 20
-BTCUSDT levels already differ from the 1,000-level book's within 11 minutes; ETHUSDT's never do
-from 200 levels on.
+Measured on the real recordings (``python -m benchmarks.depth_need``): from a 500-level snapshot
+the best 20 BTCUSDT levels already differ from the 1,000-level book's within 11 minutes;
+ETHUSDT's best 100 never do from 200 levels on.
 """
 
 from __future__ import annotations

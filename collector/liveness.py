@@ -13,8 +13,10 @@ up to ``B + ping_after`` (by then the 100 ms batch that closes S has been sent):
 A ping goes out once the batch is due and nothing has vouched yet (at most one ping per ended
 second; busy symbols rarely need one). A second that nothing vouches for within
 ``pong_timeout`` of its due time gets no record: a connection that does not answer in time is
-stale. When the connection changes (lost, or replaced in a handover) nothing from the new one
-can vouch for a second the old one had to deliver, so those seconds are void.
+stale. When the connection is lost, nothing from the next one can vouch for a second the lost
+one had to deliver, so those seconds are void. A handover is different: the new connection is
+promoted only once its stream has caught up with the book (``collector/handover.py``), so what
+it delivers continues the old one and vouches alike; only the old connection's pings are gone.
 
 Pure: the caller passes the time (local wall clock, s) and sends the pings.
 """
@@ -107,6 +109,11 @@ class Liveness:
         if self._last_ping < due:
             return due
         return due + self.pong_timeout
+
+    def connection_replaced(self) -> None:
+        """A handover: the new connection continues the old one; its pings went with it."""
+        self._outstanding.clear()
+        self._last_ping = -math.inf
 
     def connection_changed(self) -> None:
         """The active connection is new: what the old one owed can no longer be vouched for."""

@@ -66,6 +66,9 @@ class Resync:
         self.shadow: BookSync | None = None  # a refreshed book being synced beside the live one
         self.refreshes = 0  # books replaced by a refreshed one
         self._held: tuple[DepthSnapshot, int] | None = None  # a probe's snapshot and its limit
+        self._shadow_held: tuple[DepthSnapshot, int] | None = None  # a refresh's, likewise
+        self._horizon_limit = limit  # the limit the live book's snapshot was asked with
+        self._shadow_limit = limit
         fetcher.set_limit(limit, depth_weight(limit))
 
     @property
@@ -91,6 +94,7 @@ class Resync:
             self._deepen()
         log.info("refreshing the book with a %d-level snapshot: %s", self.limit, reason)
         self.shadow = BookSync(buffer_cap=self._sync.buffer_cap)
+        self._shadow_held = None
 
     def within_horizon(self, levels: int) -> bool:
         """Are the best ``levels`` of each side inside the horizon? If not (the book moved past
@@ -102,11 +106,14 @@ class Resync:
         return False
 
     def tend_horizon(self, levels: int) -> None:
-        """Refresh the book while twice a record's levels are still inside the horizon."""
+        """Refresh the book while a margin of levels is still inside the horizon: half of what
+        the snapshot holds beyond a record's levels (at least as many again), so a fast market
+        leaves the refresh time to land (e.g. 60 of 100 levels, 260 of 500)."""
         sync = self._sync
         if self.shadow is not None or not sync.synced:
             return
-        if not inside(*sync.book.top(2 * levels), sync.horizon):
+        margin = max(2 * levels, (self._horizon_limit + levels) // 2)
+        if not inside(*sync.book.top(margin), sync.horizon):
             self.refresh("the best levels near the snapshot's depth")
 
     def poll(self) -> None:
@@ -124,7 +131,7 @@ class Resync:
             elif sync.phase is Phase.BUFFERING:
                 self._apply(outcome.snapshot, self.limit)
             elif self.shadow is not None:
-                self._apply_refresh(outcome.snapshot)
+                self._apply_refresh(outcome.snapshot, self.limit)
         self._swap()
         if self._fetcher.busy:
             return
@@ -137,7 +144,15 @@ class Resync:
                 held, self._held = self._held, None
                 if self._apply(*held, refetch_delay=False):
                     return
+            if target is not sync and self._shadow_held is not None:
+                held, self._shadow_held = self._shadow_held, None
+                self._apply_refresh(*held)
+                return
             if now >= self._refetch_at:
+                self._fetcher.try_start()
+        elif target is not sync:
+            # A refresh asks at once: its events buffer while the request is out.
+            if self._shadow_held is None and now >= self._refetch_at:
                 self._fetcher.try_start()
         elif target is sync and now >= self._next_probe and self._fetcher.try_start():
             self._next_probe = now + self._probe_interval
@@ -159,6 +174,7 @@ class Resync:
             self._accepted_at = self._clock.monotonic()
             self._probe_interval = self._base_probe_interval
             sync.horizon = horizon_of(snapshot.bids, snapshot.asks, limit)
+            self._horizon_limit = limit
             log.info(
                 "synced %s at snapshot lastUpdateId=%d (%d levels asked): %d events buffered, "
                 "%d dropped, u=%d",
@@ -171,10 +187,13 @@ class Resync:
             )
         return sync.phase is not Phase.BUFFERING
 
-    def _apply_refresh(self, snapshot: DepthSnapshot) -> None:
+    def _apply_refresh(self, snapshot: DepthSnapshot, limit: int) -> None:
         shadow = self.shadow
         assert shadow is not None
         if shadow.phase is not Phase.BUFFERING:
+            return
+        if not shadow.buffered:
+            self._shadow_held = (snapshot, limit)  # checked once an event is buffered
             return
         first = shadow.first_buffered
         try:
@@ -188,13 +207,15 @@ class Resync:
         elif verdict is SnapshotVerdict.ACCEPTED:
             self._stale = 0
             self._accepted_at = self._clock.monotonic()
-            shadow.horizon = horizon_of(snapshot.bids, snapshot.asks, self.limit)
+            shadow.horizon = horizon_of(snapshot.bids, snapshot.asks, limit)
+            self._shadow_limit = limit
 
     def _swap(self) -> None:
         shadow = self.shadow
         if shadow is None or not shadow.synced or shadow.update_id != self._sync.update_id:
             return
         self._sync.adopt(shadow)
+        self._horizon_limit = self._shadow_limit
         self.shadow = None
         self.refreshes += 1
         log.info("refreshed the book at u=%d: no second lost", self._sync.update_id)

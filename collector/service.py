@@ -328,7 +328,7 @@ class Collector:
             self._held.clear()
         elif self._held.ready(self.sync.synced, self.sync.update_id):
             feed.promote()
-            self._liveness.connection_changed()
+            self._liveness.connection_replaced()
             self._check.connection_changed()
             for message, recv_ms in self._held.take():
                 self._on_message(message, recv_ms)

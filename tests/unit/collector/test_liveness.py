@@ -57,6 +57,20 @@ def test_a_late_pong_for_a_later_ping_vouches_for_every_earlier_second():
     assert live.pongs == 1
 
 
+def test_after_a_handover_the_new_connection_vouches_and_is_pinged_anew():
+    live = Liveness(ping_after=0.1, pong_timeout=1.0)
+    live.expect(100)
+    old = live.ping(101.1)
+    assert old is not None
+
+    live.connection_replaced()  # promoted only once it caught up with the book
+    assert live.verdict(100, 101.2) is Verdict.WAIT
+    fresh = live.ping(101.2)  # the old connection's ping will never be answered
+    assert fresh is not None
+    live.on_pong(fresh)
+    assert live.verdict(100, 101.3) is Verdict.VOUCHED
+
+
 def test_a_new_connection_cannot_vouch_for_what_the_old_one_owed():
     live = Liveness(ping_after=0.1, pong_timeout=1.0)
     live.expect(100)
