@@ -131,13 +131,15 @@ def query_args(data_dir: str, endpoint: str, live: str) -> list[str]:
 class Pipeline:
     """Starts the four kinds of process; ``stop()`` ends them in reverse order."""
 
-    def __init__(self, tmp: Path, symbols: list[str]) -> None:
+    def __init__(self, tmp: Path, symbols: list[str], sim_args: tuple[str, ...] = ()) -> None:
         self.tmp = tmp
         self.symbols = symbols
+        self.sim_args = sim_args  # after the defaults, so they win
+        self.port = 0
         self.procs: dict[str, Proc] = {}
 
     def start(self) -> None:
-        port = free_port()
+        port = self.port = free_port()
         ingest, backfill, live = free_endpoint(), free_endpoint(), free_endpoint()
         names = ",".join(self.symbols)
         data = str(self.tmp / "data")
@@ -155,6 +157,7 @@ class Pipeline:
                     "10000000",
                     "--log-level",
                     "INFO",
+                    *self.sim_args,
                 ],
             ),
             (

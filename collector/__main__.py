@@ -14,7 +14,12 @@ from collector.config import (
     ENV_LEVELS,
     ENV_LIVE_LEVELS,
     ENV_MAX_CONNECTION_AGE,
-    ENV_MAX_SILENCE,
+    ENV_PING_AFTER,
+    ENV_PONG_TIMEOUT,
+    ENV_REST_BUDGET_FILE,
+    ENV_REST_WEIGHT_BUDGET,
+    ENV_SELFCHECK_EVERY,
+    ENV_SELFCHECK_WINDOW,
     ENV_SNAPSHOT_DEPTH,
     ENV_SUMMARY_INTERVAL,
     ENV_TRADE_GRACE,
@@ -80,7 +85,7 @@ log = logging.getLogger("collector")
     type=int,
     default=1000,
     show_default=True,
-    help="REST snapshot limit.",
+    help="Most levels a REST snapshot asks for (it starts at 100 and deepens as needed).",
 )
 @click.option(
     "--watchdog-seconds",
@@ -107,12 +112,50 @@ log = logging.getLogger("collector")
     help="Seconds after a second's end before its record is sent.",
 )
 @click.option(
-    "--max-silence",
-    envvar=ENV_MAX_SILENCE,
+    "--ping-after",
+    envvar=ENV_PING_AFTER,
     type=float,
-    default=2.0,
+    default=0.1,
     show_default=True,
-    help="Seconds without depth or trade data after which no record is sent (may be stale).",
+    help="Seconds after a second's end when a quiet connection is pinged to vouch for it.",
+)
+@click.option(
+    "--pong-timeout",
+    envvar=ENV_PONG_TIMEOUT,
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds a second may wait to be vouched for (frame or pong) before it gets no record.",
+)
+@click.option(
+    "--selfcheck-every",
+    envvar=ENV_SELFCHECK_EVERY,
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds between self-checks of the book against @bookTicker (0: off).",
+)
+@click.option(
+    "--selfcheck-window",
+    envvar=ENV_SELFCHECK_WINDOW,
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds each self-check samples @bookTicker.",
+)
+@click.option(
+    "--rest-weight-budget",
+    envvar=ENV_REST_WEIGHT_BUDGET,
+    type=int,
+    default=4800,
+    show_default=True,
+    help="REST weight per minute for all collectors of this host together (Binance: 6000/IP).",
+)
+@click.option(
+    "--rest-budget-file",
+    envvar=ENV_REST_BUDGET_FILE,
+    default="",
+    help="The host's shared weight bucket (default: one file per REST host in /dev/shm).",
 )
 @click.option(
     "--buffer-seconds",

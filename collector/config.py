@@ -28,9 +28,14 @@ ENV_SNAPSHOT_DEPTH = "BOOKSNAP_SNAPSHOT_DEPTH"
 ENV_WATCHDOG = "BOOKSNAP_WATCHDOG_SECONDS"
 ENV_MAX_CONNECTION_AGE = "BOOKSNAP_MAX_CONNECTION_AGE"
 ENV_TRADE_GRACE = "BOOKSNAP_TRADE_GRACE"
-ENV_MAX_SILENCE = "BOOKSNAP_MAX_SILENCE"
+ENV_PING_AFTER = "BOOKSNAP_PING_AFTER"
+ENV_PONG_TIMEOUT = "BOOKSNAP_PONG_TIMEOUT"
 ENV_BUFFER_SECONDS = "BOOKSNAP_BUFFER_SECONDS"
 ENV_SUMMARY_INTERVAL = "BOOKSNAP_SUMMARY_INTERVAL"
+ENV_REST_WEIGHT_BUDGET = "BOOKSNAP_REST_WEIGHT_BUDGET"
+ENV_SELFCHECK_EVERY = "BOOKSNAP_SELFCHECK_EVERY"
+ENV_SELFCHECK_WINDOW = "BOOKSNAP_SELFCHECK_WINDOW"
+ENV_REST_BUDGET_FILE = "BOOKSNAP_REST_BUDGET_FILE"
 
 # Binance's /api/v3/depth weight by limit (Spot API docs, "Order book").
 _DEPTH_WEIGHTS = ((100, 5), (500, 25), (1000, 50), (5000, 250))
@@ -57,19 +62,23 @@ class CollectorConfig:
     levels: int = 20  # levels per side in a once-a-second record
     live_levels: int = 100  # levels per side on book.<SYM>
     live_interval: float = 0.1  # s between live books, at most
-    snapshot_depth: int = 1000  # REST depth limit
+    snapshot_depth: int = 1000  # REST depth limit at most (the first is 100: collector/depth.py)
     watchdog_seconds: float = 10.0  # a connected socket silent this long is replaced
     max_connection_age: float = 23 * 3600 + 50 * 60  # replace before Binance's 24 h cut
     reconnect_min: float = 0.5  # s, first reconnect delay
     reconnect_max: float = 30.0  # s, cap of the exponential backoff
     handover_timeout: float = 10.0  # s a new connection may take to catch up with the old one
     trade_grace: float = 0.25  # s after a second's end before its record is sent
-    max_silence: float = 2.0  # s without depth or trade data after which records stop
+    ping_after: float = 0.1  # s after a second's end: its closing batch is due, vouch for it
+    pong_timeout: float = 1.0  # s a second may wait for its vouching before it gets no record
+    selfcheck_every: float = 600.0  # s between bookTicker self-check windows (0: off)
+    selfcheck_window: float = 10.0  # s each window lasts
     buffer_seconds: int = 900  # records kept for backfill
     hello_interval: float = 2.0  # s between backfill hellos
     summary_interval: float = 60.0  # s between summary log lines
     rest_timeout: float = 5.0  # s per REST request
-    rest_weight_budget: int = 3000  # of Binance's 6000 per minute, shared with other processes
+    rest_weight_budget: int = 4800  # per minute for the whole host (Binance allows 6000 per IP)
+    rest_budget_file: str = ""  # the host's shared bucket; "" = the default for the REST host
     event_buffer: int = 5000  # depth events buffered while waiting for a snapshot
     send_hwm: int = 10_000  # PUB/DEALER high-water mark, messages
     log_level: str = DEFAULT_LOG_LEVEL
@@ -91,7 +100,10 @@ class CollectorConfig:
         check_range("--reconnect-max", self.reconnect_max, self.reconnect_min, 3600.0)
         check_range("--handover-timeout", self.handover_timeout, 0.5, 600.0)
         check_range("--trade-grace", self.trade_grace, 0.0, 0.9)
-        check_range("--max-silence", self.max_silence, 0.1, 3600.0)
+        check_range("--ping-after", self.ping_after, 0.0, 0.9)
+        check_range("--pong-timeout", self.pong_timeout, 0.05, 30.0)
+        check_range("--selfcheck-every", self.selfcheck_every, 0.0, 7 * 86_400.0)
+        check_range("--selfcheck-window", self.selfcheck_window, 0.0, 7 * 86_400.0)
         check_int_range("--buffer-seconds", self.buffer_seconds, 1, 24 * 3600)
         check_range("--hello-interval", self.hello_interval, 0.1, 60.0)
         check_range("--summary-interval", self.summary_interval, 1.0, 3600.0)
@@ -108,8 +120,13 @@ class CollectorConfig:
         return f"{self.ws_url}/stream?streams={lower}@depth@100ms/{lower}@aggTrade"
 
     @property
+    def ticker_stream(self) -> str:
+        return f"{self.symbol.lower()}@bookTicker"
+
+    @property
     def depth_url(self) -> str:
-        return f"{self.rest_url}/api/v3/depth?symbol={self.symbol}&limit={self.snapshot_depth}"
+        """The depth request without its limit (the fetcher adds the one it needs)."""
+        return f"{self.rest_url}/api/v3/depth?symbol={self.symbol}"
 
 
 @dataclass(frozen=True)

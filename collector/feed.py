@@ -3,7 +3,9 @@
 websocket-client's synchronous ``WebSocket``: ``recv_data_frame(control_frame=True)`` answers
 every ping with a pong itself (so do Binance's rules: pong within a minute) and also returns the
 ping, so the watchdog counts pings as signs of life. A receive timeout in the middle of a frame
-is safe: websocket-client keeps the partial bytes and resumes on the next call.
+is safe: websocket-client keeps the partial bytes and resumes on the next call. The collector's
+own pings (``ping()``) prove a quiet connection alive: their pongs are kept for ``take_pongs()``
+(see ``collector/liveness.py``).
 
 A *handover* opens a second connection beside the first (before Binance's 24-hour cut, or when
 the server announces ``serverShutdown``); the service reads both until the new one has caught up
@@ -42,6 +44,9 @@ class ConnectionLost(Exception):
     """The connection closed or failed."""
 
 
+MAX_PONGS = 16  # pongs kept between two looks of the loop; a flood of unsolicited ones is cut
+
+
 class Connection:
     """One open WebSocket and its timestamps."""
 
@@ -50,6 +55,8 @@ class Connection:
         self.number = number  # counts connections of this process, for the logs
         self.opened = clock.monotonic()
         self.last_frame = self.opened
+        self.keepalive = self.opened  # when the last keep-alive ping went out
+        self.pongs: list[bytes] = []  # payloads of pongs received, oldest first
         self._clock = clock
 
     def recv(self, timeout: float) -> str | bytes | None:
@@ -66,7 +73,23 @@ class Connection:
             raise ConnectionLost("server closed the connection")
         if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
             return frame.data
+        if opcode == websocket.ABNF.OPCODE_PONG and len(self.pongs) < MAX_PONGS:
+            self.pongs.append(bytes(frame.data[:32]))
         return None  # ping (already answered) or pong
+
+    def send(self, text: str) -> None:
+        """Send a text frame (a control request); ConnectionLost when the socket fails."""
+        try:
+            self.ws.send(text)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
+
+    def ping(self, payload: bytes) -> None:
+        """Send a ping; ConnectionLost when the socket fails."""
+        try:
+            self.ws.ping(payload)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         with contextlib.suppress(websocket.WebSocketException, OSError):
@@ -148,6 +171,31 @@ class Feed:
         if self.standby is None:
             self._handover_not_before = self._clock.monotonic() + max(1.0, self._backoff_min * 4)
 
+    def ping(self, payload: bytes) -> None:
+        """Ping the active connection (a failure drops it, as a failed receive does)."""
+        if self.active is None:
+            return
+        try:
+            self.active.ping(payload)
+        except ConnectionLost as exc:
+            self._drop(ACTIVE, str(exc))
+
+    def send(self, text: str) -> None:
+        """Send a control request on the active connection (a failure drops it)."""
+        if self.active is None:
+            return
+        try:
+            self.active.send(text)
+        except ConnectionLost as exc:
+            self._drop(ACTIVE, str(exc))
+
+    def take_pongs(self) -> list[bytes]:
+        """Payloads of the pongs the active connection received since the last call."""
+        if self.active is None or not self.active.pongs:
+            return []
+        pongs, self.active.pongs = self.active.pongs, []
+        return pongs
+
     def promote(self) -> None:
         """Make the standby connection the active one and close the old one."""
         if self.standby is None:
@@ -180,10 +228,22 @@ class Feed:
                 self._failures = 0  # it delivered data for a while: the next drop starts over
 
     def _check_watchdog(self) -> None:
+        # A quiet symbol's stream may say nothing for minutes while the connection is fine:
+        # halfway to the watchdog a ping asks for a sign of life, and its pong is a frame. Only
+        # a connection that answers nothing (a stalled server, a dead path) is replaced.
         now = self._clock.monotonic()
         for source, conn in ((ACTIVE, self.active), (STANDBY, self.standby)):
-            if conn is not None and now - conn.last_frame >= self._watchdog:
-                self._drop(source, f"no frame for {now - conn.last_frame:.1f} s (watchdog)")
+            if conn is None:
+                continue
+            idle = now - conn.last_frame
+            if idle >= self._watchdog:
+                self._drop(source, f"no frame for {idle:.1f} s, pings unanswered (watchdog)")
+            elif idle >= self._watchdog / 2 and conn.keepalive <= conn.last_frame:
+                conn.keepalive = now
+                try:
+                    conn.ping(b"keepalive")
+                except ConnectionLost as exc:
+                    self._drop(source, str(exc))
 
     def _drop(self, source: str, reason: str) -> None:
         conn = self.active if source == ACTIVE else self.standby

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collector.backfill import BackfillServer, RecordBuffer
+from collector.depth import clip
 from collector.publisher import SnapshotPublisher
 from collector.seconds import Capture
 from collector.summary import Counters
@@ -79,7 +80,8 @@ class Recorder:
         self._next_live = now + self._live_interval
         self._live_uid = sync.update_id
         self._live_seq += 1
-        bids, asks = sync.book.top(self._live_levels)
+        # Only the levels the snapshot vouches for: the live book never shows a guess.
+        bids, asks = clip(*sync.book.top(self._live_levels), sync.horizon)
         book = LiveBook(
             symbol=self.symbol,
             session=self.session,

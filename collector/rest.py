@@ -3,7 +3,8 @@
 The loop never blocks on HTTP: ``SnapshotFetcher.start()`` sends the request on a thread and
 ``take()`` hands back the outcome once it is there. ``RestGate`` decides when the next request may
 go: never while a 429/418 ``Retry-After`` holds, never above the weight budget of the current
-minute (from ``X-MBX-USED-WEIGHT-1M``), and with a capped backoff after failures.
+minute (from ``X-MBX-USED-WEIGHT-1M``), with a capped backoff after failures, and only once the
+host's shared bucket (``collector/budget.py``) granted the request's weight.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from collector.budget import HostBudget
 from collector.wire import DepthSnapshot, MalformedFrame, parse_snapshot
 from shared.clock import Clock
 
@@ -53,10 +55,20 @@ def http_get(url: str, timeout: float) -> HttpReply:
 class RestGate:
     """When may the next REST request go? Tracks Retry-After, used weight and failures."""
 
-    def __init__(self, clock: Clock, cost: int, budget: int, backoff_max: float = 30.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        cost: int,
+        budget: int,
+        backoff_max: float = 30.0,
+        shared: HostBudget | None = None,
+    ) -> None:
         self._clock = clock
         self.cost = cost
         self.budget = budget
+        self.shared = shared
+        self.waits = 0  # requests the shared bucket made wait
+        self._granted_at: float | None = None  # wall-clock s of a booked grant not yet used
         self._backoff_max = backoff_max
         self._blocked_until = 0.0  # wall-clock s
         self._used = 0  # X-MBX-USED-WEIGHT-1M as last reported
@@ -71,6 +83,25 @@ class RestGate:
         if minute == self._used_minute and self._used + self.cost > self.budget:
             wait = max(wait, (minute + 1) * 60 - now)
         return wait
+
+    def acquire(self) -> bool:
+        """May a request go now? Takes its weight from the host's bucket when it may."""
+        if self.delay() > 0.0:
+            return False
+        if self.shared is None:
+            return True
+        now = self._clock.now()
+        if self._granted_at is None:
+            wait = self.shared.reserve(self.cost)
+            if wait <= 0.0:
+                return True
+            self.waits += 1
+            self._granted_at = now + wait
+            log.info("host REST budget: this snapshot may go in %.2f s", wait)
+        if now < self._granted_at:
+            return False
+        self._granted_at = None
+        return True
 
     def record(self, reply: HttpReply | None) -> None:
         """Learn from a reply (None: the request failed before any reply)."""
@@ -108,12 +139,18 @@ class SnapshotFetcher:
         get: Callable[[str, float], HttpReply] = http_get,
     ) -> None:
         self.url = url
+        self.limit = 0  # levels asked for (0: whatever ``url`` says)
         self.gate = gate
         self._timeout = timeout
         self._get = get
         self._thread: threading.Thread | None = None
         self._outcome: FetchOutcome | None = None
         self.requests = 0
+
+    def set_limit(self, limit: int, weight: int) -> None:
+        """Ask for ``limit`` levels from now on, at Binance's ``weight`` for that limit."""
+        self.limit = limit
+        self.gate.cost = weight
 
     @property
     def busy(self) -> bool:
@@ -122,6 +159,13 @@ class SnapshotFetcher:
     def ready(self) -> bool:
         """True when no request is in flight and the gate lets one go."""
         return self._thread is None and self.gate.delay() == 0.0
+
+    def try_start(self) -> bool:
+        """Start a request if none is in flight and the gate (and the host's bucket) allow."""
+        if self._thread is not None or not self.gate.acquire():
+            return False
+        self.start()
+        return True
 
     def start(self) -> None:
         """Send the request on a daemon thread (daemon: shutdown never waits for HTTP)."""
@@ -140,7 +184,8 @@ class SnapshotFetcher:
 
     def _run(self) -> None:
         try:
-            reply = self._get(self.url, self._timeout)
+            url = f"{self.url}&limit={self.limit}" if self.limit else self.url
+            reply = self._get(url, self._timeout)
         except (OSError, ValueError) as exc:  # URLError, timeouts, resets are OSErrors
             self.gate.record(None)
             self._outcome = FetchOutcome(None, f"request failed: {exc}")

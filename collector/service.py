@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+import orjson
 import zmq
 
 from collector.backfill import BackfillServer, RecordBuffer
-from collector.config import CollectorConfig, depth_weight
-from collector.feed import STANDBY, Feed, Frame
+from collector.budget import HostBudget, default_budget_file
+from collector.config import CollectorConfig
+from collector.depth import first_limit
+from collector.feed import ACTIVE, STANDBY, Feed, Frame
 from collector.handover import HeldFrames
+from collector.liveness import Liveness
 from collector.metrics import CollectorMetrics
+from collector.outbox import Outbox
 from collector.publisher import SnapshotPublisher
 from collector.recorder import Recorder
 from collector.rest import RestGate, SnapshotFetcher
 from collector.resync import Resync
 from collector.seconds import Capture, SecondAssembler
+from collector.selfcheck import SelfCheck
 from collector.summary import Counters
 from collector.sync import BookSync, Phase
 from collector.wire import (
     AggTrade,
+    BookTicker,
     DepthUpdate,
     MalformedFrame,
     Message,
@@ -68,8 +76,10 @@ class Collector:
         # missed that second's earlier trades, so that second gets no record (handovers overlap
         # two connections, so they keep it).
         self._trades_from: int | None = None
-        self._last_data = 0.0  # wall-clock time of the last depth or trade message
-        self._quiet = False  # True while seconds go unrecorded for silence
+        self._liveness = Liveness(config.ping_after, config.pong_timeout)
+        self._check = SelfCheck(config.selfcheck_every, config.selfcheck_window)
+        self._requests = 0  # control request ids
+        self._checks_reported = 0  # self-check comparisons up to the last summary line
         self._held = HeldFrames(clock, config.handover_timeout)  # from a handover connection
         self._counters = Counters()
         self.metrics: CollectorMetrics | None = None  # Prometheus, when the supervisor exports
@@ -85,6 +95,8 @@ class Collector:
             clock=clock,
             counters=self._counters,
         )
+        # Records wait there (in order) until the connection vouches for their second.
+        self._outbox = Outbox(self._liveness, self._recorder, self._seconds, self._counters)
         self._next_summary = clock.monotonic() + config.summary_interval
         self._last_reconnects = 0
         self._snapshots = Resync(
@@ -95,6 +107,8 @@ class Collector:
             counters=self._counters,
             on_gap=self._resync,
             probe_interval=max(5.0, config.watchdog_seconds),
+            limit=first_limit(config.levels, config.snapshot_depth),
+            max_limit=config.snapshot_depth,
         )
 
     @classmethod
@@ -108,7 +122,9 @@ class Collector:
         clock = clock or SystemClock()
         session = int(clock.now() * 1_000_000_000)
         buffer = RecordBuffer(config.buffer_seconds)
-        gate = RestGate(clock, depth_weight(config.snapshot_depth), config.rest_weight_budget)
+        budget_file = config.rest_budget_file or default_budget_file(config.rest_url)
+        shared = HostBudget(Path(budget_file), config.rest_weight_budget, clock)
+        gate = RestGate(clock, 0, config.rest_weight_budget, shared=shared)  # cost: by limit
         return cls(
             config=config,
             clock=clock,
@@ -149,16 +165,29 @@ class Collector:
 
     def step(self) -> None:
         """One turn of the loop: receive, keep time, resync, publish, answer backfill."""
-        wait = min(LOOP_TIMEOUT, max(0.0, self._seconds.next_deadline() - self._clock.now()))
+        deadline = min(self._seconds.next_deadline(), self._liveness.next_deadline())
+        wait = min(LOOP_TIMEOUT, max(0.0, deadline - self._clock.now()))
+        liveness = self._liveness
         for frame in self._feed.poll(wait):
             self._keep_time()  # capture a boundary before the frame that follows it
+            if frame.source == ACTIVE:
+                liveness.on_frame(frame.recv_ms / 1000)
             self._on_frame(frame)
+        for payload in self._feed.take_pongs():
+            liveness.on_pong(payload)
         if self._feed.lost:
             self._feed.lost = False
             self._trades_from = None
+            liveness.connection_changed()
+            self._check.connection_changed()
             self._invalidate("connection lost")
         self._keep_time()
+        self._sample_tickers()
+        ping = liveness.ping(self._clock.now())
+        if ping is not None:
+            self._feed.ping(ping)
         self._handover()
+        self._snapshots.tend_horizon(self.config.levels)
         self._snapshots.poll()
         self._recorder.live(self.sync)
         self._backfill.poll()
@@ -176,7 +205,10 @@ class Collector:
     def _on_frame(self, frame: Frame) -> None:
         try:
             message = parse_frame(frame.text)
-            if isinstance(message, (DepthUpdate, AggTrade)) and message.s != self.symbol:
+            if (
+                isinstance(message, (DepthUpdate, AggTrade, BookTicker))
+                and message.s != self.symbol
+            ):
                 raise MalformedFrame(f"event for {message.s!r} on the {self.symbol} stream")
         except MalformedFrame as exc:
             self._counters.malformed += 1
@@ -189,25 +221,25 @@ class Collector:
         self._on_message(message, frame.recv_ms)
 
     def _on_message(self, message: Message, recv_ms: int) -> None:
-        if isinstance(message, (DepthUpdate, AggTrade)):
-            self._last_data = self._clock.now()
-            if self._trades_from is None:
-                self._trades_from = message.E // 1000 + 1
-                log.info(
-                    "first event of this connection at E=%d: trades complete from second %d",
-                    message.E,
-                    self._trades_from,
-                )
-            if self._quiet:
-                self._quiet = False
-                log.info("stream speaks again")
+        if isinstance(message, (DepthUpdate, AggTrade)) and self._trades_from is None:
+            self._trades_from = message.E // 1000 + 1
+            log.info(
+                "first event of this connection at E=%d: trades complete from second %d",
+                message.E,
+                self._trades_from,
+            )
         if isinstance(message, DepthUpdate):
             try:
                 if self.sync.on_event(message, recv_ms):
                     self._counters.events += 1
                     self._counters.observe_lag(recv_ms - message.E)
+                    if self._check.waiting:
+                        self._checked(self._check.on_book(self.sync))
             except BookGap as exc:
                 self._resync(str(exc))
+            self._snapshots.on_event(message, recv_ms)
+        elif isinstance(message, BookTicker):
+            self._checked(self._check.on_ticker(message, self.sync))
         elif isinstance(message, AggTrade):
             if message.a <= self._last_trade_id:
                 return  # a duplicate from an overlapping connection
@@ -224,9 +256,28 @@ class Collector:
             self.metrics.resync(reason)
         log.warning("book invalid: %s; resyncing (buffering events, fetching a snapshot)", reason)
 
+    def _sample_tickers(self) -> None:
+        """Open or close a self-check window (SUBSCRIBE/UNSUBSCRIBE on the active connection)."""
+        action = self._check.action(self._clock.monotonic(), self.sync.synced)
+        if action is None:
+            return
+        self._requests += 1
+        method = "SUBSCRIBE" if action == "subscribe" else "UNSUBSCRIBE"
+        request = {"method": method, "params": [self.config.ticker_stream], "id": self._requests}
+        self._feed.send(orjson.dumps(request).decode())
+        log.info("self-check: %s %s", method.lower(), self.config.ticker_stream)
+
+    def _checked(self, mismatch: str | None) -> None:
+        if mismatch is None:
+            return
+        self._counters.mismatches += 1
+        log.error("self-check mismatch: %s; resyncing", mismatch)
+        self._invalidate(f"self-check mismatch at u={self.sync.update_id}")
+
     def _invalidate(self, reason: str) -> None:
         had_book = self.sync.phase is not Phase.BUFFERING or self.sync.buffered > 0
         self.sync.reset()
+        self._check.reset()
         self._held.clear()
         if had_book:
             self.sync.stats.gaps += 1
@@ -242,8 +293,7 @@ class Collector:
                 self.metrics.tick(self.sync, self._feed.reconnects, self._recorder.seq)
             if skipped:
                 log.warning("loop held up: %d seconds were not observed, no record", skipped)
-        for done in self._seconds.completed(now):
-            self._recorder.publish(done.capture, done.trades)
+        self._outbox.release(self._seconds.completed(now), now)
 
     def _capture(self, second: int) -> Capture | None:
         if self._trades_from is None or second < self._trades_from:
@@ -252,16 +302,22 @@ class Collector:
             if self.sync.synced:
                 self._counters.partial += 1
             return None
-        # A stream that has said nothing for a while may be stalled while the market moves, so
-        # a book that old is not vouched for: no record rather than a possibly stale one.
-        silence = self._clock.now() - self._last_data
-        if self.sync.synced and silence > self.config.max_silence:
-            self._counters.silent += 1
-            if not self._quiet:
-                self._quiet = True
-                log.warning("stream silent for %.1f s: no record from second %d", silence, second)
+        if self.sync.synced and not self._within_horizon():
             return None
-        return self._recorder.capture(self.sync, second)
+        # The record waits until the connection vouches for the second (collector/liveness.py).
+        capture = self._recorder.capture(self.sync, second)
+        if capture is not None:
+            self._liveness.expect(second)
+        return capture
+
+    def _within_horizon(self) -> bool:
+        """Are a record's levels inside the prices the snapshot vouches for (collector/depth.py)?
+        If not, the book cannot give an exact record: resync, with a deeper snapshot."""
+        if self._snapshots.within_horizon(self.config.levels):
+            return True
+        self._counters.beyond_depth += 1
+        self._invalidate("the best levels moved past the snapshot's depth")
+        return False
 
     # --- snapshots and handovers ----------------------------------------------------------------
 
@@ -278,6 +334,8 @@ class Collector:
             self._held.clear()
         elif self._held.ready(self.sync.synced, self.sync.update_id):
             feed.promote()
+            self._liveness.connection_replaced()
+            self._check.connection_changed()
             for message, recv_ms in self._held.take():
                 self._on_message(message, recv_ms)
 
@@ -288,12 +346,16 @@ class Collector:
         self._next_summary = now + self.config.summary_interval
         c = self._counters
         c.reconnects = self._feed.reconnects - self._last_reconnects
+        c.checks = self._check.checks - self._checks_reported
         self._last_reconnects = self._feed.reconnects
         seconds = self._seconds
         extra = (
             f"u={self.sync.update_id} seq={self._recorder.seq} late_trades={seconds.late_trades} "
             f"unrecorded_trades={seconds.unrecorded_trades} "
+            f"pings={self._liveness.pings} pongs={self._liveness.pongs} "
+            f"depth_limit={self._snapshots.limit} refreshes={self._snapshots.refreshes} "
             f"skipped_seconds={seconds.skipped_seconds} number_cache={cached_numbers()}"
         )
         log.info(c.line(self.config.summary_interval, self.sync.synced, extra))
         c.reset()
+        self._checks_reported = self._check.checks

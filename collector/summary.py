@@ -24,6 +24,9 @@ class Counters:
     silent: int = 0  # seconds without a record because the stream had gone quiet
     partial: int = 0  # synced seconds without a record: their trades began before the connection
     snapshots: int = 0  # REST snapshots fetched
+    checks: int = 0  # self-check comparisons of the book with a bookTicker
+    mismatches: int = 0  # of them, the book differed (each forced a resync)
+    beyond_depth: int = 0  # resyncs because a record's levels left the snapshot's horizon
     lag_sum: int = 0  # sum of (receive time - E) over applied events, ms
     lag_max: int = 0  # ms
 
@@ -45,7 +48,8 @@ class Counters:
             f"summary {seconds:.0f}s: records={self.records} live={self.live} "
             f"events={self.events} trades={self.trades} resyncs={self.resyncs} "
             f"reconnects={self.reconnects} snapshots={self.snapshots} silent={self.silent} "
-            f"partial={self.partial} "
+            f"partial={self.partial} beyond_depth={self.beyond_depth} checks={self.checks} "
+            f"mismatches={self.mismatches} "
             f"malformed={self.malformed} lag_ms avg={lag} max={self.lag_max} "
             f"synced={'yes' if synced else 'no'} {extra}"
         ).rstrip()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from collector.book import OrderBook
+from collector.depth import Horizon
 from collector.wire import DepthSnapshot, DepthUpdate
 from shared.errors import BookGap
 
@@ -57,10 +58,12 @@ class BookSync:
 
     def __init__(self, book: OrderBook | None = None, buffer_cap: int = 2000) -> None:
         self.book = book if book is not None else OrderBook()
+        self.buffer_cap = buffer_cap
         self.phase = Phase.BUFFERING
         self.update_id = 0  # the id of the last change in the book (lastUpdateId, then u)
         self.ts_event = 0  # E of the last applied event, ms
         self.ts_recv = 0  # local receive time of the last applied event, ms
+        self.horizon = Horizon()  # the prices the last snapshot vouches for (collector/depth.py)
         self.stats = SyncStats()
         self._buffer: deque[tuple[DepthUpdate, int]] = deque(maxlen=buffer_cap)
 
@@ -88,6 +91,10 @@ class BookSync:
         self.book.reset()
         self.update_id = 0
         self._buffer.clear()
+
+    def adopt(self, other: BookSync) -> None:
+        """Take over a refreshed book synced to the same update id, with its horizon."""
+        self.book, self.horizon = other.book, other.horizon
 
     def on_event(self, event: DepthUpdate, recv_ms: int = 0) -> bool:
         """Buffer or apply one event; True when it changed the book. BookGap when out of sync."""

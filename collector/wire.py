@@ -77,6 +77,22 @@ class ServerShutdown:
     E: int  # event time, ms
 
 
+@dataclass(slots=True)
+class BookTicker:
+    """``<symbol>@bookTicker``: the best bid and ask as of update id ``u`` (no "e" field).
+
+    {"u": 50093239202, "s": "BTCUSDT", "b": "61837.63000000", "B": "3.78826000",
+     "a": "61837.64000000", "A": "1.54698000"}
+    """
+
+    u: int  # the order book update id this is the top of
+    s: str  # symbol
+    b: int  # best bid price, scaled 1e8
+    B: int  # best bid quantity
+    a: int  # best ask price
+    A: int  # best ask quantity
+
+
 @dataclass(frozen=True, slots=True)
 class Ignored:
     """A well-formed frame we do not act on (a subscription reply, another stream)."""
@@ -84,7 +100,7 @@ class Ignored:
     what: str
 
 
-Message = DepthUpdate | AggTrade | ServerShutdown | Ignored
+Message = DepthUpdate | AggTrade | BookTicker | ServerShutdown | Ignored
 
 _ZERO = "0.00000000"
 # Number text → scaled int (never 0). Prices of one symbol repeat all the time (a book has a few
@@ -159,8 +175,17 @@ def parse_frame(text: str | bytes) -> Message:
             return _checked_agg_trade(data)
         if kind == "serverShutdown":
             return ServerShutdown(E=_uint(data.get("E", 0)))
+        if kind is None and "u" in data and "A" in data:
+            return BookTicker(
+                u=_uint(data["u"]),
+                s=_str(data["s"]),
+                b=_positive(_fixed(data["b"]), "bid price"),
+                B=_fixed(data["B"]),
+                a=_positive(_fixed(data["a"]), "ask price"),
+                A=_fixed(data["A"]),
+            )
     except KeyError as exc:
-        raise MalformedFrame(f"{kind} lacks field {exc.args[0]!r}") from exc
+        raise MalformedFrame(f"{kind or 'bookTicker'} lacks field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
         raise MalformedFrame(f"{kind}: {exc}") from exc
     if kind is None and "result" in data and "id" in data:

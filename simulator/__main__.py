@@ -51,6 +51,14 @@ log = logging.getLogger("simulator")
 )
 @click.option("--seed", type=int, default=1, envvar=cfg.ENV_SEED, show_default=True)
 @click.option(
+    "--zipf",
+    type=float,
+    default=0.0,
+    envvar=cfg.ENV_ZIPF,
+    show_default=True,
+    help="Synthetic: the k-th symbol is 1/k**ZIPF as busy as the first (0: all equally busy).",
+)
+@click.option(
     "--recordings",
     type=click.Path(path_type=Path),
     default=cfg.DEFAULT_RECORDINGS,
@@ -136,7 +144,7 @@ def main(
 def build_source(config: cfg.SimConfig) -> MarketSource:
     """The synthetic market, or the recordings loaded for replay."""
     if config.source == "synthetic":
-        return SyntheticSource(config.symbols, config.seed, int(time.time() * 1000))
+        return SyntheticSource(config.symbols, config.seed, int(time.time() * 1000), config.zipf)
     recordings = []
     for symbol in config.symbols:
         recording = load_recording(config.recordings, symbol)

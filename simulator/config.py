@@ -19,6 +19,7 @@ ENV_SYMBOLS = "BOOKSNAP_SIM_SYMBOLS"
 ENV_SOURCE = "BOOKSNAP_SIM_SOURCE"
 ENV_SPEED = "BOOKSNAP_SIM_SPEED"
 ENV_SEED = "BOOKSNAP_SIM_SEED"
+ENV_ZIPF = "BOOKSNAP_SIM_ZIPF"
 ENV_RECORDINGS = "BOOKSNAP_SIM_RECORDINGS"
 ENV_MAX_CONNECTION_SECONDS = "BOOKSNAP_SIM_MAX_CONNECTION_SECONDS"
 ENV_PING_INTERVAL = "BOOKSNAP_SIM_PING_INTERVAL"
@@ -40,6 +41,7 @@ class SimConfig:
     port: int = DEFAULT_SIM_PORT
     speed: float = 1.0
     seed: int = 1
+    zipf: float = 0.0  # synthetic activity: k-th symbol 1/k**zipf as busy as the first
     recordings: Path = DEFAULT_RECORDINGS
     max_connection_seconds: float = 86_400.0
     ping_interval: float = 20.0
@@ -55,6 +57,7 @@ class SimConfig:
             raise ConfigError("--source", f"{self.source!r} is not one of {', '.join(SOURCES)}")
         check_int_range("--port", self.port, 0, 65535)
         check_range("--speed", self.speed, 0.01, 10_000)
+        check_range("--zipf", self.zipf, 0.0, 10.0)
         check_range("--max-connection-seconds", self.max_connection_seconds, 0.1, 86_400 * 7)
         check_range("--ping-interval", self.ping_interval, 0.05, 3600)
         check_range("--pong-timeout", self.pong_timeout, 0.05, 3600)

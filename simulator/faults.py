@@ -3,6 +3,11 @@
 Names and parameters (``POST /admin/fault`` JSON or ``--fault name[:SYMBOL][:k=v,...]``):
 
 - ``gap`` (symbol, count=1): drop the next ``count`` depth events, so a client sees ``U`` jump.
+- ``gap_all``: drop the next depth event of every symbol: every client resyncs at once (the
+  thundering herd after a network blip, without reconnecting).
+- ``corrupt_ticker`` (symbol, count=1): the next ``count`` bookTicker events carry a best bid
+  quantity one unit (0.00000001) too large: a client that checks its book against the ticker
+  sees a mismatch.
 - ``disconnect`` (symbol, code): drop every WebSocket connection (TCP close without a close
   frame, or a close frame with ``code`` when given).
 - ``stall`` (symbol, seconds=5): connections stay open but send nothing, then resume with the
@@ -25,6 +30,8 @@ from shared.model import validate_symbol
 
 NAMES = (
     "gap",
+    "gap_all",
+    "corrupt_ticker",
     "disconnect",
     "stall",
     "malformed",
@@ -36,6 +43,8 @@ NAMES = (
 REST_STATUSES = (429, 418, 500, 502, 503, 504)
 _ALLOWED = {
     "gap": {"count"},
+    "gap_all": set(),
+    "corrupt_ticker": {"count"},
     "disconnect": {"code"},
     "stall": {"seconds"},
     "malformed": {"count"},
@@ -118,6 +127,7 @@ class FaultBoard:
     def __init__(self) -> None:
         self.gaps: dict[str, int] = {}
         self.malformed: dict[str, int] = {}
+        self.corrupt_tickers: dict[str, int] = {}
         self.rest_errors: deque[tuple[str, int, int]] = deque()  # (symbol, status, retry_after)
         self.slow_rest: deque[tuple[str, float]] = deque()  # (symbol, seconds)
         self.stalls: dict[str, float] = {}  # symbol → monotonic deadline
@@ -129,6 +139,10 @@ class FaultBoard:
         self.injected += 1
         if fault.name == "gap":
             self.gaps[key] = self.gaps.get(key, 0) + fault.int_param("count", 1)
+        elif fault.name == "corrupt_ticker":
+            self.corrupt_tickers[key] = self.corrupt_tickers.get(key, 0) + fault.int_param(
+                "count", 1
+            )
         elif fault.name == "malformed":
             self.malformed[key] = self.malformed.get(key, 0) + fault.int_param("count", 1)
         elif fault.name == "rest_error":
@@ -146,12 +160,16 @@ class FaultBoard:
     def clear(self) -> None:
         self.gaps.clear()
         self.malformed.clear()
+        self.corrupt_tickers.clear()
         self.rest_errors.clear()
         self.slow_rest.clear()
         self.stalls.clear()
 
     def take_gap(self, symbol: str) -> bool:
         return _take(self.gaps, symbol)
+
+    def take_corrupt_ticker(self, symbol: str) -> bool:
+        return _take(self.corrupt_tickers, symbol)
 
     def take_malformed(self, symbol: str) -> bool:
         return _take(self.malformed, symbol)
@@ -185,6 +203,7 @@ class FaultBoard:
         return {
             "gap": dict(self.gaps),
             "malformed": dict(self.malformed),
+            "corrupt_ticker": dict(self.corrupt_tickers),
             "rest_error": [list(item) for item in self.rest_errors],
             "slow_rest": [list(item) for item in self.slow_rest],
             "stall": {k: round(d - now, 3) for k, d in self.stalls.items() if d > now},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
@@ -78,7 +79,8 @@ class StreamHub:
 
     def publish(self, events: list[MarketEvent]) -> None:
         """Send each event to its stream's subscribers, applying pending stream faults."""
-        for event in events:
+        for item in events:
+            event = item
             kind, render = _RENDER[type(event)]
             name = f"{event.symbol.lower()}@{kind}"
             self.counts[kind] += 1
@@ -90,6 +92,13 @@ class StreamHub:
                     continue
                 if f"{event.symbol.lower()}@{DEPTH_1000MS}" in self.subscribers:
                     self.pending_depth.setdefault(event.symbol, []).append(event)
+            elif (
+                isinstance(event, BookTickerEvent)
+                and name in self.subscribers
+                and self.board.take_corrupt_ticker(event.symbol)
+            ):
+                self.counts["corrupted"] += 1
+                event = replace(event, bid_qty=event.bid_qty + 1)
             subs = self.subscribers.get(name)
             if not subs:
                 continue

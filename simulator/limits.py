@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 
 MINUTE = 60.0
@@ -50,8 +50,17 @@ class WeightLimiter:
         self.ban_seconds = ban_seconds
         self.clients: dict[str, _Client] = {}
         self.rejected = 0
+        self.statuses: Counter[int] = Counter()  # replies by status since the start
+        self.charged = 0  # weight charged since the start, all clients
 
     def charge(self, ip: str, weight: int, now: float) -> Verdict:
+        verdict = self._charge(ip, weight, now)
+        self.statuses[verdict.status] += 1
+        if verdict.status == 200:
+            self.charged += weight
+        return verdict
+
+    def _charge(self, ip: str, weight: int, now: float) -> Verdict:
         client = self.clients.setdefault(ip, _Client())
         minute = int(now // MINUTE)
         if minute != client.minute:

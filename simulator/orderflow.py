@@ -39,3 +39,21 @@ def split_qty(rng: random.Random, total: int, step: int, parts: int) -> list[int
     cuts = sorted(rng.randrange(1, total // step) * step for _ in range(parts - 1))
     pieces = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=False) if b > a]
     return pieces or [total]
+
+
+def scaled(rates: Rates, activity: float) -> Rates:
+    """The same regime for a symbol ``activity`` times as busy (1.0: unchanged)."""
+    if activity >= 1.0:
+        return rates
+    return Rates(
+        adds=rates.adds * activity,
+        cancels=rates.cancels * activity,
+        takers=rates.takers * activity,
+        size=rates.size,
+        vol=rates.vol * activity,
+    )
+
+
+def zipf_activity(count: int, exponent: float) -> list[float]:
+    """Activity of the symbols ranked 1..count: ``1 / rank ** exponent`` (0: all equally busy)."""
+    return [1.0 / rank**exponent for rank in range(1, count + 1)]

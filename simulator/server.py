@@ -27,7 +27,15 @@ from simulator.wire import server_shutdown_payload
 
 log = logging.getLogger(__name__)
 
-STATEFUL_FAULTS = ("gap", "stall", "malformed", "rest_error", "slow_rest", "clear")
+STATEFUL_FAULTS = (
+    "gap",
+    "stall",
+    "malformed",
+    "corrupt_ticker",
+    "rest_error",
+    "slow_rest",
+    "clear",
+)
 
 
 class SimulatorServer:
@@ -147,6 +155,10 @@ class SimulatorServer:
         if fault.symbol is not None and fault.symbol not in self.source.symbols:
             raise FaultError(f"symbol {fault.symbol} is not served by this simulator")
         log.warning("Injecting fault: %s", fault.describe())
+        if fault.name == "gap_all":
+            for symbol in self.source.symbols:
+                self.board.add(Fault("gap", symbol), time.monotonic())
+            return f"gaps armed on {len(self.source.symbols)} symbols"
         if fault.name in STATEFUL_FAULTS:
             self.board.add(fault, time.monotonic())
             return "armed" if fault.name != "clear" else "cleared"
@@ -187,4 +199,6 @@ class SimulatorServer:
             "faults": self.board.pending(now),
             "faults_injected": self.board.injected,
             "weights": self.limiter.describe(time.time()),
+            "rest_statuses": {str(k): v for k, v in sorted(self.limiter.statuses.items())},
+            "weight_charged": self.limiter.charged,
         }

@@ -4,6 +4,11 @@ Each connection has a sender task (its queue → the socket, held while a stall 
 a keeper task (server pings, the pong deadline, the maximum connection lifetime). The handler
 itself reads what the client sends: pings, pongs and JSON control messages, at most
 ``message_limit`` per second or the connection is closed, as Binance does.
+
+A client's ping is answered through the same queue as the data: its pong leaves after every
+frame the server had queued before it read the ping (and is held by a stall like them), as a
+server that writes one ordered socket does; a client may rely on it to prove that nothing it
+was sent is still on the way.
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ QUEUE_LIMIT = 100_000  # frames held for one connection before it counts as a sl
 
 
 @dataclass(frozen=True, slots=True)
+class Pong:
+    """A pong waiting in a connection's queue behind the frames queued before its ping."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class WsSettings:
     ping_interval: float = 20.0
     pong_timeout: float = 60.0
@@ -51,13 +63,13 @@ class Connection:
         self.streams: list[str] = []
         self.symbols: set[str] = set()
         self.opened = time.monotonic()
-        self.queue: deque[bytes] = deque()
+        self.queue: deque[bytes | Pong] = deque()
         self.wakeup = asyncio.Event()
         self.pings: dict[bytes, float] = {}  # payload → when sent (monotonic)
         self.sent = 0
         self.close_reason = ""
 
-    def enqueue(self, data: bytes) -> None:
+    def enqueue(self, data: bytes | Pong) -> None:
         if len(self.queue) >= QUEUE_LIMIT:
             if not self.close_reason:
                 self.close_reason = "slow consumer"
@@ -157,7 +169,7 @@ class StreamEndpoint:
                 await conn.close(WSCloseCode.POLICY_VIOLATION, "Too many requests")
                 break
             if msg.type == WSMsgType.PING:
-                await conn.ws.pong(msg.data)
+                conn.enqueue(Pong(bytes(msg.data[:125])))
             elif msg.type == WSMsgType.PONG:
                 sent = conn.pings.pop(bytes(msg.data), None)
                 if sent is not None:  # a pong answers its ping and every older one
@@ -210,7 +222,11 @@ class StreamEndpoint:
                 if self.board.stalled(conn.symbols, time.monotonic()):
                     await asyncio.sleep(0.05)
                     continue
-                await ws.send_frame(conn.queue.popleft(), WSMsgType.TEXT)
+                item = conn.queue.popleft()
+                if isinstance(item, Pong):
+                    await ws.pong(item.data)
+                    continue
+                await ws.send_frame(item, WSMsgType.TEXT)
                 conn.sent += 1
 
     async def _keeper(self, conn: Connection) -> None:

@@ -6,6 +6,11 @@ holds it (a trade at the best ask reduces or deletes that level in the same diff
 diffs, the bookTicker and the REST snapshot always agree. Occasional bursts (more and larger
 orders) and thin-book episodes (liquidity withdrawn, then refilled) give analytics something to
 find. Each step is one ``depthUpdate`` whose update ids count every level operation.
+
+A symbol's ``activity`` (1.0 by default) scales its order arrival rates and volatility, so a
+quiet symbol sends a diff only every few seconds. Below 1.0 it also has silent episodes (10-60 s
+with no order at all, more often the quieter it is), as quiet Binance pairs do; they are drawn
+from the same seeded generator, so a seed gives the same market every time.
 """
 
 from __future__ import annotations
@@ -24,19 +29,25 @@ from simulator.market import (
     TradeEvent,
     aggregate_trades,
 )
-from simulator.orderflow import BURST, NORMAL, THIN, Rates, poisson, split_qty
+from simulator.orderflow import BURST, NORMAL, THIN, Rates, poisson, scaled, split_qty
 
 STEP_MS = 100
 LEVELS_PER_SIDE = 600  # enough for a realistic 1000-level snapshot across both sides
 DEPTH_FRACTION = 0.01  # the deepest level sits about 1 % away from the touch
 VOL_PER_SQRT_S = 1.0e-4  # fair-price volatility, relative, per sqrt(second): 1 bp
+SILENCE_PER_S = 1 / 90  # chance per second that a fully quiet symbol falls silent
+SILENCE_MS = (10_000, 60_000)  # how long a silent episode lasts
 
 
 class SyntheticMarket:
     """One symbol's market; ``step`` advances it 100 ms and returns that step's events."""
 
-    def __init__(self, instrument: Instrument, seed: int, start_ms: int) -> None:
+    def __init__(
+        self, instrument: Instrument, seed: int, start_ms: int, activity: float = 1.0
+    ) -> None:
         self.instrument = instrument
+        self.activity = min(1.0, max(0.0, activity))
+        self._rates = {name: scaled(r, self.activity) for name, r in _REGIMES.items()}
         self.rng = random.Random(seed ^ symbol_hash(instrument.symbol))
         self.book = Book()
         self.update_id = self.rng.randrange(10**9, 5 * 10**10)
@@ -59,6 +70,8 @@ class SyntheticMarket:
     def step(self, now_ms: int) -> list[MarketEvent]:
         """Advance one step; returns the depth diff, trades, aggTrades and bookTicker it caused."""
         rates = self._update_regime(now_ms)
+        if self.regime == "silent":
+            return []
         rng = self.rng
         dt = STEP_MS / 1000
         top_before = (self.book.best_bid(), self.book.best_ask())
@@ -74,7 +87,8 @@ class SyntheticMarket:
         for _ in range(poisson(rng, rates.adds * dt)):
             self._add(rates)
         self._tighten(rates)
-        self._maintain_depth()
+        if self.activity >= 1.0 or rng.random() < self.activity:
+            self._maintain_depth()  # a quiet book is tended as rarely as it trades
         events: list[MarketEvent] = []
         if self._ops:
             bids, asks = self._changes
@@ -267,16 +281,20 @@ class SyntheticMarket:
         return (bid[0] + ask[0]) / 2 / self.instrument.tick
 
     def _update_regime(self, now_ms: int) -> Rates:
-        """Normal most of the time; a burst about every 2 min, a thin book about every 3 min."""
+        """Normal most of the time; a burst about every 2 min, a thin book about every 3 min;
+        a quiet symbol also falls silent now and then."""
         if now_ms >= self.regime_until:
             draw = self.rng.random()
+            silence = SILENCE_PER_S * (1.0 - self.activity)
             if self.regime == "normal" and draw < 1 / 120:
                 self.regime, self.regime_until = "burst", now_ms + self.rng.randint(2000, 8000)
             elif self.regime == "normal" and draw < 1 / 120 + 1 / 180:
                 self.regime, self.regime_until = "thin", now_ms + self.rng.randint(3000, 8000)
+            elif self.regime == "normal" and draw < 1 / 120 + 1 / 180 + silence:
+                self.regime, self.regime_until = "silent", now_ms + self.rng.randint(*SILENCE_MS)
             else:
                 self.regime, self.regime_until = "normal", now_ms + 1000
-        return {"burst": BURST, "thin": THIN}.get(self.regime, NORMAL)
+        return self._rates.get(self.regime, self._rates["normal"])
 
     def _build_initial_book(self) -> None:
         tick, rng = self.instrument.tick, self.rng
@@ -292,3 +310,6 @@ class SyntheticMarket:
                 if price <= 0:
                     break
                 side[price] = self._size(NORMAL) * (1 + index // 100)
+
+
+_REGIMES = {"normal": NORMAL, "burst": BURST, "thin": THIN}

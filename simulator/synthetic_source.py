@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from simulator.instruments import instrument_for
 from simulator.market import MarketEvent, Snapshot
+from simulator.orderflow import zipf_activity
 from simulator.synthetic import STEP_MS, SyntheticMarket
 
 
 class SyntheticSource:
-    """Synthetic markets for any list of symbols, stepped every 100 ms of wall time."""
+    """Synthetic markets for any list of symbols, stepped every 100 ms of wall time.
 
-    def __init__(self, symbols: tuple[str, ...], seed: int, start_ms: int) -> None:
+    With ``zipf`` > 0 the symbols' activity follows Zipf's law by their position in the list:
+    the first is as busy as a default synthetic symbol, the k-th ``1 / k ** zipf`` as busy.
+    """
+
+    def __init__(
+        self, symbols: tuple[str, ...], seed: int, start_ms: int, zipf: float = 0.0
+    ) -> None:
         self.symbols = symbols
-        self.markets = {s: SyntheticMarket(instrument_for(s), seed, start_ms) for s in symbols}
+        activity = zipf_activity(len(symbols), zipf)
+        self.markets = {
+            s: SyntheticMarket(instrument_for(s), seed, start_ms, a)
+            for s, a in zip(symbols, activity, strict=True)
+        }
         self.next_step_ms = start_ms + STEP_MS
 
     def advance(self, now_ms: int) -> list[MarketEvent]:
@@ -38,4 +49,5 @@ class SyntheticSource:
             "best_ask": ask[0] if ask else None,
             "levels": [len(market.book.bids), len(market.book.asks)],
             "regime": market.regime,
+            "activity": market.activity,
         }

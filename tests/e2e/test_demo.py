@@ -27,6 +27,9 @@ def test_demo_procfile_stores_both_symbols_and_stops_cleanly(tmp_path: Path) -> 
         honcho.kill()
     output = honcho.output()
     assert "Traceback" not in output, output[-3000:]
+    # the live self-check runs in the demo (first window as soon as a book is synced)
+    assert "self-check: subscribe" in output, output[-3000:]
+    assert "self-check mismatch" not in output
     for process in ("simulator", "collector", "writer", "query"):
         assert f"{process}.1 stopped (rc=0)" in output, output[-3000:]
     honcho.assert_logged_seconds_on_disk(SYMBOLS)

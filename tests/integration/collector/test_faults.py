@@ -40,8 +40,6 @@ def running(tmp_path, simulator, sink):
         "2",
         "--reconnect-max",
         "2",
-        "--max-silence",
-        "0.5",
     )
     sink.wait_records(SYMBOL, 2)
     yield proc
@@ -80,7 +78,7 @@ def test_disconnect_reconnects_with_backoff_and_resyncs(simulator, sink, running
 def test_stall_trips_the_watchdog(simulator, sink, running):
     simulator.fault("stall", symbol=SYMBOL, seconds=4)
 
-    running.wait_log("stream silent for")
+    running.wait_log("stream silent")
     running.wait_log("(watchdog)")
     running.wait_log("connected #2")
     running.wait_log("synced BTCUSDT at snapshot", count=2, timeout=30)

@@ -58,6 +58,8 @@ def test_supervised_collectors_publish_every_second_the_true_book(tmp_path, simu
         live = [b for b in sink.books if b.symbol == symbol]
         assert len(live) >= 3 * len(records)
         assert check_against_truth(simulator, live[::7], 100) >= len(live[::7]) - 1
+        # Snapshots start at 100 levels: the live book shows the part they vouch for.
+        assert sum(len(b.bids) + len(b.asks) for b in live) / len(live) >= 100
     assert sum(len(r.trades) for r in sink.of("BTCUSDT")) > 0
     log = proc.log()
     assert "synced BTCUSDT at snapshot lastUpdateId=" in log

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+import websocket
 
 from tests.integration.simulator.wsutil import (
     ABRUPT,
@@ -158,3 +159,43 @@ def test_one_second_depth_stream_is_contiguous(simulator):
 def test_bad_stream_name_is_refused_at_handshake(simulator):
     with pytest.raises(Exception, match="400"):
         open_ws(simulator, "/ws/btcusdt@bogus")
+
+
+def test_a_ping_is_answered_after_every_frame_queued_before_it(simulator):
+    ws = open_ws(simulator, "/ws/btcusdt@depth@100ms")
+    depth_events(ws, 2)
+    simulator.fault("stall", seconds=1.0)
+    time.sleep(0.5)  # frames pile up in the stalled queue
+    pinged = time.monotonic()
+    ws.ping(b"order")
+    kinds: list[str] = []
+    while "pong" not in kinds:
+        opcode, frame = ws.recv_data_frame(True)
+        if opcode == websocket.ABNF.OPCODE_PONG:
+            assert frame.data == b"order"
+            kinds.append("pong")
+            answered = time.monotonic()
+        elif opcode == websocket.ABNF.OPCODE_TEXT:
+            kinds.append("data")
+    ws.close()
+
+    # A stalled server answers nothing, and the pong comes only after the frames held before it.
+    assert answered - pinged >= 0.3
+    assert kinds.count("data") >= 3
+    assert kinds[-1] == "pong"
+
+
+def test_gap_all_makes_every_symbol_jump(simulator):
+    names = ("BTCUSDT", "ETHUSDT")
+    streams = {s: open_ws(simulator, f"/ws/{s.lower()}@depth@100ms") for s in names}
+    before = {s: depth_events(ws, 2) for s, ws in streams.items()}
+    simulator.fault("gap_all")
+    jumps = {}
+    for symbol, ws in streams.items():
+        events = before[symbol] + depth_events(ws, 6)
+        ws.close()
+        jumps[symbol] = sum(1 for a, b in itertools.pairwise(events) if b["U"] != a["u"] + 1)
+
+    # Every symbol lost exactly its next depth event: every client must resync.
+    assert jumps == {"BTCUSDT": 1, "ETHUSDT": 1}
+    assert simulator.state()["faults"]["gap"] == {}  # every armed gap was taken

@@ -39,7 +39,7 @@ def test_config_defaults_and_urls():
     config = CollectorConfig(symbol="btcusdt", rest_url="http://127.0.0.1:9100/")
 
     assert config.symbol == "BTCUSDT"
-    assert config.depth_url == "http://127.0.0.1:9100/api/v3/depth?symbol=BTCUSDT&limit=1000"
+    assert config.depth_url == "http://127.0.0.1:9100/api/v3/depth?symbol=BTCUSDT"
     assert config.stream_url.endswith("/stream?streams=btcusdt@depth@100ms/btcusdt@aggTrade")
     assert depth_weight(1000) == 50
     assert depth_weight(5000) == 250

@@ -19,9 +19,17 @@ from tests.support.waiting import free_port, poll_for
 class FakeSocket:
     """Stands in for websocket.WebSocket below the connect seam."""
 
-    def __init__(self, frames: list[str]) -> None:
+    def __init__(self, frames: list[str], answers_pings: bool = False) -> None:
         self.frames = frames
         self.closed = False
+        self.answers_pings = answers_pings
+        self.pings: list[bytes] = []
+        self.pong: bytes | None = None
+
+    def ping(self, payload: bytes) -> None:
+        self.pings.append(payload)
+        if self.answers_pings:
+            self.pong = payload
 
     def settimeout(self, timeout: float) -> None:
         pass
@@ -29,6 +37,9 @@ class FakeSocket:
     def recv_data_frame(self, control_frame: bool):
         if self.closed:
             raise websocket.WebSocketConnectionClosedException("closed")
+        if self.pong is not None:
+            pong, self.pong = self.pong, None
+            return websocket.ABNF.OPCODE_PONG, websocket.ABNF(opcode=10, data=pong)
         if not self.frames:
             raise websocket.WebSocketTimeoutException("timed out")
         return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=self.frames.pop(0))
@@ -71,6 +82,28 @@ def test_watchdog_drops_a_silent_connection_and_backoff_is_capped():
     assert all(0.5 <= d <= 8.0 for d in delays)
     assert delays[-1] >= 4.0  # grew to the cap (with jitter in [cap/2, cap])
     assert feed.reconnects == 7
+
+
+def test_a_quiet_connection_that_answers_its_keepalive_ping_is_kept():
+    clock = FakeClock()
+    quiet, stalled = FakeSocket([], answers_pings=True), FakeSocket([])
+    feed = make_feed(clock, [quiet, stalled])
+
+    feed.poll(0.1)  # connects
+    for _ in range(20):  # 60 s without a data frame
+        clock.t += 3
+        feed.poll(0.1)
+    assert feed.active is not None
+    assert not feed.lost
+    assert len(quiet.pings) == 10  # each time it was silent for half the watchdog (2.5 s)
+
+    quiet.answers_pings = False  # the server stops answering: stale
+    clock.t += 3
+    feed.poll(0.1)
+    clock.t += 3
+    feed.poll(0.1)
+    assert feed.active is None
+    assert feed.lost
 
 
 def test_handover_reads_both_and_promote_closes_the_old_one():

@@ -23,15 +23,31 @@ from tests.support.waiting import poll_for
 
 START = 1000.0
 CLOSED = "<the connection drops here>"
+PONG = "<pong>"
 
 
 class ScriptedSocket:
     """Delivers (time, text) frames when the manual clock reaches their time."""
 
-    def __init__(self, clock: FakeClock, frames: list[tuple[float, str]]) -> None:
+    def __init__(
+        self, clock: FakeClock, frames: list[tuple[float, str]], pong_delay: float | None = 0.002
+    ) -> None:
         self.clock = clock
         self.frames = frames
         self.timeout = 0.5
+        self.pong_delay = pong_delay  # None: pings are never answered
+        self.pings: list[float] = []
+        self.sent: list[str] = []  # control requests
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
+
+    def ping(self, payload: bytes) -> None:
+        """The server answers after every frame it had sent before (sorted in after them)."""
+        self.pings.append(self.clock.t)
+        if self.pong_delay is not None:
+            self.frames.append((self.clock.t + self.pong_delay, PONG + payload.decode()))
+            self.frames.sort(key=lambda item: item[0])
 
     def settimeout(self, timeout: float) -> None:
         self.timeout = timeout
@@ -42,6 +58,9 @@ class ScriptedSocket:
             self.clock.t = max(self.clock.t, at)
             if text == CLOSED:
                 raise websocket.WebSocketConnectionClosedException("the exchange closed it")
+            if text.startswith(PONG):
+                pong = websocket.ABNF(opcode=websocket.ABNF.OPCODE_PONG, data=text[6:].encode())
+                return websocket.ABNF.OPCODE_PONG, pong
             return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=text.encode())
         self.clock.t += self.timeout
         raise websocket.WebSocketTimeoutException("timed out")
@@ -114,11 +133,26 @@ def reconnect_frames() -> list[tuple[float, str]]:
     return sorted(frames, key=lambda item: item[0])
 
 
+def quiet_frames() -> list[tuple[float, str]]:
+    """In sync from 1000.05; after 1001.35 the market says nothing (a quiet symbol)."""
+    frames = [depth(START + 0.05 + 0.1 * i, 101 + i, 101 + i, "90.00000000") for i in range(14)]
+    frames.append(agg(1001.30, 7, 1001_200))
+    return sorted(frames, key=lambda item: item[0])
+
+
+def unanswered_frames() -> list[tuple[float, str]]:
+    """Quiet as above, but the server answers no ping (a stalled connection)."""
+    return quiet_frames()
+
+
+unanswered_frames.pong_delay = None  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def scenario(request, zmq_context):
     clock = FakeClock(START)
-    frames = getattr(request, "param", steady_frames)()
-    socket = ScriptedSocket(clock, frames)
+    make = getattr(request, "param", steady_frames)
+    socket = ScriptedSocket(clock, make(), pong_delay=getattr(make, "pong_delay", 0.002))
     config = CollectorConfig(
         symbol="BTCUSDT",
         ingest_endpoint="inproc://ingest",
@@ -165,6 +199,7 @@ def scenario(request, zmq_context):
         buffer=buffer,
         session=1,
     )
+    collector.socket = socket
     yield clock, collector, sub
     collector.close()
     sub.close(linger=0)
@@ -237,3 +272,37 @@ def test_no_record_for_a_second_that_began_before_the_connection(scenario, caplo
     assert "trades complete from second 1003" in caplog.text
     assert [t.agg_id for t in records[0].trades] == [8]
     assert collector._seconds.unrecorded_trades == 1  # trade 7: its second has no record
+
+
+@pytest.mark.parametrize("scenario", [quiet_frames], indirect=True)
+def test_a_quiet_connection_that_answers_pings_gets_a_record_every_second(scenario, caplog):
+    clock, collector, sub = scenario
+
+    caplog.set_level("INFO")
+    records = records_until(clock, collector, sub, 1012.0)
+
+    # Every second from the first complete one is stored: the unchanged book, vouched for by
+    # the pong to a ping sent 0.1 s after the second's end (no data frame came after it).
+    assert [r.second for r in records] == list(range(1001, 1011))
+    assert {r.update_id for r in records[1:]} == {114}
+    assert [t.agg_id for t in records[0].trades] == [7]
+    pings = collector.socket.pings
+    assert 9 <= len(pings) <= 11  # about one per quiet second, never more
+    assert all(0.1 <= p % 1 < 0.2 for p in pings)  # sent once the closing batch was due
+    assert collector._counters.silent == 0
+    assert "stream silent" not in caplog.text
+
+
+@pytest.mark.parametrize("scenario", [unanswered_frames], indirect=True)
+def test_a_quiet_connection_that_does_not_answer_is_stale(scenario, caplog):
+    clock, collector, sub = scenario
+
+    caplog.set_level("INFO")
+    records = records_until(clock, collector, sub, 1008.0)
+
+    # The last data frame came at 1001.35, before second 1001's closing batch was due (1002.1):
+    # nothing vouches for 1001 or any later second, so none of them is stored.
+    assert records == []
+    assert collector._counters.silent >= 5
+    assert len(collector.socket.pings) >= 5
+    assert "stream silent: nothing vouched for second 1001" in caplog.text

@@ -70,6 +70,7 @@ def test_stall_expires_and_clear_removes_everything():
     assert board.pending(21) == {
         "gap": {},
         "malformed": {},
+        "corrupt_ticker": {},
         "rest_error": [],
         "slow_rest": [],
         "stall": {},
