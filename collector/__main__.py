@@ -31,6 +31,7 @@ from collector.metrics import SupervisorMetrics, start_child_metrics
 from collector.service import Collector
 from collector.supervisor import Supervisor
 from shared import config as env
+from shared.curve_keys import load_keyring
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
@@ -185,6 +186,13 @@ log = logging.getLogger("collector")
     help="Supervisor: cap of the restart backoff, seconds.",
 )
 @env.log_level_option
+@click.option(
+    "--keys-dir",
+    envvar=env.ENV_KEYS_DIR,
+    default=None,
+    help="CURVE keys from `booksnap keys init` (unset: plain sockets; the writer and query "
+    "process then accept only loopback peers).",
+)
 @metrics_options
 def main(
     *,
@@ -215,12 +223,18 @@ def main(
         metrics = metrics_config(
             "collector", metrics_port, metrics_base_port, metrics_host, metrics_public
         )
+        if config.keys_dir:  # checked once, up front: a child would only fail and be restarted
+            load_keyring(config.keys_dir, "collector")
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     if symbol is None:
         configure_logging("collector", "supervisor", log_level)
         forwarded = [f"--log-level={log_level}"]
-        forwarded += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+        forwarded += [
+            f"--{name.replace('_', '-')}={value}"
+            for name, value in options.items()
+            if value is not None  # an unset option is left to the child's default
+        ]
         registry = new_registry()
         try:
             exporter = start_exporter(metrics, registry)  # None unless a metrics port is set

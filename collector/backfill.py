@@ -20,6 +20,8 @@ from shared.backfill import (
 from shared.clock import Clock
 from shared.codec import encode
 from shared.errors import DecodeError
+from shared.ratelog import RateLimitedLog
+from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class BackfillServer:
         clock: Clock,
         hello_interval: float,
         hwm: int,
+        security: SocketSecurity,
     ) -> None:
         self._symbol = symbol
         self._session = session
@@ -73,7 +76,10 @@ class BackfillServer:
         self._socket.setsockopt(zmq.SNDHWM, hwm)
         # Queue only to a connected writer: hellos made while it is down are stale anyway.
         self._socket.setsockopt(zmq.IMMEDIATE, 1)
+        security.connect(self._socket, "backfill")
         self._socket.connect(endpoint)
+        # What arrives here comes from outside: one log line per cause a minute, with a count.
+        self._rejects = RateLimitedLog(log, 60.0, level=logging.ERROR, clock=clock.monotonic)
         self._next_hello = 0.0
         self.seq = 0  # the last sequence number published, reported in hellos
         self.fetches = 0
@@ -81,6 +87,7 @@ class BackfillServer:
 
     def poll(self) -> None:
         """Answer waiting fetches and send a hello when due; never blocks."""
+        self._rejects.flush()
         while self._socket.poll(0, zmq.POLLIN):
             self._handle(self._socket.recv_multipart())
         now = self._clock.monotonic()
@@ -96,17 +103,17 @@ class BackfillServer:
     def _handle(self, frames: list[bytes]) -> None:
         if len(frames) != 2 or frames[0] != FETCH:
             self.bad_messages += 1
-            log.error("backfill: dropped a message that is not [fetch, payload]: %r", frames[:1])
+            self._rejects.reject("backfill: not [fetch, payload]", repr(frames[:1])[:40])
             return
         try:
             fetch = decode_fetch(frames[1])
         except DecodeError as exc:
             self.bad_messages += 1
-            log.error("backfill: dropped a bad fetch: %s", exc)
+            self._rejects.reject("backfill: bad fetch", str(exc))
             return
         if fetch.symbol != self._symbol:
             self.bad_messages += 1
-            log.error("backfill: fetch for %s reached the %s collector", fetch.symbol, self._symbol)
+            self._rejects.reject("backfill: fetch for another symbol", fetch.symbol)
             return
         records = self._buffer.between(fetch.first, fetch.last)
         for _, record in records:

@@ -79,6 +79,7 @@ class CollectorConfig:
     rest_timeout: float = 5.0  # s per REST request
     rest_weight_budget: int = 4800  # per minute for the whole host (Binance allows 6000 per IP)
     rest_budget_file: str = ""  # the host's shared bucket; "" = the default for the REST host
+    keys_dir: str | None = None  # CURVE keys (shared/security.py); None: plain sockets
     event_buffer: int = 5000  # depth events buffered while waiting for a snapshot
     send_hwm: int = 10_000  # PUB/DEALER high-water mark, messages
     log_level: str = DEFAULT_LOG_LEVEL

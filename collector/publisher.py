@@ -1,4 +1,9 @@
-"""The collector's one PUB socket: connects to the writer's and the query's SUB endpoints."""
+"""The collector's PUB sockets: to the writer's ingest SUB and the query process's live SUB.
+
+Without CURVE keys one PUB connects to both. With keys each destination needs its own socket,
+since a CURVE client trusts exactly one server key (the writer's, the query process's); a second
+is then encoded once and sent on both.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import zmq
 
 from shared.codec import book_topic, encode, encode_second
 from shared.model import BookSnapshot, LiveBook, SecondTrades
+from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
 
@@ -18,36 +24,57 @@ class SnapshotPublisher:
     """Sends ``[snap.<SYM>, book, trades]`` and ``[book.<SYM>, live book]`` to every SUB."""
 
     def __init__(
-        self, context: zmq.Context[zmq.Socket[bytes]], endpoints: list[str], hwm: int
+        self,
+        context: zmq.Context[zmq.Socket[bytes]],
+        destinations: list[tuple[str, str]],  # (channel, endpoint): ("ingest", ...), ("live", ...)
+        hwm: int,
+        security: SocketSecurity,
     ) -> None:
-        self._socket: zmq.Socket[bytes] = context.socket(zmq.PUB)
-        # A PUB never blocks: past the HWM it drops. The HWM is high so that a writer that is
-        # briefly slow loses nothing (and backfill covers a writer that was away).
-        self._socket.setsockopt(zmq.SNDHWM, hwm)
-        self._socket.setsockopt(zmq.LINGER, LINGER_MS)
-        for endpoint in endpoints:
-            self._socket.connect(endpoint)
+        groups = [destinations] if not security.curve else [[d] for d in destinations]
+        self._sockets: list[zmq.Socket[bytes]] = []
+        self._live: list[zmq.Socket[bytes]] = []  # the sockets that reach a live SUB
+        for group in groups:
+            sock: zmq.Socket[bytes] = context.socket(zmq.PUB)
+            # A PUB never blocks: past the HWM it drops. The HWM is high so that a writer that is
+            # briefly slow loses nothing (and backfill covers a writer that was away).
+            sock.setsockopt(zmq.SNDHWM, hwm)
+            sock.setsockopt(zmq.LINGER, LINGER_MS)
+            for channel, endpoint in group:
+                security.connect(sock, channel)
+                sock.connect(endpoint)
+            self._sockets.append(sock)
+            if any(channel == "live" for channel, _ in group):
+                self._live.append(sock)
         self.sent_snapshots = 0
         self.sent_live = 0
-        log.info("publishing to %s", ", ".join(endpoints))
+        log.info(
+            "publishing to %s%s",
+            ", ".join(endpoint for _, endpoint in destinations),
+            " (CURVE)" if security.curve else "",
+        )
 
     def publish_second(self, book: BookSnapshot, trades: SecondTrades) -> list[bytes]:
         """Send one second; returns its [book, trades] frames (for the backfill buffer)."""
         frames = encode_second(book, trades)
-        self._send(frames)
+        for sock in self._sockets:
+            self._send(sock, frames)
         self.sent_snapshots += 1
         return frames[1:]
 
     def publish_live(self, book: LiveBook) -> None:
-        self._send([book_topic(book.symbol), encode(book)])
+        frames = [book_topic(book.symbol), encode(book)]
+        for sock in self._live:
+            self._send(sock, frames)
         self.sent_live += 1
 
     def close(self) -> None:
-        self._socket.close(linger=LINGER_MS)
+        for sock in self._sockets:
+            sock.close(linger=LINGER_MS)
 
-    def _send(self, frames: list[bytes]) -> None:
+    @staticmethod
+    def _send(sock: zmq.Socket[bytes], frames: list[bytes]) -> None:
         try:
-            self._socket.send_multipart(frames, flags=zmq.NOBLOCK)
+            sock.send_multipart(frames, flags=zmq.NOBLOCK)
         except zmq.Again:
             # Only possible with no peer connected at all; the ring buffer still has the record.
             log.debug("no subscriber ready for %r", frames[0])

@@ -39,6 +39,7 @@ from shared.clock import Clock, SystemClock
 from shared.errors import BookGap
 from shared.lifecycle import StopFlag
 from shared.model import Trade
+from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ class Collector:
     ) -> Collector:
         """Build the real components (sockets connect here; the feed connects in the loop)."""
         clock = clock or SystemClock()
+        # Collectors only connect, so they never need --insecure; with keys they authenticate.
+        security = SocketSecurity.from_options(context, "collector", config.keys_dir, False)
         session = int(clock.now() * 1_000_000_000)
         buffer = RecordBuffer(config.buffer_seconds)
         budget_file = config.rest_budget_file or default_budget_file(config.rest_url)
@@ -138,7 +141,10 @@ class Collector:
             ),
             fetcher=SnapshotFetcher(config.depth_url, gate, config.rest_timeout),
             publisher=SnapshotPublisher(
-                context, [config.ingest_endpoint, config.live_endpoint], config.send_hwm
+                context,
+                [("ingest", config.ingest_endpoint), ("live", config.live_endpoint)],
+                config.send_hwm,
+                security,
             ),
             backfill=BackfillServer(
                 context,
@@ -149,6 +155,7 @@ class Collector:
                 clock=clock,
                 hello_interval=config.hello_interval,
                 hwm=config.buffer_seconds + 16,
+                security=security,
             ),
             buffer=buffer,
             session=session,

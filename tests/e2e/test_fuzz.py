@@ -30,8 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booksnap.client import QueryClient, QueryFailed
-from shared import storage
-from shared.codec import decode_book, decode_live, decode_second, encode
+from shared.codec import decode_live, decode_second, encode
 from shared.fixedpoint import format_fixed
 from tests.support import fuzz
 from tests.support.pipeline import Pipeline, now_second, start_pipeline
@@ -423,20 +422,9 @@ class MemoryWatch(threading.Thread):
 def assert_nothing_fuzzed_stored(pipe: Pipeline, start: int) -> None:
     """Only configured symbols are stored, and no stored book carries the fuzz sentinel or a
     session other than its symbol's collector."""
-    secondary = pipe.root / "fuzz-check-secondary"
-    db = storage.open_secondary(storage.db_path(pipe.data_dir), secondary)
-    try:
-        db.try_catch_up_with_primary()
-        meta = db.get_column_family(storage.META_CF)
-        assert set(storage.known_symbols(meta)) <= set(pipe.symbols)
-        books = db.get_column_family(storage.SNAPSHOTS_CF)
-        for symbol in pipe.symbols:
-            sessions = set()
-            for _, value in storage.iter_range(books, symbol, start - 600, now_second() + 60):
-                book = decode_book(value)
-                sessions.add(book.session)
-                assert book.bids[0][0] != fuzz.SENTINEL, book
-            assert len(sessions) == 1, f"{symbol} stored from sessions {sessions}"
-        del meta, books
-    finally:
-        db.close()
+    assert pipe.stored_symbols() <= set(pipe.symbols)
+    for symbol in pipe.symbols:
+        books = pipe.stored_books(symbol, start - 600, now_second() + 60)
+        assert all(book.bids[0][0] != fuzz.SENTINEL for book in books)
+        sessions = {book.session for book in books}
+        assert len(sessions) == 1, f"{symbol} stored from sessions {sessions}"

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from booksnap.client import QueryClient
+from shared import storage
+from shared.codec import decode_book
+from shared.model import BookSnapshot
 from tests.support.logs import ranges, stored_in
 from tests.support.processes import Proc, stop_all
 from tests.support.waiting import free_endpoint, free_port, poll_for
@@ -100,9 +103,36 @@ class Pipeline:
         stored = self.stored()
         return {s: sorted(set(range(start, end + 1)) - stored[s]) for s in self.symbols}
 
+    def stored_books(self, symbol: str, first: int, last: int) -> list[BookSnapshot]:
+        """The stored books of ``first..last``, read through a secondary of the real database."""
+        secondary = self.root / f"check-secondary-{time.monotonic_ns()}"
+        db = storage.open_secondary(storage.db_path(self.data_dir), secondary)
+        try:
+            db.try_catch_up_with_primary()
+            family = db.get_column_family(storage.SNAPSHOTS_CF)
+            books = [decode_book(v) for _, v in storage.iter_range(family, symbol, first, last)]
+            del family
+        finally:
+            db.close()
+        return books
+
+    def stored_symbols(self) -> set[str]:
+        """The symbols the database's ``meta`` family lists."""
+        secondary = self.root / f"check-secondary-{time.monotonic_ns()}"
+        db = storage.open_secondary(storage.db_path(self.data_dir), secondary)
+        try:
+            db.try_catch_up_with_primary()
+            meta = db.get_column_family(storage.META_CF)
+            symbols = set(storage.known_symbols(meta))
+            del meta
+        finally:
+            db.close()
+        return symbols
+
     def coverage(self, symbol: str, start: int, end: int) -> dict[str, Any]:
         """The query process's ``coverage`` of ``start..end`` (inclusive)."""
-        with QueryClient(self.env["BOOKSNAP_QUERY_ENDPOINT"], timeout=10) as client:
+        keys = self.env.get("BOOKSNAP_KEYS_DIR")
+        with QueryClient(self.env["BOOKSNAP_QUERY_ENDPOINT"], timeout=10, keys_dir=keys) as client:
             result: dict[str, Any] = client.request(
                 "coverage", {"symbol": symbol, "start": start, "end": end}
             )

@@ -11,7 +11,7 @@ from pathlib import Path
 from collector.budget import HostBudget, default_budget_file
 from collector.rest import RestGate
 from shared.clock import SystemClock
-from tests.unit.collector.test_rest import FakeClock
+from tests.support.clock import FakeClock
 
 
 def grants(budget: HostBudget, clock: FakeClock, weight: int, count: int) -> list[float]:
@@ -20,7 +20,7 @@ def grants(budget: HostBudget, clock: FakeClock, weight: int, count: int) -> lis
 
 
 def test_a_herd_is_granted_the_burst_then_paced_and_never_over_budget(tmp_path):
-    clock = FakeClock()
+    clock = FakeClock(1_000_020.0)
     # Two processes' views of one file: they share one budget.
     one = HostBudget(tmp_path / "bucket", 6000, clock)
     two = HostBudget(tmp_path / "bucket", 6000, clock)
@@ -37,7 +37,7 @@ def test_a_herd_is_granted_the_burst_then_paced_and_never_over_budget(tmp_path):
 
 
 def test_a_quiet_bucket_refills_to_the_burst_only(tmp_path):
-    clock = FakeClock()
+    clock = FakeClock(1_000_020.0)
     budget = HostBudget(tmp_path / "bucket", 6000, clock)
     grants(budget, clock, 50, 10)
 
@@ -47,7 +47,7 @@ def test_a_quiet_bucket_refills_to_the_burst_only(tmp_path):
 
 
 def test_the_gate_waits_for_its_booked_grant_and_asks_only_once(tmp_path):
-    clock = FakeClock()
+    clock = FakeClock(1_000_020.0)
     budget = HostBudget(tmp_path / "bucket", 600, clock)  # burst 150, 7.5 per second
     grants(budget, clock, 150, 1)  # another process took the burst
     gate = RestGate(clock, cost=15, budget=600, shared=budget)

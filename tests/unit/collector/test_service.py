@@ -17,6 +17,7 @@ from collector.publisher import SnapshotPublisher
 from collector.rest import HttpReply, RestGate, SnapshotFetcher
 from collector.service import Collector
 from shared.codec import decode_second
+from shared.security import SocketSecurity
 from tests.support.clock import FakeClock
 from tests.support.seconds import Second, second_of
 from tests.support.waiting import poll_for
@@ -169,7 +170,13 @@ def scenario(request, zmq_context):
     fetcher = SnapshotFetcher(
         "http://x", gate, 1.0, get=lambda url, t: HttpReply(200, {}, SNAPSHOT)
     )
-    publisher = SnapshotPublisher(zmq_context, [config.ingest_endpoint, config.live_endpoint], 100)
+    plain = SocketSecurity(zmq_context, None)
+    publisher = SnapshotPublisher(
+        zmq_context,
+        [("ingest", config.ingest_endpoint), ("live", config.live_endpoint)],
+        100,
+        plain,
+    )
     joined = poll_for(lambda: _joined(publisher, sub), 5, what="the SUB to join")
     assert joined
     collector = Collector(
@@ -195,6 +202,7 @@ def scenario(request, zmq_context):
             clock=clock,
             hello_interval=1,
             hwm=100,
+            security=plain,
         ),
         buffer=buffer,
         session=1,
@@ -208,7 +216,7 @@ def scenario(request, zmq_context):
 def _joined(publisher: SnapshotPublisher, sub: zmq.Socket) -> bool:
     # PUB drops messages until the subscription has arrived (the slow joiner): ping until one
     # gets through, so that the test sees every record.
-    publisher._socket.send_multipart([b"snap.PING", b""])
+    publisher._sockets[0].send_multipart([b"snap.PING", b""])
     return bool(sub.poll(20)) and sub.recv_multipart()[0] == b"snap.PING"
 
 
