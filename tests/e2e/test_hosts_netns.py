@@ -12,10 +12,9 @@ collectors' buffers, or TCP retransmitting what the PUB socket had queued), how 
 and that B's symbols lost nothing meanwhile. Skips, with its reason, where namespaces cannot be
 created (not root, no ``ip``).
 
-TODO(keys): the collector has no ``--keys-dir`` yet (``python -m collector --help``), so the
-writer and query process bind their non-loopback endpoints with ``--insecure`` here. Once the
-collector takes BOOKSNAP_KEYS_DIR, run ``booksnap keys init`` into tmp_path, give every process
-BOOKSNAP_KEYS_DIR and drop ``--insecure``.
+Every process runs with CURVE keys (``booksnap keys init``, BOOKSNAP_KEYS_DIR), as
+docs/reliability.md tells an operator deploying across hosts: the writer and query process bind
+non-loopback addresses, which they refuse to do without keys.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from shared.curve_keys import init_keys
 from tests.support.logs import ranges, stored_in
 from tests.support.netns import Host, Network
 from tests.support.processes import Proc, stop_all
@@ -40,21 +40,21 @@ STORE = "10.231.2.1"
 INGEST, BACKFILL, LIVE, QUERY, FEED = (f"tcp://{STORE}:{port}" for port in range(5555, 5560))
 CUT = 15.0  # seconds host A is cut off from the storage host
 BACKFILLED = re.compile(r"Backfill of HOSTA\w+ \d+\.\.\d+ complete \((\d+) seconds\)")
-SECURITY = ["--insecure"]  # TODO(keys): see the module docstring
 
 
 def _start(procs: list[Proc], host: Host, module: str, args: list[str], log: Path) -> Proc:
-    proc = Proc(module, args, log, env={"BOOKSNAP_LOG_LEVEL": "INFO"}, prefix=host.command([]))
+    env = {"BOOKSNAP_LOG_LEVEL": "INFO", "BOOKSNAP_KEYS_DIR": str(log.parent / "keys")}
+    proc = Proc(module, args, log, env=env, prefix=host.command([]))
     procs.append(proc.start())
     return proc
 
 
-def _query(store: Host, method: str, params: dict[str, object]) -> object:
+def _query(store: Host, method: str, params: dict[str, object], keys: Path) -> object:
     """One request to the query process, sent from inside the storage host."""
     script = (
         "import json, sys\n"
         "from booksnap.client import QueryClient\n"
-        f"with QueryClient({QUERY!r}, timeout=20) as c:\n"
+        f"with QueryClient({QUERY!r}, timeout=20, keys_dir={str(keys)!r}) as c:\n"
         "    print(json.dumps(c.request(sys.argv[1], json.loads(sys.argv[2]))))\n"
     )
     argv = store.command([sys.executable, "-c", script, method, json.dumps(params)])
@@ -74,6 +74,7 @@ def _count(seconds: dict[str, list]) -> int:
 
 def test_collector_host_cut_off_and_restored(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
+    init_keys(tmp_path / "keys")
     with Network("bsnet") as net:
         net.switch("ex")
         net.switch("st")
@@ -99,7 +100,7 @@ def test_collector_host_cut_off_and_restored(tmp_path: Path) -> None:
                 procs,
                 store,
                 "writer",
-                ["--data-dir", data, *endpoints, "--symbols", everything, *SECURITY],
+                ["--data-dir", data, *endpoints, "--symbols", everything],
                 tmp_path / "writer.log",
             )
             _start(
@@ -108,7 +109,7 @@ def test_collector_host_cut_off_and_restored(tmp_path: Path) -> None:
                 "query",
                 [
                     *("--data-dir", data, "--endpoint", QUERY, "--live-endpoint", LIVE),
-                    *("--feed-endpoint", FEED, "--symbols", everything, *SECURITY),
+                    *("--feed-endpoint", FEED, "--symbols", everything),
                 ],
                 tmp_path / "query.log",
             )
@@ -151,10 +152,14 @@ def test_collector_host_cut_off_and_restored(tmp_path: Path) -> None:
             )
             recovered_after = time.time() - restored_at
             coverage = {
-                s: _query(store, "coverage", {"symbol": s, "start": start, "end": end})
+                s: _query(
+                    store, "coverage", {"symbol": s, "start": start, "end": end}, tmp_path / "keys"
+                )
                 for s in SYMBOLS
             }
-            live = {s: _query(store, "orderbook_l1", {"symbol": s}) for s in SYMBOLS}
+            live = {
+                s: _query(store, "orderbook_l1", {"symbol": s}, tmp_path / "keys") for s in SYMBOLS
+            }
         finally:
             stop_all(procs)
         log = writer.log()
