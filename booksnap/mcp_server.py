@@ -20,6 +20,8 @@ import zmq
 
 from shared.config import (
     DEFAULT_QUERY_ENDPOINT,
+    ENV_MCP_HTTP,
+    ENV_MCP_TIMEOUT,
     ENV_QUERY_ENDPOINT,
     check_endpoint,
     check_log_level,
@@ -97,7 +99,7 @@ def parse_http(value: str) -> tuple[str, int]:
 )
 @click.option(
     "--timeout",
-    envvar="BOOKSNAP_MCP_TIMEOUT",
+    envvar=ENV_MCP_TIMEOUT,
     default=DEFAULT_TIMEOUT,
     show_default=True,
     type=click.FloatRange(MIN_TIMEOUT, MAX_TIMEOUT),
@@ -107,7 +109,7 @@ def parse_http(value: str) -> tuple[str, int]:
 @click.option(
     "--http",
     "http",
-    envvar="BOOKSNAP_MCP_HTTP",
+    envvar=ENV_MCP_HTTP,
     metavar="HOST:PORT",
     default=None,
     help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (loopback only; env "

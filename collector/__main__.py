@@ -9,24 +9,7 @@ import sys
 import click
 import zmq
 
-from collector.config import (
-    ENV_BUFFER_SECONDS,
-    ENV_LEVELS,
-    ENV_LIVE_LEVELS,
-    ENV_MAX_CONNECTION_AGE,
-    ENV_PING_AFTER,
-    ENV_PONG_TIMEOUT,
-    ENV_REST_BUDGET_FILE,
-    ENV_REST_WEIGHT_BUDGET,
-    ENV_SELFCHECK_EVERY,
-    ENV_SELFCHECK_WINDOW,
-    ENV_SNAPSHOT_DEPTH,
-    ENV_SUMMARY_INTERVAL,
-    ENV_TRADE_GRACE,
-    ENV_WATCHDOG,
-    CollectorConfig,
-    SupervisorConfig,
-)
+from collector.config import CollectorConfig, SupervisorConfig
 from collector.metrics import SupervisorMetrics, start_child_metrics
 from collector.service import Collector
 from collector.supervisor import Supervisor
@@ -73,16 +56,16 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--levels",
-    envvar=ENV_LEVELS,
+    envvar=env.ENV_LEVELS,
     type=int,
     default=20,
     show_default=True,
     help="Levels per side in each once-a-second record.",
 )
-@click.option("--live-levels", envvar=ENV_LIVE_LEVELS, type=int, default=100, show_default=True)
+@click.option("--live-levels", envvar=env.ENV_LIVE_LEVELS, type=int, default=100, show_default=True)
 @click.option(
     "--snapshot-depth",
-    envvar=ENV_SNAPSHOT_DEPTH,
+    envvar=env.ENV_SNAPSHOT_DEPTH,
     type=int,
     default=1000,
     show_default=True,
@@ -90,7 +73,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--watchdog-seconds",
-    envvar=ENV_WATCHDOG,
+    envvar=env.ENV_WATCHDOG,
     type=float,
     default=10.0,
     show_default=True,
@@ -98,7 +81,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--max-connection-age",
-    envvar=ENV_MAX_CONNECTION_AGE,
+    envvar=env.ENV_MAX_CONNECTION_AGE,
     type=float,
     default=23 * 3600 + 50 * 60,
     show_default=True,
@@ -106,7 +89,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--trade-grace",
-    envvar=ENV_TRADE_GRACE,
+    envvar=env.ENV_TRADE_GRACE,
     type=float,
     default=0.25,
     show_default=True,
@@ -114,7 +97,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--ping-after",
-    envvar=ENV_PING_AFTER,
+    envvar=env.ENV_PING_AFTER,
     type=float,
     default=0.1,
     show_default=True,
@@ -122,7 +105,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--pong-timeout",
-    envvar=ENV_PONG_TIMEOUT,
+    envvar=env.ENV_PONG_TIMEOUT,
     type=float,
     default=1.0,
     show_default=True,
@@ -130,7 +113,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--selfcheck-every",
-    envvar=ENV_SELFCHECK_EVERY,
+    envvar=env.ENV_SELFCHECK_EVERY,
     type=float,
     default=600.0,
     show_default=True,
@@ -138,7 +121,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--selfcheck-window",
-    envvar=ENV_SELFCHECK_WINDOW,
+    envvar=env.ENV_SELFCHECK_WINDOW,
     type=float,
     default=10.0,
     show_default=True,
@@ -146,7 +129,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--rest-weight-budget",
-    envvar=ENV_REST_WEIGHT_BUDGET,
+    envvar=env.ENV_REST_WEIGHT_BUDGET,
     type=int,
     default=4800,
     show_default=True,
@@ -154,24 +137,28 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--rest-budget-file",
-    envvar=ENV_REST_BUDGET_FILE,
+    envvar=env.ENV_REST_BUDGET_FILE,
     default="",
     help="The host's shared weight bucket (default: one file per REST host in /dev/shm).",
 )
 @click.option(
     "--buffer-seconds",
-    envvar=ENV_BUFFER_SECONDS,
+    envvar=env.ENV_BUFFER_SECONDS,
     type=int,
     default=900,
     show_default=True,
     help="Records kept for the writer's backfill.",
 )
 @click.option(
-    "--summary-interval", envvar=ENV_SUMMARY_INTERVAL, type=float, default=60.0, show_default=True
+    "--summary-interval",
+    envvar=env.ENV_SUMMARY_INTERVAL,
+    type=float,
+    default=60.0,
+    show_default=True,
 )
 @click.option(
     "--reconnect-max",
-    envvar="BOOKSNAP_RECONNECT_MAX",
+    envvar=env.ENV_RECONNECT_MAX,
     type=float,
     default=30.0,
     show_default=True,
@@ -179,7 +166,7 @@ log = logging.getLogger("collector")
 )
 @click.option(
     "--restart-max",
-    envvar="BOOKSNAP_RESTART_MAX",
+    envvar=env.ENV_RESTART_MAX,
     type=float,
     default=30.0,
     show_default=True,

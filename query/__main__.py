@@ -25,6 +25,7 @@ from shared.config import (
     ENV_QUERY_ENDPOINT,
     ENV_QUERY_WORKERS,
     ENV_REQUEST_DEADLINE,
+    ENV_SECONDARY_DIR,
     ENV_SYMBOLS,
     field_default,
     log_level_option,
@@ -48,7 +49,7 @@ from shared.security import security_options
 )
 @click.option(
     "--secondary-dir",
-    envvar="BOOKSNAP_SECONDARY_DIR",
+    envvar=ENV_SECONDARY_DIR,
     default=None,
     help="This process's own RocksDB secondary directory [default: "
     "<data-dir>/secondary-<pid>, removed on exit].",

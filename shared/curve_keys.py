@@ -27,6 +27,7 @@ import zmq
 import zmq.auth
 from zmq.utils import z85
 
+from shared.config import ENV_KEYS_DIR
 from shared.errors import ConfigError
 from shared.private_files import DIR_MODE, FILE_MODE
 
@@ -35,7 +36,7 @@ CLIENTS_DIR = "clients"
 PUBLIC_SUFFIX = ".key"
 SECRET_SUFFIX = ".key_secret"
 MAX_CLIENT_KEYS = 10_000  # bounds the allow-list a folder can make us load
-OPTION = "BOOKSNAP_KEYS_DIR"
+OPTION = ENV_KEYS_DIR  # what a ConfigError about the keys folder names
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from shared import config as env
 from shared.config import DEFAULT_SYMBOLS, ENV_SYMBOLS, log_level_option, parse_symbols
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
@@ -25,12 +26,12 @@ log = logging.getLogger("simulator")
 
 
 @click.command()
-@click.option("--port", type=int, default=9100, envvar=cfg.ENV_PORT, show_default=True)
-@click.option("--host", default="127.0.0.1", envvar=cfg.ENV_HOST, show_default=True)
+@click.option("--port", type=int, default=9100, envvar=env.ENV_SIM_PORT, show_default=True)
+@click.option("--host", default="127.0.0.1", envvar=env.ENV_SIM_HOST, show_default=True)
 @click.option(
     "--symbols",
     default=",".join(DEFAULT_SYMBOLS),
-    envvar=[cfg.ENV_SYMBOLS, ENV_SYMBOLS],
+    envvar=[env.ENV_SIM_SYMBOLS, ENV_SYMBOLS],
     show_default=True,
     help="Comma-separated symbols to serve.",
 )
@@ -38,23 +39,23 @@ log = logging.getLogger("simulator")
     "--source",
     type=click.Choice(cfg.SOURCES),
     default="synthetic",
-    envvar=cfg.ENV_SOURCE,
+    envvar=env.ENV_SIM_SOURCE,
     show_default=True,
 )
 @click.option(
     "--speed",
     type=float,
     default=1.0,
-    envvar=cfg.ENV_SPEED,
+    envvar=env.ENV_SIM_SPEED,
     show_default=True,
     help="Replay speed (2.0 = twice real time).",
 )
-@click.option("--seed", type=int, default=1, envvar=cfg.ENV_SEED, show_default=True)
+@click.option("--seed", type=int, default=1, envvar=env.ENV_SIM_SEED, show_default=True)
 @click.option(
     "--zipf",
     type=float,
     default=0.0,
-    envvar=cfg.ENV_ZIPF,
+    envvar=env.ENV_SIM_ZIPF,
     show_default=True,
     help="Synthetic: the k-th symbol is 1/k**ZIPF as busy as the first (0: all equally busy).",
 )
@@ -62,27 +63,27 @@ log = logging.getLogger("simulator")
     "--recordings",
     type=click.Path(path_type=Path),
     default=cfg.DEFAULT_RECORDINGS,
-    envvar=cfg.ENV_RECORDINGS,
+    envvar=env.ENV_SIM_RECORDINGS,
     help="Directory of <symbol>_<date>.gz recordings.",
 )
 @click.option(
     "--max-connection-seconds",
     type=float,
     default=86_400.0,
-    envvar=cfg.ENV_MAX_CONNECTION_SECONDS,
+    envvar=env.ENV_SIM_MAX_CONNECTION_SECONDS,
     show_default=True,
 )
 @click.option(
-    "--ping-interval", type=float, default=20.0, envvar=cfg.ENV_PING_INTERVAL, show_default=True
+    "--ping-interval", type=float, default=20.0, envvar=env.ENV_SIM_PING_INTERVAL, show_default=True
 )
 @click.option(
-    "--pong-timeout", type=float, default=60.0, envvar=cfg.ENV_PONG_TIMEOUT, show_default=True
+    "--pong-timeout", type=float, default=60.0, envvar=env.ENV_SIM_PONG_TIMEOUT, show_default=True
 )
 @click.option(
     "--weight-limit",
     type=int,
     default=6000,
-    envvar=cfg.ENV_WEIGHT_LIMIT,
+    envvar=env.ENV_SIM_WEIGHT_LIMIT,
     show_default=True,
     help="REST request weight per IP per minute.",
 )
@@ -90,7 +91,7 @@ log = logging.getLogger("simulator")
     "--ban-seconds",
     type=float,
     default=120.0,
-    envvar=cfg.ENV_BAN_SECONDS,
+    envvar=env.ENV_SIM_BAN_SECONDS,
     show_default=True,
     help="How long a client that ignores 429s gets 418.",
 )
@@ -98,7 +99,7 @@ log = logging.getLogger("simulator")
     "--message-limit",
     type=int,
     default=5,
-    envvar=cfg.ENV_MESSAGE_LIMIT,
+    envvar=env.ENV_SIM_MESSAGE_LIMIT,
     show_default=True,
     help="Incoming WebSocket messages per second per connection.",
 )
@@ -106,14 +107,14 @@ log = logging.getLogger("simulator")
     "--summary-interval",
     type=float,
     default=60.0,
-    envvar=cfg.ENV_SUMMARY_INTERVAL,
+    envvar=env.ENV_SIM_SUMMARY_INTERVAL,
     show_default=True,
 )
 @click.option(
     "--fault",
     "faults",
     multiple=True,
-    envvar=cfg.ENV_FAULTS,
+    envvar=env.ENV_SIM_FAULTS,
     help="Inject at start, e.g. gap:BTCUSDT:count=1 (repeatable).",
 )
 @log_level_option

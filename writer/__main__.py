@@ -19,6 +19,10 @@ from shared.config import (
     ENV_BACKFILL_ENDPOINT,
     ENV_DATA_DIR,
     ENV_INGEST_ENDPOINT,
+    ENV_PENDING_CAPACITY,
+    ENV_RETENTION,
+    ENV_RETENTION_DAYS,
+    ENV_RETENTION_INTERVAL,
     ENV_SYMBOLS,
     check_log_level,
     log_level_option,
@@ -30,15 +34,7 @@ from shared.log import configure_logging
 from shared.metrics import metrics_config, metrics_options, new_registry, start_exporter
 from shared.private_files import private_dir, use_private_umask
 from shared.security import security_options
-from writer.config import (
-    DAY,
-    ENV_PENDING_CAPACITY,
-    ENV_RETENTION,
-    ENV_RETENTION_DAYS,
-    ENV_RETENTION_INTERVAL,
-    WriterConfig,
-    parse_duration,
-)
+from writer.config import DAY, WriterConfig, parse_duration
 from writer.metrics import WriterMetrics
 from writer.service import Writer
 from writer.startup import DatabaseUnusable

@@ -16,11 +16,6 @@ from shared.config import (
 from shared.errors import ConfigError
 from shared.storage import db_path
 
-ENV_RETENTION = "BOOKSNAP_RETENTION"
-ENV_RETENTION_DAYS = "BOOKSNAP_RETENTION_DAYS"
-ENV_RETENTION_INTERVAL = "BOOKSNAP_RETENTION_INTERVAL"
-ENV_PENDING_CAPACITY = "BOOKSNAP_PENDING_CAPACITY"
-
 DAY = 86_400
 PENDING_MINUTES = 20  # records held in memory while the disk is unavailable (at least 10 min)
 
