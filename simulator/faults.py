@@ -81,7 +81,7 @@ class Fault:
 def make_fault(name: object, symbol: object = None, **params: object) -> Fault:
     """Validate a fault request; FaultError names what is wrong."""
     if name not in NAMES:
-        raise FaultError(f"unknown fault {name!r}; expected one of {', '.join(NAMES)}")
+        raise FaultError(f"unknown fault {_clip(name)}; expected one of {', '.join(NAMES)}")
     assert isinstance(name, str)
     checked_symbol = None
     if symbol not in (None, ""):
@@ -92,13 +92,13 @@ def make_fault(name: object, symbol: object = None, **params: object) -> Fault:
     values: dict[str, float] = {}
     for key, value in params.items():
         if key not in _ALLOWED[name]:
-            raise FaultError(f"fault {name!r} takes no parameter {key!r}")
+            raise FaultError(f"fault {name!r} takes no parameter {_clip(key)}")
         try:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
-            raise FaultError(f"parameter {key!r} must be a number, got {value!r}") from exc
+            raise FaultError(f"parameter {key!r} must be a number, got {_clip(value)}") from exc
         if not 0 <= number <= 86_400:
-            raise FaultError(f"parameter {key!r} is out of range: {value!r}")
+            raise FaultError(f"parameter {key!r} is out of range: {_clip(value)}")
         values[key] = number
     fault = Fault(name, checked_symbol, values)
     if name == "rest_error" and fault.int_param("status", 429) not in REST_STATUSES:
@@ -218,3 +218,9 @@ def _take(counts: dict[str, int], symbol: str) -> bool:
                 del counts[key]
             return True
     return False
+
+
+def _clip(value: object) -> str:
+    """A value from a request, for an error message: at most 40 characters of its repr."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
