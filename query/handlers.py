@@ -22,7 +22,7 @@ from shared.methods import BY_NAME, METHODS
 from shared.model import BookSnapshot, Trade
 from shared.times import format_time
 
-MAX_REPLY_LEVELS = 400_000  # book levels per query_snapshots reply (~12 MB of JSON)
+MAX_REPLY_LEVELS = 120_000  # book levels per query_snapshots reply (~3.5 MB of JSON)
 MAX_COVERAGE_SECONDS = 8 * 86_400  # a week of retention plus slack; keys only, ~0.5 s
 MAX_MISSING_RANGES = 1000
 

@@ -40,6 +40,7 @@ POLL_MS = 200
 MAX_REQUESTS_PER_TURN = 200  # then drain the live stream again, so neither side starves
 STATS_INTERVAL = 60.0
 WORKER_CHECK_INTERVAL = 1.0
+REPLY_HWM = 16  # replies queued per client connection
 FRESHEN_MESSAGES = 64  # live messages taken in before each request
 
 
@@ -66,7 +67,10 @@ class QueryServer:
         self.router.setsockopt(zmq.LINGER, 0)
         self.router.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)  # a vanished client's reply is dropped
-        self.router.setsockopt(zmq.SNDHWM, 10_000)
+        # Replies queued for one client that does not read are dropped past this many: with
+        # replies of at most ~3.5 MB (query_snapshots pages) that bounds a client's queue to
+        # ~56 MB; its in-flight cap (8) means a reading client never reaches it.
+        self.router.setsockopt(zmq.SNDHWM, REPLY_HWM)
         try:
             security.serve(self.router, "query", endpoint, "--endpoint")
             self.router.bind(endpoint)
