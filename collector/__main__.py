@@ -14,6 +14,7 @@ from collector.metrics import SupervisorMetrics, start_child_metrics
 from collector.service import Collector
 from collector.supervisor import Supervisor
 from shared import config as env
+from shared.config import field_default
 from shared.curve_keys import load_keyring
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
@@ -58,16 +59,22 @@ log = logging.getLogger("collector")
     "--levels",
     envvar=env.ENV_LEVELS,
     type=int,
-    default=20,
+    default=field_default(CollectorConfig, "levels"),
     show_default=True,
     help="Levels per side in each once-a-second record.",
 )
-@click.option("--live-levels", envvar=env.ENV_LIVE_LEVELS, type=int, default=100, show_default=True)
+@click.option(
+    "--live-levels",
+    envvar=env.ENV_LIVE_LEVELS,
+    type=int,
+    default=field_default(CollectorConfig, "live_levels"),
+    show_default=True,
+)
 @click.option(
     "--snapshot-depth",
     envvar=env.ENV_SNAPSHOT_DEPTH,
     type=int,
-    default=1000,
+    default=field_default(CollectorConfig, "snapshot_depth"),
     show_default=True,
     help="Most levels a REST snapshot asks for (it starts at 100 and deepens as needed).",
 )
@@ -75,7 +82,7 @@ log = logging.getLogger("collector")
     "--watchdog-seconds",
     envvar=env.ENV_WATCHDOG,
     type=float,
-    default=10.0,
+    default=field_default(CollectorConfig, "watchdog_seconds"),
     show_default=True,
     help="Replace a connection silent this long.",
 )
@@ -83,7 +90,7 @@ log = logging.getLogger("collector")
     "--max-connection-age",
     envvar=env.ENV_MAX_CONNECTION_AGE,
     type=float,
-    default=23 * 3600 + 50 * 60,
+    default=field_default(CollectorConfig, "max_connection_age"),
     show_default=True,
     help="Seconds; replace a connection before Binance's 24 h cut.",
 )
@@ -91,7 +98,7 @@ log = logging.getLogger("collector")
     "--trade-grace",
     envvar=env.ENV_TRADE_GRACE,
     type=float,
-    default=0.25,
+    default=field_default(CollectorConfig, "trade_grace"),
     show_default=True,
     help="Seconds after a second's end before its record is sent.",
 )
@@ -99,7 +106,7 @@ log = logging.getLogger("collector")
     "--ping-after",
     envvar=env.ENV_PING_AFTER,
     type=float,
-    default=0.1,
+    default=field_default(CollectorConfig, "ping_after"),
     show_default=True,
     help="Seconds after a second's end when a quiet connection is pinged to vouch for it.",
 )
@@ -107,7 +114,7 @@ log = logging.getLogger("collector")
     "--pong-timeout",
     envvar=env.ENV_PONG_TIMEOUT,
     type=float,
-    default=1.0,
+    default=field_default(CollectorConfig, "pong_timeout"),
     show_default=True,
     help="Seconds a second may wait to be vouched for (frame or pong) before it gets no record.",
 )
@@ -115,7 +122,7 @@ log = logging.getLogger("collector")
     "--selfcheck-every",
     envvar=env.ENV_SELFCHECK_EVERY,
     type=float,
-    default=600.0,
+    default=field_default(CollectorConfig, "selfcheck_every"),
     show_default=True,
     help="Seconds between self-checks of the book against @bookTicker (0: off).",
 )
@@ -123,7 +130,7 @@ log = logging.getLogger("collector")
     "--selfcheck-window",
     envvar=env.ENV_SELFCHECK_WINDOW,
     type=float,
-    default=10.0,
+    default=field_default(CollectorConfig, "selfcheck_window"),
     show_default=True,
     help="Seconds each self-check samples @bookTicker.",
 )
@@ -131,21 +138,21 @@ log = logging.getLogger("collector")
     "--rest-weight-budget",
     envvar=env.ENV_REST_WEIGHT_BUDGET,
     type=int,
-    default=4800,
+    default=field_default(CollectorConfig, "rest_weight_budget"),
     show_default=True,
     help="REST weight per minute for all collectors of this host together (Binance: 6000/IP).",
 )
 @click.option(
     "--rest-budget-file",
     envvar=env.ENV_REST_BUDGET_FILE,
-    default="",
+    default=field_default(CollectorConfig, "rest_budget_file"),
     help="The host's shared weight bucket (default: one file per REST host in /dev/shm).",
 )
 @click.option(
     "--buffer-seconds",
     envvar=env.ENV_BUFFER_SECONDS,
     type=int,
-    default=900,
+    default=field_default(CollectorConfig, "buffer_seconds"),
     show_default=True,
     help="Records kept for the writer's backfill.",
 )
@@ -153,14 +160,14 @@ log = logging.getLogger("collector")
     "--summary-interval",
     envvar=env.ENV_SUMMARY_INTERVAL,
     type=float,
-    default=60.0,
+    default=field_default(CollectorConfig, "summary_interval"),
     show_default=True,
 )
 @click.option(
     "--reconnect-max",
     envvar=env.ENV_RECONNECT_MAX,
     type=float,
-    default=30.0,
+    default=field_default(CollectorConfig, "reconnect_max"),
     show_default=True,
     help="Cap of the reconnect backoff, seconds.",
 )
@@ -168,7 +175,7 @@ log = logging.getLogger("collector")
     "--restart-max",
     envvar=env.ENV_RESTART_MAX,
     type=float,
-    default=30.0,
+    default=field_default(SupervisorConfig, "restart_max"),
     show_default=True,
     help="Supervisor: cap of the restart backoff, seconds.",
 )

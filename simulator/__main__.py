@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 
 from shared import config as env
-from shared.config import DEFAULT_SYMBOLS, ENV_SYMBOLS, log_level_option, parse_symbols
+from shared.config import (
+    DEFAULT_SYMBOLS,
+    ENV_SYMBOLS,
+    field_default,
+    log_level_option,
+    parse_symbols,
+)
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
@@ -26,8 +32,19 @@ log = logging.getLogger("simulator")
 
 
 @click.command()
-@click.option("--port", type=int, default=9100, envvar=env.ENV_SIM_PORT, show_default=True)
-@click.option("--host", default="127.0.0.1", envvar=env.ENV_SIM_HOST, show_default=True)
+@click.option(
+    "--port",
+    type=int,
+    default=field_default(cfg.SimConfig, "port"),
+    envvar=env.ENV_SIM_PORT,
+    show_default=True,
+)
+@click.option(
+    "--host",
+    default=field_default(cfg.SimConfig, "host"),
+    envvar=env.ENV_SIM_HOST,
+    show_default=True,
+)
 @click.option(
     "--symbols",
     default=",".join(DEFAULT_SYMBOLS),
@@ -38,23 +55,29 @@ log = logging.getLogger("simulator")
 @click.option(
     "--source",
     type=click.Choice(cfg.SOURCES),
-    default="synthetic",
+    default=field_default(cfg.SimConfig, "source"),
     envvar=env.ENV_SIM_SOURCE,
     show_default=True,
 )
 @click.option(
     "--speed",
     type=float,
-    default=1.0,
+    default=field_default(cfg.SimConfig, "speed"),
     envvar=env.ENV_SIM_SPEED,
     show_default=True,
     help="Replay speed (2.0 = twice real time).",
 )
-@click.option("--seed", type=int, default=1, envvar=env.ENV_SIM_SEED, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=field_default(cfg.SimConfig, "seed"),
+    envvar=env.ENV_SIM_SEED,
+    show_default=True,
+)
 @click.option(
     "--zipf",
     type=float,
-    default=0.0,
+    default=field_default(cfg.SimConfig, "zipf"),
     envvar=env.ENV_SIM_ZIPF,
     show_default=True,
     help="Synthetic: the k-th symbol is 1/k**ZIPF as busy as the first (0: all equally busy).",
@@ -69,20 +92,28 @@ log = logging.getLogger("simulator")
 @click.option(
     "--max-connection-seconds",
     type=float,
-    default=86_400.0,
+    default=field_default(cfg.SimConfig, "max_connection_seconds"),
     envvar=env.ENV_SIM_MAX_CONNECTION_SECONDS,
     show_default=True,
 )
 @click.option(
-    "--ping-interval", type=float, default=20.0, envvar=env.ENV_SIM_PING_INTERVAL, show_default=True
+    "--ping-interval",
+    type=float,
+    default=field_default(cfg.SimConfig, "ping_interval"),
+    envvar=env.ENV_SIM_PING_INTERVAL,
+    show_default=True,
 )
 @click.option(
-    "--pong-timeout", type=float, default=60.0, envvar=env.ENV_SIM_PONG_TIMEOUT, show_default=True
+    "--pong-timeout",
+    type=float,
+    default=field_default(cfg.SimConfig, "pong_timeout"),
+    envvar=env.ENV_SIM_PONG_TIMEOUT,
+    show_default=True,
 )
 @click.option(
     "--weight-limit",
     type=int,
-    default=6000,
+    default=field_default(cfg.SimConfig, "weight_limit"),
     envvar=env.ENV_SIM_WEIGHT_LIMIT,
     show_default=True,
     help="REST request weight per IP per minute.",
@@ -90,7 +121,7 @@ log = logging.getLogger("simulator")
 @click.option(
     "--ban-seconds",
     type=float,
-    default=120.0,
+    default=field_default(cfg.SimConfig, "ban_seconds"),
     envvar=env.ENV_SIM_BAN_SECONDS,
     show_default=True,
     help="How long a client that ignores 429s gets 418.",
@@ -98,7 +129,7 @@ log = logging.getLogger("simulator")
 @click.option(
     "--message-limit",
     type=int,
-    default=5,
+    default=field_default(cfg.SimConfig, "message_limit"),
     envvar=env.ENV_SIM_MESSAGE_LIMIT,
     show_default=True,
     help="Incoming WebSocket messages per second per connection.",
@@ -106,7 +137,7 @@ log = logging.getLogger("simulator")
 @click.option(
     "--summary-interval",
     type=float,
-    default=60.0,
+    default=field_default(cfg.SimConfig, "summary_interval"),
     envvar=env.ENV_SIM_SUMMARY_INTERVAL,
     show_default=True,
 )
