@@ -12,7 +12,7 @@ import pyarrow as pa
 from booksnap import terminal
 from booksnap.columns import BOOK_SCHEMA, TRADE_SCHEMA
 from booksnap.history import History, HistoryUnavailable, open_history
-from booksnap.options import TimeType, symbol_argument
+from booksnap.options import last_option, start_option, symbol_argument
 from booksnap.parquet_file import AtomicParquet, trades_path
 from shared.config import DEFAULT_DATA_DIR, ENV_DATA_DIR
 from shared.errors import BooksnapError
@@ -29,15 +29,8 @@ class Interrupted(Exception):
 
 @click.command(name="export")
 @symbol_argument
-@click.option(
-    "--start",
-    type=TimeType(),
-    required=True,
-    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
-)
-@click.option(
-    "--end", type=TimeType(), default=None, help="Last second (inclusive) [default: now]."
-)
+@start_option(required=True)
+@last_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),

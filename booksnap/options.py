@@ -105,6 +105,24 @@ def connection_options(func: F) -> F:
 
 
 symbol_argument = click.argument("symbol", callback=check_symbol)
+
+
+def start_option(*, required: bool) -> Callable[[F], F]:
+    """``--start``: the first second (inclusive) of a range of stored seconds."""
+    return click.option(
+        "--start",
+        type=TimeType(),
+        required=required,
+        help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
+    )
+
+
+last_option = click.option(
+    "--end",
+    type=TimeType(),
+    default=None,
+    help="Last second (inclusive), same formats [default: now].",
+)
 end_option = click.option(
     "--end",
     type=TimeType(),

@@ -13,13 +13,14 @@ from booksnap import render, terminal
 from booksnap.coverage import DAY, merge
 from booksnap.liveness import DEFAULT_MAX_AGE, MAX_MAX_AGE, check_symbols
 from booksnap.options import (
-    TimeType,
     ask,
     client_for,
     connection_options,
+    last_option,
     output,
     param_option,
     query_errors,
+    start_option,
     symbol_argument,
 )
 from shared.config import DEFAULT_SYMBOLS, ENV_SYMBOLS, parse_symbols
@@ -30,18 +31,8 @@ from shared.times import format_time
 
 @click.command(name="snapshots")
 @symbol_argument
-@click.option(
-    "--start",
-    type=TimeType(),
-    required=True,
-    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
-)
-@click.option(
-    "--end",
-    type=TimeType(),
-    default=None,
-    help="Last second (inclusive), same formats [default: now].",
-)
+@start_option(required=True)
+@last_option
 @param_option("--levels", "query_snapshots", "levels", default=False)
 @click.option("--trades", is_flag=True, help="Include each second's trades.")
 @connection_options
@@ -142,18 +133,8 @@ def status(  # noqa: PLR0917  (click passes every option by keyword)
 @click.command(name="coverage")
 @symbol_argument
 @param_option("--hours", "coverage", "duration_hours", default=False)
-@click.option(
-    "--start",
-    type=TimeType(),
-    default=None,
-    help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
-)
-@click.option(
-    "--end",
-    type=TimeType(),
-    default=None,
-    help="Last second (inclusive), same formats [default: now].",
-)
+@start_option(required=False)
+@last_option
 @connection_options
 def coverage(
     *,

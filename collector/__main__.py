@@ -26,13 +26,7 @@ log = logging.getLogger("collector")
 
 @click.command()
 @click.option("--symbol", default=None, help="Run one symbol's collector, e.g. BTCUSDT.")
-@click.option(
-    "--symbols",
-    envvar=env.ENV_SYMBOLS,
-    default=",".join(env.DEFAULT_SYMBOLS),
-    show_default=True,
-    help="Without --symbol: the symbols to supervise.",
-)
+@env.symbols_option("Without --symbol: the symbols to supervise.")
 @click.option(
     "--rest-url", envvar=env.ENV_REST_URL, default=env.DEFAULT_REST_URL, show_default=True
 )

@@ -18,7 +18,6 @@ from shared.config import (
     DEFAULT_FEED_ENDPOINT,
     DEFAULT_LIVE_ENDPOINT,
     DEFAULT_QUERY_ENDPOINT,
-    DEFAULT_SYMBOLS,
     ENV_DATA_DIR,
     ENV_FEED_ENDPOINT,
     ENV_LIVE_ENDPOINT,
@@ -26,10 +25,10 @@ from shared.config import (
     ENV_QUERY_WORKERS,
     ENV_REQUEST_DEADLINE,
     ENV_SECONDARY_DIR,
-    ENV_SYMBOLS,
     field_default,
     log_level_option,
     parse_symbols,
+    symbols_option,
 )
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
@@ -91,13 +90,7 @@ from shared.security import security_options
     show_default=True,
     help="Seconds a database request may run; then it gets an error and its worker restarts.",
 )
-@click.option(
-    "--symbols",
-    envvar=ENV_SYMBOLS,
-    default=",".join(DEFAULT_SYMBOLS),
-    show_default=True,
-    help="Symbols whose live books are kept (others are rejected).",
-)
+@symbols_option("Symbols whose live books are kept (others are rejected).")
 @log_level_option
 @security_options
 @metrics_options

@@ -202,3 +202,14 @@ def field_default(config_class: type, name: str) -> Any:
         if item.name == name:
             return item.default
     raise AttributeError(f"{config_class.__name__} has no field {name!r}")
+
+
+def symbols_option(help_text: str) -> Callable[[F], F]:
+    """``--symbols`` (``BOOKSNAP_SYMBOLS``): the one list of symbols every process agrees on."""
+    return click.option(
+        "--symbols",
+        envvar=ENV_SYMBOLS,
+        default=",".join(DEFAULT_SYMBOLS),
+        show_default=True,
+        help=help_text,
+    )

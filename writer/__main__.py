@@ -15,7 +15,6 @@ from shared.config import (
     DEFAULT_BACKFILL_ENDPOINT,
     DEFAULT_DATA_DIR,
     DEFAULT_INGEST_ENDPOINT,
-    DEFAULT_SYMBOLS,
     ENV_BACKFILL_ENDPOINT,
     ENV_DATA_DIR,
     ENV_INGEST_ENDPOINT,
@@ -23,10 +22,10 @@ from shared.config import (
     ENV_RETENTION,
     ENV_RETENTION_DAYS,
     ENV_RETENTION_INTERVAL,
-    ENV_SYMBOLS,
     check_log_level,
     log_level_option,
     parse_symbols,
+    symbols_option,
 )
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
@@ -63,12 +62,8 @@ from writer.storedlog import cache_time_formatting
     show_default=True,
     help="Where to bind the ROUTER socket collectors' backfill DEALERs connect to.",
 )
-@click.option(
-    "--symbols",
-    envvar=ENV_SYMBOLS,
-    default=",".join(DEFAULT_SYMBOLS),
-    show_default=True,
-    help="Symbols to store (records of any other symbol are rejected); also sizes the queue.",
+@symbols_option(
+    "Symbols to store (records of any other symbol are rejected); also sizes the queue."
 )
 @click.option(
     "--retention-days",
