@@ -82,6 +82,7 @@ class BackfillServer:
         self._rejects = RateLimitedLog(log, 60.0, level=logging.ERROR, clock=clock.monotonic)
         self._next_hello = 0.0
         self.seq = 0  # the last sequence number published, reported in hellos
+        self.checks = self.mismatches = 0  # the self-check's counts, reported in hellos
         self.fetches = 0
         self.bad_messages = 0
 
@@ -94,7 +95,9 @@ class BackfillServer:
         if now >= self._next_hello:
             self._next_hello = now + self._interval
             first, last = self._buffer.span()
-            hello = Hello(self._symbol, self._session, self.seq, first, last)
+            hello = Hello(
+                self._symbol, self._session, self.seq, first, last, self.checks, self.mismatches
+            )
             self._send([HELLO, encode(hello)])
 
     def close(self) -> None:

@@ -57,6 +57,9 @@ class CollectorMetrics:
         levels = m.gauge(m.BOOK_LEVELS, registry, "livemostrecent")
         self._bids, self._asks = levels.labels(symbol, "bid"), levels.labels(symbol, "ask")
         self._synced = m.gauge(m.SYNCED, registry, "livemostrecent").labels(symbol)
+        self._checks = m.counter(m.SELFCHECKS, registry).labels(symbol)
+        self._mismatches = m.counter(m.SELFCHECK_MISMATCHES, registry).labels(symbol)
+        self._checks_seen = self._mismatches_seen = 0
         self._symbol = symbol
         self._reconnects_seen = 0
         self._seq_seen = 0
@@ -66,8 +69,18 @@ class CollectorMetrics:
     def resync(self, reason: str) -> None:
         self._resyncs.labels(self._symbol, resync_reason(reason)).inc()
 
-    def tick(self, sync: BookSync, reconnects: int, seq: int) -> None:
-        """Once a second (at the boundary): book depth, sync state, new reconnects and records."""
+    def tick(
+        self, sync: BookSync, reconnects: int, seq: int, selfcheck: tuple[int, int] = (0, 0)
+    ) -> None:
+        """Once a second (at the boundary): book depth, sync state, new reconnects, records and
+        self-check comparisons (``selfcheck``: checks, mismatches since the process began)."""
+        checks, mismatches = selfcheck
+        if checks > self._checks_seen:
+            self._checks.inc(checks - self._checks_seen)
+            self._checks_seen = checks
+        if mismatches > self._mismatches_seen:
+            self._mismatches.inc(mismatches - self._mismatches_seen)
+            self._mismatches_seen = mismatches
         bids, asks = sync.book.depth() if sync.synced else (0, 0)
         self._bids.set(bids)
         self._asks.set(asks)

@@ -197,6 +197,10 @@ class Collector:
         self._snapshots.tend_horizon(self.config.levels)
         self._snapshots.poll()
         self._recorder.live(self.sync)
+        self._backfill.checks, self._backfill.mismatches = (
+            self._check.checks,
+            self._check.mismatches,
+        )
         self._backfill.poll()
         self._summary()
 
@@ -297,7 +301,12 @@ class Collector:
         if self._seconds.boundary_due(now):
             skipped = self._seconds.on_boundary(now, self._capture)
             if self.metrics is not None:
-                self.metrics.tick(self.sync, self._feed.reconnects, self._recorder.seq)
+                self.metrics.tick(
+                    self.sync,
+                    self._feed.reconnects,
+                    self._recorder.seq,
+                    (self._check.checks, self._check.mismatches),
+                )
             if skipped:
                 log.warning("loop held up: %d seconds were not observed, no record", skipped)
         self._outbox.release(self._seconds.completed(now), now)

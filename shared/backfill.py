@@ -38,6 +38,10 @@ class Hello(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     seq: UInt64 = field(name="seq")  # the last sequence number published
     first: UInt64 = field(name="first")  # oldest buffered second (0 when the buffer is empty)
     last: UInt64 = field(name="last")  # newest buffered second (0 when the buffer is empty)
+    # The live self-check (collector/selfcheck.py) since the session began: comparisons of the
+    # book with a bookTicker, and how many differed. Absent from older collectors' hellos.
+    checks: UInt64 = field(default=0, name="chk")
+    mismatches: UInt64 = field(default=0, name="mis")
     version: Version = field(default=SCHEMA_VERSION, name="v")
 
 

@@ -122,6 +122,16 @@ BOOK_LEVELS = Metric(
     "booksnap_collector_book_levels", "Levels held in the local book.", (*SYMBOL, "side")
 )
 SYNCED = Metric("booksnap_collector_book_synced", "1 while the local book is in sync.", SYMBOL)
+SELFCHECKS = Metric(
+    "booksnap_collector_selfchecks",
+    "Self-check comparisons of the book with Binance's bookTicker (at equal update ids).",
+    SYMBOL,
+)
+SELFCHECK_MISMATCHES = Metric(
+    "booksnap_collector_selfcheck_mismatches",
+    "Self-check comparisons where the book differed (each forced a resync).",
+    SYMBOL,
+)
 CHILD_RESTARTS = Metric(
     "booksnap_collector_child_restarts", "Collector processes restarted by the supervisor.", SYMBOL
 )

@@ -228,6 +228,8 @@ class Writer:
             return
         if self.sessions.session(hello.symbol) not in (None, hello.session):
             return  # not the session that speaks for the symbol: nothing is fetched from it
+        counters = self.status.symbol(hello.symbol)
+        counters.checks, counters.mismatches = hello.checks, hello.mismatches
         first_live = self._first_live.pop(hello.symbol, None)
         if self.gaps.last_second(hello.symbol) is None or first_live is not None:
             # A symbol this database has never stored: take whatever its collector buffered

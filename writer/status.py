@@ -31,6 +31,8 @@ class SymbolCounters:
     missing_seconds: int = 0  # seconds those gaps spanned
     backfilled: int = 0  # seconds stored from a collector's buffer
     stored_total: int = 0  # seconds stored since start (the Prometheus counter)
+    checks: int = 0  # the collector's self-check comparisons (its latest hello)
+    mismatches: int = 0
 
 
 class WriterStatus:
@@ -78,6 +80,8 @@ class WriterStatus:
                 "gaps": counters.gaps,
                 "missing": counters.missing_seconds,
                 "backfilled": counters.backfilled,
+                "selfcheck_checks": counters.checks,
+                "selfcheck_mismatches": counters.mismatches,
             }
         record = {
             "v": SCHEMA_VERSION,

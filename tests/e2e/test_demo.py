@@ -6,6 +6,7 @@ import os
 import signal
 from pathlib import Path
 
+from booksnap.client import QueryClient
 from tests.e2e.honcho import Honcho
 from tests.support.pipeline import SYMBOLS
 from tests.support.waiting import poll_for
@@ -20,6 +21,22 @@ def test_demo_procfile_stores_both_symbols_and_stops_cleanly(tmp_path: Path) -> 
             timeout=60,
             what="five stored seconds per symbol through honcho",
         )
+        # The self-check's comparisons reach `booksnap status` (the collector's hello, the writer).
+        with QueryClient(honcho.settings["BOOKSNAP_QUERY_ENDPOINT"], timeout=10) as client:
+            poll_for(
+                lambda: all(
+                    (
+                        (client.request("status")["symbols"][s].get("writer") or {}).get(
+                            "selfcheck_checks", 0
+                        )
+                    )
+                    > 0
+                    for s in SYMBOLS
+                ),
+                timeout=60,
+                interval=1.0,
+                what="self-check comparisons in the status of both symbols",
+            )
         # Ctrl-C: honcho passes SIGINT on, everything flushes and exits
         os.killpg(honcho.popen.pid, signal.SIGINT)
         honcho.popen.wait(20)

@@ -26,6 +26,8 @@ def test_status_record_counts_the_last_minute_and_hour():
         "gaps": 1,
         "missing": 5,
         "backfilled": 1,
+        "selfcheck_checks": 0,
+        "selfcheck_mismatches": 0,
     }
     assert record["rejected"] == {"decode": 2}
     assert record["pending"] == 3
