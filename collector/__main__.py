@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import sys
+from collections.abc import Callable
 
 import click
-import zmq
 
+from collector.children import ExecLauncher, ForkLauncher, Launcher
 from collector.config import (
     ENV_BUFFER_SECONDS,
     ENV_LEVELS,
@@ -26,14 +27,12 @@ from collector.config import (
     CollectorConfig,
     SupervisorConfig,
 )
-from collector.service import Collector
+from collector.process import run_collector
 from collector.supervisor import Supervisor
 from shared import config as env
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
-
-log = logging.getLogger("collector")
 
 
 @click.command()
@@ -181,9 +180,23 @@ log = logging.getLogger("collector")
     show_default=True,
     help="Supervisor: cap of the restart backoff, seconds.",
 )
+@click.option(
+    "--children",
+    envvar="BOOKSNAP_COLLECTOR_CHILDREN",
+    type=click.Choice(["fork", "exec"]),
+    default="fork",
+    show_default=True,
+    help="Supervisor: fork each symbol's collector from itself (shares its imports), or exec "
+    "a fresh interpreter per symbol.",
+)
 @click.option("--log-level", envvar=env.ENV_LOG_LEVEL, default="INFO", show_default=True)
 def main(
-    symbol: str | None, symbols: str, restart_max: float, log_level: str, **options: object
+    symbol: str | None,
+    symbols: str,
+    restart_max: float,
+    children: str,
+    log_level: str,
+    **options: object,
 ) -> None:
     """Keep exact Binance order books and publish one snapshot per symbol per second.
 
@@ -203,23 +216,22 @@ def main(
         raise click.UsageError(str(exc)) from exc
     if symbol is None:
         configure_logging("collector", "supervisor", log_level)
-        forwarded = [f"--log-level={log_level}"]
-        forwarded += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+        launch: Launcher
+        if children == "fork":
+            launch = ForkLauncher(_for_symbol(config))
+        else:
+            forwarded = [f"--log-level={log_level}"]
+            forwarded += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+            launch = ExecLauncher((sys.executable, "-m", "collector"), forwarded)
         with stop_on_signals() as stop:
-            Supervisor(supervisor, forwarded).run(stop)
+            Supervisor(supervisor, launch).run(stop)
         return
-    configure_logging("collector", config.symbol, config.log_level)
-    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-    try:
-        with stop_on_signals() as stop:
-            Collector.from_config(config, context).run(stop)
-    except Exception:
-        # Anything not recovered where it happened ends the process; the supervisor restarts it.
-        log.exception("collector %s failed", config.symbol)
-        sys.exit(1)
-    finally:
-        context.destroy(linger=0)  # closes only sockets left open by a failure
-    log.info("stopped")
+    sys.exit(run_collector(config))
+
+
+def _for_symbol(config: CollectorConfig) -> Callable[[str], int]:
+    """A forked child's work: the supervisor's validated options, with its own symbol."""
+    return lambda symbol: run_collector(dataclasses.replace(config, symbol=symbol))
 
 
 if __name__ == "__main__":
