@@ -15,7 +15,7 @@ import click
 from benchmarks import machine, report
 from benchmarks.result import Budget, Section
 
-SECTIONS = ("book", "ingest", "storage", "latency", "scale", "memory", "memory-long")
+SECTIONS = ("book", "ingest", "storage", "latency", "scale", "peers", "memory", "memory-long")
 # What ``make bench`` runs: all but the 30-minute memory run, which alone would exceed its 20
 # minutes; its last result stays in the report (each section keeps its own date).
 DEFAULT_SECTIONS = SECTIONS[:-1]
@@ -25,6 +25,7 @@ MODULES = {
     "storage": "benchmarks.storage",
     "latency": "benchmarks.latency",
     "scale": "benchmarks.scale",
+    "peers": "benchmarks.peers",
     "memory": "benchmarks.memory",
     "memory-long": "benchmarks.memory",
 }
@@ -35,6 +36,7 @@ TITLES = {
     "storage": "Storage",
     "latency": "Query latency",
     "scale": "Scale on one machine",
+    "peers": "Side by side with cryptofeed",
     "memory": "Memory over time",
     "memory-long": "Memory over a 30-minute run",
 }

@@ -12,6 +12,7 @@ from collector.children import ExecLauncher, ForkLauncher, Launcher
 from collector.config import (
     ENV_BUFFER_SECONDS,
     ENV_LEVELS,
+    ENV_LIVE_INTERVAL,
     ENV_LIVE_LEVELS,
     ENV_MAX_CONNECTION_AGE,
     ENV_PING_AFTER,
@@ -75,6 +76,14 @@ from shared.log import configure_logging
     help="Levels per side in each once-a-second record.",
 )
 @click.option("--live-levels", envvar=ENV_LIVE_LEVELS, type=int, default=100, show_default=True)
+@click.option(
+    "--live-interval",
+    envvar=ENV_LIVE_INTERVAL,
+    type=float,
+    default=CollectorConfig.__dataclass_fields__["live_interval"].default,
+    show_default=True,
+    help="Seconds between live books (book.<SYM>), at most; one is sent only after a change.",
+)
 @click.option(
     "--snapshot-depth",
     envvar=ENV_SNAPSHOT_DEPTH,
