@@ -183,3 +183,19 @@ def test_a_ping_is_answered_after_every_frame_queued_before_it(simulator):
     assert answered - pinged >= 0.3
     assert kinds.count("data") >= 3
     assert kinds[-1] == "pong"
+
+
+def test_gap_all_makes_every_symbol_jump(simulator):
+    names = ("BTCUSDT", "ETHUSDT")
+    streams = {s: open_ws(simulator, f"/ws/{s.lower()}@depth@100ms") for s in names}
+    before = {s: depth_events(ws, 2) for s, ws in streams.items()}
+    simulator.fault("gap_all")
+    jumps = {}
+    for symbol, ws in streams.items():
+        events = before[symbol] + depth_events(ws, 6)
+        ws.close()
+        jumps[symbol] = sum(1 for a, b in itertools.pairwise(events) if b["U"] != a["u"] + 1)
+
+    # Every symbol lost exactly its next depth event: every client must resync.
+    assert jumps == {"BTCUSDT": 1, "ETHUSDT": 1}
+    assert simulator.state()["faults"]["gap"] == {}  # every armed gap was taken
