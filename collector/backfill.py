@@ -84,7 +84,7 @@ class BackfillServer:
         """Answer waiting fetches and send a hello when due; never blocks."""
         # EVENTS instead of Socket.poll(0): the loop asks every turn (~30/s), and poll() builds
         # a Poller each time (~3x the cost in the profile) to answer the same question.
-        while self._socket.get(zmq.EVENTS) & zmq.POLLIN:
+        while int(self._socket.get(zmq.EVENTS)) & zmq.POLLIN:
             self._handle(self._socket.recv_multipart())
         now = self._clock.monotonic()
         if now >= self._next_hello:
