@@ -32,6 +32,7 @@ STORED_AT = re.compile(
 
 SUMMARY = re.compile(r"collector\[([A-Z0-9]+)\] collector\.service: summary (.*)$", re.M)
 FIELD = re.compile(r"\b([a-z_]+)=(\d+)\b")
+SUMMARY_INTERVAL = 10  # s between collector summary lines: their event counts give the rate
 
 
 def symbols_for(count: int) -> list[str]:
@@ -45,6 +46,21 @@ class Sample:
     cpu: dict[str, float]  # role → % of one core, summed over its process tree
     rss: dict[str, float]  # role → MB resident, summed
     processes: dict[str, int]
+    uss: dict[str, float] = field(default_factory=dict)  # role → MB private (unique), summed
+    pss: dict[str, float] = field(default_factory=dict)  # role → MB proportional share, summed
+
+
+def private_memory(pid: int) -> tuple[float, float]:
+    """(USS, PSS) in MB from ``/proc/<pid>/smaps_rollup``: the pages only this process holds,
+    and its share of every page (RSS counts a page shared by N processes N times)."""
+    uss = pss = 0
+    with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+        for line in rollup:
+            if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                uss += int(line.split()[1])
+            elif line.startswith(b"Pss:"):
+                pss += int(line.split()[1])
+    return uss / 1024, pss / 1024
 
 
 class Sampler:
@@ -86,18 +102,24 @@ class Sampler:
     def _take(self, record: bool) -> None:
         cpu: dict[str, float] = defaultdict(float)
         rss: dict[str, float] = defaultdict(float)
+        uss: dict[str, float] = defaultdict(float)
+        pss: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
         for role, pid in self.roots.items():
             for proc in self._tree(pid):
                 try:
                     cpu[role] += proc.cpu_percent(None)
                     rss[role] += proc.memory_info().rss / 1e6
+                    if record:
+                        private, share = private_memory(proc.pid)
+                        uss[role] += private
+                        pss[role] += share
                     count[role] += 1
-                except psutil.Error:
+                except (psutil.Error, OSError):
                     continue
         if record:
             at = time.monotonic() - self._started
-            self.samples.append(Sample(at, dict(cpu), dict(rss), dict(count)))
+            self.samples.append(Sample(at, dict(cpu), dict(rss), dict(count), dict(uss), dict(pss)))
 
 
 @dataclass
@@ -191,6 +213,8 @@ class Pipeline:
                     backfill,
                     "--log-level",
                     "INFO",
+                    "--summary-interval",
+                    str(SUMMARY_INTERVAL),
                 ],
             ),
         ]
@@ -244,13 +268,15 @@ class Pipeline:
         """
         path = self.procs["collectors"].log_path
         text = path.read_text(errors="replace") if path.exists() else ""
-        resyncs = 0
+        resyncs = events = lines = 0
         last: dict[str, dict[str, int]] = {}
         for match in SUMMARY.finditer(text):
             fields = dict(FIELD.findall(match.group(2)))
             resyncs += int(fields.get("resyncs", 0))
+            events += int(fields.get("events", 0))
+            lines += 1
             last[match.group(1)] = {k: int(v) for k, v in fields.items()}
-        totals = {"resyncs": resyncs, "summaries": len(last)}
+        totals = {"resyncs": resyncs, "summaries": len(last), "events": events, "lines": lines}
         for key in ("late_trades", "unrecorded_trades", "skipped_seconds", "number_cache"):
             totals[key] = sum(f.get(key, 0) for f in last.values())
         return totals

@@ -23,6 +23,7 @@ SECTIONS = (
     "history",
     "load",
     "scale",
+    "peers",
     "memory",
     "memory-long",
 )
@@ -37,6 +38,7 @@ MODULES = {
     "history": "benchmarks.history",
     "load": "benchmarks.load",
     "scale": "benchmarks.scale",
+    "peers": "benchmarks.peers",
     "memory": "benchmarks.memory",
     "memory-long": "benchmarks.memory",
 }
@@ -49,6 +51,7 @@ TITLES = {
     "history": "History API",
     "load": "Many clients of the query process",
     "scale": "Scale on one machine",
+    "peers": "Side by side with cryptofeed",
     "memory": "Memory over time",
     "memory-long": "Memory over a 30-minute run",
 }

@@ -21,12 +21,15 @@ import time
 from pathlib import Path
 
 from benchmarks.herd import HerdResult, RestTally, budget_waits, herd, rest_tally
-from benchmarks.pipeline import ROLES, Pipeline, Sampler, Stored, symbols_for
+from benchmarks.pipeline import ROLES, SUMMARY_INTERVAL, Pipeline, Sampler, Stored, symbols_for
 from benchmarks.result import Budget, Row, Section, percentile, verdict
 from collector.config import CollectorConfig
 from writer.config import WriterConfig
 
 GOAL_FRACTION = 0.999
+GOAL_PRIVATE_MB = 5.0  # per symbol (issue 16)
+GOAL_CPU_PERCENT = 0.15  # of one core, per symbol
+GOAL_US_PER_EVENT = 150.0  # CPU per depth event, everything included
 WARMUP_TIMEOUT = 300.0
 SETTLE = 3.0  # seconds after the window for its last records to become durable
 ZIPF = 1.0
@@ -86,6 +89,10 @@ def _summary(run: dict[str, object]) -> dict[str, float]:
     samples = run["samples"]
     cpu = {role: _mean([s.cpu.get(role, 0.0) for s in samples]) for role in ROLES}  # type: ignore[attr-defined]
     rss = {role: _mean([s.rss.get(role, 0.0) for s in samples]) for role in ROLES}  # type: ignore[attr-defined]
+    uss = {role: _mean([s.uss.get(role, 0.0) for s in samples]) for role in ROLES}  # type: ignore[attr-defined]
+    pss = {role: _mean([s.pss.get(role, 0.0) for s in samples]) for role in ROLES}  # type: ignore[attr-defined]
+    counters: dict[str, int] = run["counters"]  # type: ignore[assignment]
+    events_per_s = counters["events"] / max(1, counters["lines"] * SUMMARY_INTERVAL) * count
     spans = [
         (max(s.update_ids) - min(s.update_ids), len(s.seconds))
         for s in stored.values()
@@ -109,7 +116,33 @@ def _summary(run: dict[str, object]) -> dict[str, float]:
         "trades_stored": float(sum(s.trades for s in stored.values())),
         **{f"cpu_{r}": v for r, v in cpu.items()},
         **{f"rss_{r}": v for r, v in rss.items()},
+        **{f"uss_{r}": v for r, v in uss.items()},
+        **{f"pss_{r}": v for r, v in pss.items()},
+        "events_per_s": events_per_s,
+        # All of the collectors' CPU (supervisor included) over the depth events they applied.
+        "us_per_event": cpu["collectors"] / 100 / events_per_s * 1e6 if events_per_s else 0.0,
     }
+
+
+def _per_symbol(count: int, figures: dict[str, float]) -> Row:
+    """The collectors' cost per symbol (supervisor included) against issue 16's budget."""
+    uss, pss = figures["uss_collectors"] / count, figures["pss_collectors"] / count
+    cpu = figures["cpu_collectors"] / count
+    per_event = figures["us_per_event"]
+    return Row(
+        f"{count} symbols: collectors per symbol",
+        f"USS {uss:.2f} MB, PSS {pss:.2f} MB; CPU {cpu:.3f}% of a core, "
+        f"{per_event:.0f} µs per depth event",
+        f"RSS {figures['rss_collectors'] / count:.1f} MB (counts shared pages once per "
+        f"process); {figures['events_per_s'] / count:.1f} depth events/s per symbol",
+        "",
+        f"≤ {GOAL_PRIVATE_MB:g} MB, ≤ {GOAL_CPU_PERCENT}%, ≤ {GOAL_US_PER_EVENT:.0f} µs",
+        verdict(
+            max(uss, pss) <= GOAL_PRIVATE_MB
+            and cpu <= GOAL_CPU_PERCENT
+            and per_event <= GOAL_US_PER_EVENT
+        ),
+    )
 
 
 def _mean(values: list[float]) -> float:
@@ -202,11 +235,16 @@ def run(budget: Budget) -> Section:
             )
         )
         cpu = ", ".join(f"{r} {figures['cpu_' + r]:.0f}%" for r in ROLES)
-        rss = ", ".join(f"{r} {figures['rss_' + r]:.0f} MB" for r in ROLES)
+        rss = ", ".join(
+            f"{r} {figures['rss_' + r]:.0f} MB (USS {figures['uss_' + r]:.0f}, "
+            f"PSS {figures['pss_' + r]:.0f})"
+            for r in ROLES
+        )
         total = sum(figures["cpu_" + r] for r in ROLES)
+        section.rows.append(_per_symbol(count, figures))
         section.rows.append(
             Row(
-                f"{count} symbols: CPU (% of one core) and RSS",
+                f"{count} symbols: CPU (% of one core) and memory (RSS, USS, PSS)",
                 f"{cpu}; total {total:.0f}% of 200%",
                 rss,
                 "",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
 import sys
+from collections.abc import Callable
 
 import click
-import zmq
 
+from collector.children import ExecLauncher, ForkLauncher, Launcher
 from collector.config import CollectorConfig, SupervisorConfig
-from collector.metrics import SupervisorMetrics, start_child_metrics
-from collector.service import Collector
+from collector.metrics import SupervisorMetrics
+from collector.process import run_collector
 from collector.supervisor import Supervisor
 from shared import config as env
 from shared.config import field_default
@@ -19,7 +20,13 @@ from shared.curve_keys import load_keyring
 from shared.errors import ConfigError
 from shared.lifecycle import stop_on_signals
 from shared.log import configure_logging
-from shared.metrics import metrics_config, metrics_options, new_registry, start_exporter
+from shared.metrics import (
+    MetricsConfig,
+    metrics_config,
+    metrics_options,
+    new_registry,
+    start_exporter,
+)
 
 log = logging.getLogger("collector")
 
@@ -63,6 +70,14 @@ log = logging.getLogger("collector")
     type=int,
     default=field_default(CollectorConfig, "live_levels"),
     show_default=True,
+)
+@click.option(
+    "--live-interval",
+    envvar=env.ENV_LIVE_INTERVAL,
+    type=float,
+    default=field_default(CollectorConfig, "live_interval"),
+    show_default=True,
+    help="Seconds between live books (book.<SYM>), at most; one is sent only after a change.",
 )
 @click.option(
     "--snapshot-depth",
@@ -173,6 +188,15 @@ log = logging.getLogger("collector")
     show_default=True,
     help="Supervisor: cap of the restart backoff, seconds.",
 )
+@click.option(
+    "--children",
+    envvar=env.ENV_COLLECTOR_CHILDREN,
+    type=click.Choice(["fork", "exec"]),
+    default="fork",
+    show_default=True,
+    help="Supervisor: fork each symbol's collector from itself (shares its imports), or exec "
+    "a fresh interpreter per symbol. With a metrics port the children are exec'd.",
+)
 @env.log_level_option
 @click.option(
     "--keys-dir",
@@ -187,6 +211,7 @@ def main(
     symbol: str | None,
     symbols: str,
     restart_max: float,
+    children: str,
     log_level: str,
     metrics_port: int | None,
     metrics_base_port: int | None,
@@ -228,8 +253,17 @@ def main(
             exporter = start_exporter(metrics, registry)  # None unless a metrics port is set
         except ConfigError as exc:
             raise click.UsageError(str(exc)) from exc
-        supervising = Supervisor(supervisor, forwarded)
+        launch: Launcher
+        if children == "fork" and exporter is None:
+            launch = ForkLauncher(_for_symbol(config, metrics))
+        else:
+            # prometheus-client's multiprocess mode is chosen when it is imported: children
+            # that export through the supervisor's folder must start as fresh interpreters.
+            launch = ExecLauncher((sys.executable, "-m", "collector"), forwarded)
+        supervising = Supervisor(supervisor, launch)
         exported = SupervisorMetrics(supervising, registry) if exporter is not None else None
+        if exported is not None and isinstance(launch, ExecLauncher):
+            launch.env = exported.child_env
         try:
             with stop_on_signals() as stop:
                 supervising.run(stop)
@@ -239,26 +273,12 @@ def main(
             if exported is not None:
                 exported.close()
         return
-    configure_logging("collector", config.symbol, config.log_level)
-    try:
-        counting, exporter = start_child_metrics(config.symbol, metrics, os.environ)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
-    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-    try:
-        with stop_on_signals() as stop:
-            collector = Collector.from_config(config, context)
-            collector.metrics = counting
-            collector.run(stop)
-    except Exception:
-        # Anything not recovered where it happened ends the process; the supervisor restarts it.
-        log.exception("collector %s failed", config.symbol)
-        sys.exit(1)
-    finally:
-        context.destroy(linger=0)  # closes only sockets left open by a failure
-        if exporter is not None:
-            exporter.stop()
-    log.info("stopped")
+    sys.exit(run_collector(config, metrics))
+
+
+def _for_symbol(config: CollectorConfig, metrics: MetricsConfig) -> Callable[[str], int]:
+    """A forked child's work: the supervisor's validated options, with its own symbol."""
+    return lambda symbol: run_collector(dataclasses.replace(config, symbol=symbol), metrics)
 
 
 if __name__ == "__main__":

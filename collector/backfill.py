@@ -89,7 +89,9 @@ class BackfillServer:
     def poll(self) -> None:
         """Answer waiting fetches and send a hello when due; never blocks."""
         self._rejects.flush()
-        while self._socket.poll(0, zmq.POLLIN):
+        # EVENTS instead of Socket.poll(0): the loop asks every turn (~30/s), and poll() builds
+        # a Poller each time (~3x the cost in the profile) to answer the same question.
+        while int(self._socket.get(zmq.EVENTS)) & zmq.POLLIN:
             self._handle(self._socket.recv_multipart())
         now = self._clock.monotonic()
         if now >= self._next_hello:

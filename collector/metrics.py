@@ -101,7 +101,7 @@ class SupervisorMetrics(Collector):
         self.directory = tempfile.mkdtemp(prefix="booksnap-collector-metrics-")
         env = {k: v for k, v in os.environ.items() if k != ENV_METRICS_PORT}
         env[m.MULTIPROC_ENV] = self.directory
-        supervisor.child_env = env  # the children count into the folder, export nothing
+        self.child_env = env  # for the children: they count into the folder, export nothing
         multiprocess.MultiProcessCollector(registry, path=self.directory)
         registry.register(self)
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from collector.config import depth_weight
-from collector.depth import ESCALATE_WITHIN, horizon_of, inside, next_limit
+from collector.depth import ESCALATE_WITHIN, Horizon, horizon_of, inside, next_limit
 from collector.rest import SnapshotFetcher
 from collector.summary import Counters
 from collector.sync import BookSync, Phase, SnapshotVerdict
@@ -68,6 +68,7 @@ class Resync:
         self._held: tuple[DepthSnapshot, int] | None = None  # a probe's snapshot and its limit
         self._shadow_held: tuple[DepthSnapshot, int] | None = None  # a refresh's, likewise
         self._horizon_limit = limit  # the limit the live book's snapshot was asked with
+        self._tended: tuple[int, Horizon, int] | None = None  # the state tend_horizon last saw
         self._shadow_limit = limit
         fetcher.set_limit(limit, depth_weight(limit))
 
@@ -112,6 +113,12 @@ class Resync:
         sync = self._sync
         if self.shadow is not None or not sync.synced:
             return
+        # Nothing to look at unless the book or its horizon changed since the last look (the
+        # loop turns ~30 times a second; the book changes at most 10 times).
+        state = (sync.update_id, sync.horizon, self._horizon_limit)
+        if state == self._tended:
+            return
+        self._tended = state
         margin = max(2 * levels, (self._horizon_limit + levels) // 2)
         if not inside(*sync.book.top(margin), sync.horizon):
             self.refresh("the best levels near the snapshot's depth")

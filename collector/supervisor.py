@@ -8,15 +8,12 @@ SIGTERM to every child, waits up to ``stop_timeout`` s, SIGKILLs the rest and ex
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import random
-import signal
 import subprocess
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from collector.children import ChildProcess, Launcher
 from collector.config import SupervisorConfig
 from shared.clock import Clock, SystemClock
 from shared.lifecycle import StopFlag
@@ -24,7 +21,6 @@ from shared.lifecycle import StopFlag
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.2  # s between looks at the children
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass
@@ -32,7 +28,7 @@ class Child:
     """One symbol's process and its restart bookkeeping."""
 
     symbol: str
-    popen: subprocess.Popen[bytes] | None = None
+    popen: ChildProcess | None = None
     started: float = 0.0  # monotonic
     failures: int = 0  # consecutive short-lived runs
     next_start: float = 0.0  # monotonic
@@ -41,21 +37,16 @@ class Child:
 
 
 class Supervisor:
-    """Runs ``python -m collector --symbol X <args>`` for each symbol and keeps them running."""
+    """Starts each symbol's collector with ``launch`` (collector/children.py) and keeps them
+    running."""
 
     def __init__(
-        self,
-        config: SupervisorConfig,
-        child_args: Sequence[str],
-        clock: Clock | None = None,
-        command: Sequence[str] = (sys.executable, "-m", "collector"),
+        self, config: SupervisorConfig, launch: Launcher, clock: Clock | None = None
     ) -> None:
         self.config = config
-        self._args = list(child_args)
+        self._launch = launch
         self._clock = clock or SystemClock()
-        self._command = list(command)
         self.children = {symbol: Child(symbol) for symbol in config.symbols}
-        self.child_env: dict[str, str] | None = None  # set by collector/metrics.py
 
     def run(self, stop: StopFlag) -> None:
         log.info("supervising collectors for %s", ", ".join(self.config.symbols))
@@ -95,9 +86,8 @@ class Supervisor:
         )
 
     def _start(self, child: Child) -> None:
-        argv = [*self._command, "--symbol", child.symbol, *self._args]
         try:
-            child.popen = subprocess.Popen(argv, env=self.child_env, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            child.popen = self._launch(child.symbol)
         except OSError as exc:
             child.failures += 1
             child.next_start = self._clock.monotonic() + self.config.restart_max
@@ -125,13 +115,3 @@ class Supervisor:
         for child in self.children.values():
             child.popen = None
         log.info("stopped %d collector processes", len(running))
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux for SIGTERM when the supervisor dies (even by
-    SIGKILL), so no orphaned collector keeps publishing beside a new supervisor's children."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: orphans are possible, nothing else changes

@@ -103,11 +103,15 @@ class Ignored:
 Message = DepthUpdate | AggTrade | BookTicker | ServerShutdown | Ignored
 
 _ZERO = "0.00000000"
-# Number text → scaled int (never 0). Prices of one symbol repeat all the time (a book has a few
-# thousand levels) and so do most quantities, so this bounded cache turns ~85% of the number
-# parses into one dict lookup. Only text that parsed exactly goes in.
+# Number text → scaled int (never 0). Prices of one symbol repeat all the time and so do most
+# quantities, so a hit turns a parse into one dict lookup. Only text that parsed exactly goes in;
+# when full it is cleared. Measured on the real recordings (BTCUSDT, ETHUSDT; µs per frame of
+# parse_frame): no cache 14.2/15.1, 4,096 entries 10.7/10.4, 200,000 entries 8.7/8.1. The
+# 200,000 bound let each collector grow by ~27 MB (~140 B per entry); 4,096 entries (~0.6 MB)
+# keep two thirds of the saving (~0.01 % of a core per symbol at BTCUSDT's rate) inside the
+# per-symbol memory budget.
 _FIXED_CACHE: dict[object, int] = {}
-_FIXED_CACHE_SIZE = 200_000
+_FIXED_CACHE_SIZE = 4096
 
 
 def cached_numbers() -> int:

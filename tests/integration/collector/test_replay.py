@@ -56,7 +56,8 @@ def test_supervised_collectors_publish_every_second_the_true_book(tmp_path, simu
         assert check_against_truth(simulator, records, 20) == len(records)
         assert all(len(r.bids) == len(r.asks) == 20 for r in records)
         live = [b for b in sink.books if b.symbol == symbol]
-        assert len(live) >= 3 * len(records)
+        # A live book after each change, at most once a second (live_interval's default).
+        assert len(live) >= len(records) - 1
         assert check_against_truth(simulator, live[::7], 100) >= len(live[::7]) - 1
         # Snapshots start at 100 levels: the live book shows the part they vouch for.
         assert sum(len(b.bids) + len(b.asks) for b in live) / len(live) >= 100
