@@ -65,7 +65,7 @@ def run(budget: Budget) -> Section:
             "",
         ),
         Row(
-            "… of which validation + re-encoding (in-process, same messages)",
+            "… of which validation: typed decode of both frames and the checks (in-process)",
             f"{stages['validate_us']:.1f} µs",
             "",
             f"{stages['validate_us'] / cpu_us:.0%} of the CPU" if cpu_us else "",
@@ -114,8 +114,9 @@ def run(budget: Budget) -> Section:
             f"Without its per-record INFO line it does {unlogged:,.0f} records/s, so that "
             f"line costs {logging_share:.0%} of its time per record. The writer spends "
             f"{cpu_us:.0f} µs of CPU per record, where the raw loop spends "
-            f"{1e6 / synced:.1f} µs: {stages['validate_us']:.0f} µs validating (msgspec decode, "
-            f"order/crossing/second checks) and re-encoding the two stored values, "
+            f"{1e6 / synced:.1f} µs: {stages['validate_us']:.0f} µs validating (the typed decode "
+            f"of both frames, order/crossing/agreement/second checks; the frames are stored as "
+            f"received), "
             f"{stages['store_plain_us']:.0f} µs building and writing the synced batches, "
             f"{aggregates_us:.0f} µs keeping the per-minute/hour volume aggregates exact in the "
             f"same batch, {rest_us:.0f} µs for ZeroMQ, the queue, status and logging. All of it "
