@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from query.analytics.profile.columns import (
     derive_symbol_tick_columns,
+    get_volume_profile,
     get_volume_profile_columns,
 )
 from query.analytics.profile.histogram import (
@@ -18,7 +19,6 @@ from query.analytics.profile.histogram import (
     PriceVolume,
     auto_bin_size,
     derive_symbol_tick,
-    get_volume_profile,
     pick_poc,
     rows_from_trades,
     value_area,

@@ -1,11 +1,14 @@
-"""The volume profile over numpy columns: the query process's fast path for long windows.
+"""The volume profile, computed once: over numpy columns of exact per-price sums.
 
 Binning ~10^5 prices row by row took ~0.5 s. Here the merged prices (``profile.merge``) are
 binned with integer numpy operations and only the (at most MAX_BINS) bins go back to Python ints
-for ``histogram.profile_result``: the reply is identical to ``get_volume_profile``'s.
+for ``histogram.profile_result``. ``get_volume_profile`` takes price rows (e.g. from raw trades)
+through the same columns, so there is one binning, whatever the input.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -13,12 +16,13 @@ from query.analytics.errors import InsufficientData
 from query.analytics.profile.histogram import (
     MIN_TRADES,
     BinColumns,
+    PriceVolume,
     check_profile_args,
     choose_bins,
     derive_symbol_tick,
     profile_result,
 )
-from query.analytics.profile.merge import Array, PriceColumns
+from query.analytics.profile.merge import Array, PriceColumns, VolumeColumns
 
 
 def derive_symbol_tick_columns(prices: Array) -> int:
@@ -79,4 +83,25 @@ def get_volume_profile_columns(
         summary=(low, high, len(prices), total_trades),
         bins=bins,
         columns=BinColumns(*per_bin),
+    )
+
+
+def get_volume_profile(
+    rows: Iterable[PriceVolume],
+    *,
+    symbol: str,
+    start: int,
+    end: int,
+    tick_size: int | None,
+    symbol_tick: int | None,
+) -> dict[str, object]:
+    """``get_volume_profile_columns`` of price rows (already limited to [start, end) by the
+    caller; a price may repeat): one computation of the profile, whatever the input."""
+    return get_volume_profile_columns(
+        VolumeColumns.of_rows(rows).merged(),
+        symbol=symbol,
+        start=start,
+        end=end,
+        tick_size=tick_size,
+        symbol_tick=symbol_tick,
     )

@@ -170,50 +170,6 @@ def check_bin_size(tick_size: int, tick: int, low: int, high: int, *, derived: b
         )
 
 
-def get_volume_profile(
-    rows: Iterable[PriceVolume],
-    *,
-    symbol: str,
-    start: int,
-    end: int,
-    tick_size: int | None,
-    symbol_tick: int | None,
-) -> dict[str, object]:
-    """Volume profile of the rows (already limited to [start, end) by the caller)."""
-    symbol = check_profile_args(symbol, start, end, tick_size, symbol_tick)
-    volume = Volume()
-    volume.add_rows(rows)
-    count_of, buy_of = volume.count.get, volume.buy.get
-    merged = {p: (q, count_of(p, 0), buy_of(p, 0)) for p, q in volume.qty.items() if q > 0}
-    total_trades = sum(r[1] for r in merged.values())
-    if total_trades < MIN_TRADES:
-        raise InsufficientData("trades", total_trades, MIN_TRADES)
-    low, high = min(merged), max(merged)
-    bins = choose_bins(low, high, tick_size, symbol_tick, lambda: derive_symbol_tick(merged))
-    bin_size, _, _, first_bin, count = bins
-    volumes = [0] * count
-    counts = [0] * count
-    buys = [0] * count
-    # The most traded exact price of each bin (ties: the lower price) names the POC.
-    best_qty = [0] * count
-    best_price = [0] * count
-    for price, (qty, n, buy) in merged.items():
-        i = price // bin_size - first_bin
-        volumes[i] += qty
-        counts[i] += n
-        buys[i] += buy
-        if qty > best_qty[i] or (qty == best_qty[i] and price < best_price[i]):
-            best_qty[i], best_price[i] = qty, price
-    return profile_result(
-        symbol,
-        start,
-        end,
-        summary=(low, high, len(merged), total_trades),
-        bins=bins,
-        columns=BinColumns(volumes, counts, buys, best_price),
-    )
-
-
 class BinColumns(NamedTuple):
     """Per-bin sums (exact Python ints) and each bin's most traded price."""
 
