@@ -58,6 +58,28 @@ def snapshot_body(last_id: int, bids, asks) -> bytes:
     return json.dumps({"lastUpdateId": last_id, "bids": fmt(bids), "asks": fmt(asks)}).encode()
 
 
+def make_resync(
+    sync: BookSync,
+    fetcher: SnapshotFetcher,
+    clock: FakeClock,
+    *,
+    limit: int,
+    symbol: str = "BTCUSDT",
+    probe_interval: float = 5.0,
+) -> Resync:
+    return Resync(
+        symbol,
+        sync=sync,
+        fetcher=fetcher,
+        clock=clock,
+        counters=Counters(),
+        on_gap=lambda reason: None,
+        probe_interval=probe_interval,
+        limit=limit,
+        max_limit=1000,
+    )
+
+
 def test_a_refresh_replaces_the_book_at_the_same_update_id_with_a_new_horizon():
     clock = FakeClock()
     replies: list[bytes] = []
@@ -68,17 +90,7 @@ def test_a_refresh_replaces_the_book_at_the_same_update_id_with_a_new_horizon():
         get=lambda url, timeout: HttpReply(200, {}, replies.pop(0)),
     )
     sync = BookSync()
-    resync = Resync(
-        "BTCUSDT",
-        sync=sync,
-        fetcher=fetcher,
-        clock=clock,
-        counters=Counters(),
-        on_gap=lambda reason: None,
-        probe_interval=5.0,
-        limit=2,
-        max_limit=1000,
-    )
+    resync = make_resync(sync, fetcher, clock, limit=2)
 
     def step(event: DepthUpdate | None = None) -> None:
         if event is not None:
@@ -122,17 +134,7 @@ def test_a_refresh_needed_soon_after_the_last_snapshot_asks_for_more_levels():
         "http://x", RestGate(clock, 0, 6000), 1.0, get=lambda url, t: HttpReply(200, {}, body)
     )
     sync = BookSync()
-    resync = Resync(
-        "BTCUSDT",
-        sync=sync,
-        fetcher=fetcher,
-        clock=clock,
-        counters=Counters(),
-        on_gap=lambda reason: None,
-        probe_interval=5.0,
-        limit=100,
-        max_limit=1000,
-    )
+    resync = make_resync(sync, fetcher, clock, limit=100)
     sync.on_event(ev(10, 11))
     resync.poll()
     assert fetcher._thread is not None
@@ -159,17 +161,7 @@ def test_a_quiet_symbol_syncs_with_the_snapshot_its_probe_already_fetched():
         "http://x/api/v3/depth?symbol=QUIETUSDT", RestGate(clock, 0, 6000), 1.0, get=get
     )
     sync = BookSync()
-    resync = Resync(
-        "QUIETUSDT",
-        sync=sync,
-        fetcher=fetcher,
-        clock=clock,
-        counters=Counters(),
-        on_gap=lambda reason: None,
-        probe_interval=10.0,
-        limit=100,
-        max_limit=1000,
-    )
+    resync = make_resync(sync, fetcher, clock, limit=100, symbol="QUIETUSDT", probe_interval=10.0)
     clock.t += 2  # nothing buffered yet: the probe goes
     resync.poll()
     assert fetcher._thread is not None
