@@ -1,6 +1,6 @@
 """The Arrow form of stored seconds: one schema for books, one for trades, and their builders.
 
-Pure: decoded ``shared.model`` records in, ``pyarrow.RecordBatch`` out, no I/O.
+Pure: int64 arrays of stored records (``booksnap.flat``) in, ``pyarrow.RecordBatch`` out, no I/O.
 
 Prices and quantities are ``decimal128(19, 8)``: the unscaled value of a decimal *is* booksnap's
 int scaled by 10^8, so a column is built from the stored ints with no arithmetic and no Python
@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter, itemgetter
 
 import numpy as np
 import pyarrow as pa
 
+from booksnap.flat import BOOK_FIELDS, FlatBooks, FlatTrades, flatten
 from shared.fixedpoint import DECIMALS
-from shared.model import BookSnapshot, Level, SecondTrades, Trade
 
 AMOUNT = pa.decimal128(19, DECIMALS)
 LEVELS = pa.list_(AMOUNT)
@@ -71,11 +68,6 @@ TRADE_SCHEMA = pa.schema(
     metadata={b"booksnap.amounts": METADATA[b"booksnap.amounts"]},
 )
 
-_TRADE_FIELDS = ("agg_id", "price", "qty", "ts_trade")
-_BOOK_FIELDS = ("second", "session", "seq", "update_id", "ts_event", "ts_recv")
-_BIDS, _ASKS = attrgetter("bids"), attrgetter("asks")
-_TRADES, _SECOND, _MAKER = attrgetter("trades"), attrgetter("second"), attrgetter("buyer_maker")
-
 
 def amounts(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """Scaled int64 values → ``decimal128(19, 8)`` with the same digits (no Python loop).
@@ -96,57 +88,10 @@ def _symbols(symbol: str, rows: int) -> pa.Array:
     ).cast(pa.string())
 
 
-@dataclass(frozen=True)
-class FlatBooks:
-    """A run of books as int64 arrays: six scalar columns and each side's flattened levels."""
-
-    scalars: np.ndarray  # shape (6, rows): second, session, seq, update_id, ts_event, ts_recv
-    bid_lengths: np.ndarray  # levels kept per book
-    bids: np.ndarray  # price, qty, price, qty, ... of every kept level
-    ask_lengths: np.ndarray
-    asks: np.ndarray
-
-    @property
-    def rows(self) -> int:
-        return len(self.bid_lengths)
-
-    @property
-    def levels(self) -> int:
-        return (len(self.bids) + len(self.asks)) // 2
-
-
-def _flat_side(sides: list[tuple[Level, ...]], levels: int | None) -> tuple[np.ndarray, np.ndarray]:
-    if levels is not None:
-        sides = list(map(itemgetter(slice(0, levels)), sides))
-    lengths = np.fromiter(map(len, sides), dtype=np.int64, count=len(sides))
-    pairs: list[Level] = []
-    extend = pairs.extend  # extending by a tuple copies pointers: no bytecode per level
-    for side in sides:
-        extend(side)
-    flat = np.fromiter(chain.from_iterable(pairs), dtype=np.int64, count=2 * len(pairs))
-    return lengths, flat
-
-
-def flatten(books: Sequence[BookSnapshot], levels: int | None = None) -> FlatBooks:
-    """Int64 arrays of ``books`` (``levels``: keep the best N of each side).
-
-    Every array is filled by a C-level loop (``np.fromiter`` over ``attrgetter``, list extension
-    by whole tuples): no Python bytecode runs per level. Callers flatten small runs of books
-    (``history`` uses 32) so the decoded tuples are freed while still in the CPU cache.
-    """
-    rows = len(books)
-    scalars = np.empty((len(_BOOK_FIELDS), rows), dtype=np.int64)
-    for i, name in enumerate(_BOOK_FIELDS):
-        scalars[i] = np.fromiter(map(attrgetter(name), books), dtype=np.int64, count=rows)
-    bid_lengths, bids = _flat_side(list(map(_BIDS, books)), levels)
-    ask_lengths, asks = _flat_side(list(map(_ASKS, books)), levels)
-    return FlatBooks(scalars, bid_lengths, bids, ask_lengths, asks)
-
-
 def _side(lengths: np.ndarray, flat: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """(best price, best qty, price lists, qty lists) of one side."""
     rows = len(lengths)
-    prices, qtys = flat[0::2], flat[1::2]
+    prices, qtys = flat[:, 0], flat[:, 1]
     offsets = np.zeros(rows + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     valid = lengths > 0
@@ -174,8 +119,9 @@ def build_batch(symbol: str, parts: Sequence[FlatBooks]) -> pa.RecordBatch:
         ask_lengths = np.concatenate([part.ask_lengths for part in parts])
         asks = np.concatenate([part.asks for part in parts])
     else:
-        scalars = np.zeros((len(_BOOK_FIELDS), 0), dtype=np.int64)
-        bid_lengths = bids = ask_lengths = asks = np.zeros(0, dtype=np.int64)
+        scalars = np.zeros((len(BOOK_FIELDS), 0), dtype=np.int64)
+        bid_lengths = ask_lengths = np.zeros(0, dtype=np.int64)
+        bids = asks = np.zeros((0, 2), dtype=np.int64)
     seconds, sessions, seqs, uids, events, recvs = scalars
     bid, ask = _side(bid_lengths, bids), _side(ask_lengths, asks)
     columns = [
@@ -199,40 +145,9 @@ def build_batch(symbol: str, parts: Sequence[FlatBooks]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=BOOK_SCHEMA)
 
 
-def book_batch(
-    symbol: str, books: Sequence[BookSnapshot], levels: int | None = None
-) -> pa.RecordBatch:
-    """One RecordBatch of BOOK_SCHEMA from decoded books of ``symbol``."""
-    return build_batch(symbol, [flatten(books, levels)])
-
-
-@dataclass(frozen=True)
-class FlatTrades:
-    """A run of seconds' trades as arrays: second, agg_id, price, qty, ts_trade; buyer_maker."""
-
-    ints: np.ndarray  # shape (5, trades), int64
-    makers: np.ndarray  # bool
-
-    @property
-    def rows(self) -> int:
-        return len(self.makers)
-
-
-def flatten_trades(records: Sequence[SecondTrades]) -> FlatTrades:
-    """Arrays of every trade of ``records`` (one C-level loop per field, as for books)."""
-    trades: list[Trade] = []
-    extend = trades.extend
-    for record in records:
-        extend(record.trades)
-    rows = len(trades)
-    counts = np.fromiter(map(len, map(_TRADES, records)), dtype=np.int64, count=len(records))
-    seconds = np.fromiter(map(_SECOND, records), dtype=np.int64, count=len(records))
-    ints = np.empty((1 + len(_TRADE_FIELDS), rows), dtype=np.int64)
-    ints[0] = np.repeat(seconds, counts)
-    for i, name in enumerate(_TRADE_FIELDS, 1):
-        ints[i] = np.fromiter(map(attrgetter(name), trades), dtype=np.int64, count=rows)
-    makers = np.fromiter(map(_MAKER, trades), dtype=np.bool_, count=rows)
-    return FlatTrades(ints, makers)
+def book_batch(symbol: str, values: Sequence[bytes], levels: int | None = None) -> pa.RecordBatch:
+    """One RecordBatch of BOOK_SCHEMA from stored book records of ``symbol``."""
+    return build_batch(symbol, [flatten(symbol, values, levels)])
 
 
 def build_trade_batch(symbol: str, parts: Sequence[FlatTrades]) -> pa.RecordBatch:
@@ -241,7 +156,7 @@ def build_trade_batch(symbol: str, parts: Sequence[FlatTrades]) -> pa.RecordBatc
         ints = np.concatenate([part.ints for part in parts], axis=1)
         makers = np.concatenate([part.makers for part in parts])
     else:
-        ints = np.zeros((1 + len(_TRADE_FIELDS), 0), dtype=np.int64)
+        ints = np.zeros((5, 0), dtype=np.int64)
         makers = np.zeros(0, dtype=np.bool_)
     seconds, agg_id, price, qty, ts_trade = ints
     columns = [

@@ -20,26 +20,20 @@ import tempfile
 import time
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from typing import Protocol, Self, TypeVar
 
 import pyarrow as pa
 from rocksdict import Rdict, ReadOptions
 
-from booksnap.columns import (
-    BOOK_SCHEMA,
-    TRADE_SCHEMA,
-    FlatBooks,
-    FlatTrades,
-    build_batch,
-    build_trade_batch,
-    flatten,
-    flatten_trades,
-)
+from booksnap.columns import BOOK_SCHEMA, TRADE_SCHEMA, build_batch, build_trade_batch
+from booksnap.flat import flatten, flatten_trades
 from shared import storage
-from shared.codec import decode_book, decode_trades, record_key
+from shared.codec import record_key
 from shared.errors import BooksnapError
 from shared.model import MAX_LEVELS, validate_symbol
 from shared.times import MAX_SECOND, parse_time
@@ -48,9 +42,11 @@ DEFAULT_BATCH_SECONDS = 3_600
 MAX_BATCH_SECONDS = 86_400
 MAX_BATCH_LEVELS = 2_000_000  # book levels per batch (~32 MB of ints): bounds a batch's memory
 MAX_BATCH_TRADES = 1_000_000  # trades per batch
-# Books decoded before they are flattened to int64 arrays: small enough that their tuples are
-# still in the CPU cache (and, at 5,000 levels a side, at most ~35 MB of Python objects).
-FLATTEN_RUN = 32
+# Stored values read into arrays at once (``columns.flatten``), independently of the batches
+# cut from them: enough to amortise the per-step numpy calls of ``booksnap.unpack`` over many
+# records (~6,000 books of 20 levels a side, ~8,000 seconds of BTCUSDT trades), and bounded.
+RUN_BYTES = 4 * 1024 * 1024
+RUN_CHUNK = 64  # values taken at a time: a run overshoots RUN_BYTES by at most 64 values
 
 TimeLike = int | float | str | datetime
 
@@ -88,6 +84,58 @@ def _range(start: TimeLike, end: TimeLike) -> tuple[int, int]:
     if last < first:
         raise ValueError(f"end {last} is before start {first}")
     return first, min(last, MAX_SECOND - 1)
+
+
+def _runs(values: Iterator[bytes]) -> Iterator[list[bytes]]:
+    """The values in runs of about ``RUN_BYTES`` (a run ends after the chunk that reaches it)."""
+    while True:
+        run: list[bytes] = []
+        size = 0
+        while size < RUN_BYTES:
+            chunk = list(islice(values, RUN_CHUNK))
+            if not chunk:
+                break
+            run += chunk
+            size += sum(map(len, chunk))
+        if not run:
+            return
+        yield run
+
+
+class _Part(Protocol):
+    """What ``_batches`` cuts: ``FlatBooks`` or ``FlatTrades``."""
+
+    @property
+    def rows(self) -> int: ...
+
+    @property
+    def held(self) -> int: ...
+
+    def split(self, rows: int) -> tuple[Self, Self]: ...
+
+
+Part = TypeVar("Part", bound=_Part)
+
+
+def _batches(parts: Iterator[Part], rows: int, most: int) -> Iterator[list[Part]]:
+    """Consecutive parts regrouped: ``rows`` rows a batch, or fewer once it holds ``most``."""
+    carried: Part | None = None
+    while True:
+        batch: list[Part] = []
+        taken = held = 0
+        while taken < rows and held < most:
+            part = carried if carried is not None else next(parts, None)
+            carried = None
+            if part is None:
+                break
+            if taken + part.rows > rows:
+                part, carried = part.split(rows - taken)
+            batch.append(part)
+            taken += part.rows
+            held += part.held
+        if not batch:
+            return
+        yield batch
 
 
 def _check_count(name: str, value: int, high: int) -> int:
@@ -191,24 +239,11 @@ class History:
         if levels is not None:
             _check_count("levels", levels, MAX_LEVELS)
         _check_count("batch_seconds", batch_seconds, MAX_BATCH_SECONDS)
-        values = self._values(storage.SNAPSHOTS_CF, symbol, first, last)
-        while True:
-            parts: list[FlatBooks] = []
-            rows = held = 0
-            while rows < batch_seconds and held < MAX_BATCH_LEVELS:
-                # The writer validated order and crossing before storing: decode types only.
-                # Runs of FLATTEN_RUN books are flattened while their tuples are cache-hot.
-                run = min(FLATTEN_RUN, batch_seconds - rows)
-                books = [decode_book(value, check=False) for value in islice(values, run)]
-                if not books:
-                    break
-                part = flatten(books, levels)
-                parts.append(part)
-                rows += part.rows
-                held += part.levels
-            if not parts:
-                return
-            yield build_batch(symbol, parts)
+        with self._values(storage.SNAPSHOTS_CF, symbol, first, last) as values:
+            # The writer validated order and crossing before storing: types only.
+            parts = (flatten(symbol, run, levels) for run in _runs(values))
+            for batch in _batches(parts, batch_seconds, MAX_BATCH_LEVELS):
+                yield build_batch(symbol, batch)
 
     def read(
         self,
@@ -242,22 +277,10 @@ class History:
         symbol = validate_symbol(symbol)
         first, last = _range(start, end)
         _check_count("batch_seconds", batch_seconds, MAX_BATCH_SECONDS)
-        values = self._values(storage.TRADES_CF, symbol, first, last)
-        while True:
-            parts: list[FlatTrades] = []
-            seconds = trades = 0
-            while seconds < batch_seconds and trades < MAX_BATCH_TRADES:
-                run = min(FLATTEN_RUN, batch_seconds - seconds)
-                records = [decode_trades(value) for value in islice(values, run)]
-                if not records:
-                    break
-                part = flatten_trades(records)
-                parts.append(part)
-                seconds += len(records)
-                trades += part.rows
-            if not parts:
-                return
-            yield build_trade_batch(symbol, parts)
+        with self._values(storage.TRADES_CF, symbol, first, last) as values:
+            parts = (flatten_trades(symbol, run) for run in _runs(values))
+            for batch in _batches(parts, batch_seconds, MAX_BATCH_TRADES):
+                yield build_trade_batch(symbol, batch)
 
     def trades(
         self,
@@ -272,18 +295,19 @@ class History:
 
     # --- the range read -------------------------------------------------------------------------
 
-    def _values(self, family: str, symbol: str, first: int, last: int) -> Iterator[bytes]:
-        """Stored values of ``first..last`` in key order.
+    @contextmanager
+    def _values(self, family: str, symbol: str, first: int, last: int) -> Iterator[Iterator[bytes]]:
+        """Stored values of ``first..last`` in key order, as rocksdict's own iterator.
 
-        ``values()`` walks the range in rocksdict's native iterator (one Python call per value,
-        ~2x cheaper than ``storage.iter_range``'s key/value/next), with the same exact bounds.
+        ``values()`` walks the range natively (one Python call per value, ~2x cheaper than
+        ``storage.iter_range``'s key/value/next), with the same exact bounds.
         """
         read = ReadOptions()
         read.set_iterate_lower_bound(record_key(symbol, first))
         read.set_iterate_upper_bound(record_key(symbol, last + 1))
         values = self._family(family).values(from_key=record_key(symbol, first), read_opt=read)
         try:
-            yield from values
+            yield values
         finally:
             # Dropped before ``read``: a RocksDB iterator must never outlive its bound buffers.
             del values

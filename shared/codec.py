@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from operator import gt, itemgetter, lt
-from typing import TypeVar
+from operator import attrgetter, gt, itemgetter, lt
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -26,8 +26,11 @@ from shared.model import (
     SYMBOL_PATTERN,
     BookSnapshot,
     Level,
+    Levels,
     LiveBook,
     SecondTrades,
+    Trade,
+    Trades,
 )
 
 FEED_VERSION = 2  # 1: [topic, book-with-trades] (booksnap 0.1); 2: [topic, book, trades]
@@ -49,7 +52,11 @@ _ENCODER = msgspec.msgpack.Encoder()  # thread-safe
 _BOOK = msgspec.msgpack.Decoder(BookSnapshot)
 _TRADES = msgspec.msgpack.Decoder(SecondTrades)
 _LIVE = msgspec.msgpack.Decoder(LiveBook)
+# Many level or trade arrays decoded in one call (``decode_level_arrays``/``decode_trade_arrays``).
+_LEVEL_ARRAYS = msgspec.msgpack.Decoder(tuple[Levels, ...])
+_TRADE_ARRAYS = msgspec.msgpack.Decoder(tuple[Trades, ...])
 _PRICE = itemgetter(0)
+_SYMBOL = attrgetter("symbol")
 
 
 # --- topics -------------------------------------------------------------------------------------
@@ -135,6 +142,94 @@ def decode_book(data: bytes, *, check: bool = True) -> BookSnapshot:
     if check:
         check_book(book.bids, book.asks)
     return book
+
+
+def with_raw(record: type[msgspec.Struct], *names: str) -> type[msgspec.Struct]:
+    """``record`` with the fields ``names`` left undecoded as ``msgspec.Raw`` (their bytes).
+
+    Same wire names, defaults and checks for every other field: a reader that takes the big
+    fields apart itself (``booksnap.flat``) decodes the rest of the one schema unchanged.
+    """
+    fields = [
+        (
+            info.name,
+            msgspec.Raw if info.name in names else info.type,
+            msgspec.field(name=info.encode_name, default=info.default),
+        )
+        for info in msgspec.structs.fields(record)
+    ]
+    config = record.__struct_config__
+    return msgspec.defstruct(
+        f"{record.__name__}Raw",
+        fields,
+        frozen=config.frozen,
+        forbid_unknown_fields=config.forbid_unknown_fields,
+        gc=False,  # nothing in a Raw or a scalar can form a cycle
+    )
+
+
+BookSnapshotRaw = with_raw(BookSnapshot, "bids", "asks")
+SecondTradesRaw = with_raw(SecondTrades, "trades")
+_BOOK_RAW = msgspec.msgpack.Decoder(BookSnapshotRaw)
+_TRADES_RAW = msgspec.msgpack.Decoder(SecondTradesRaw)
+
+
+def decode_books_raw(symbol: str, values: Sequence[bytes]) -> list[Any]:
+    """Stored ``snapshots`` values of ``symbol``, their sides left as ``msgspec.Raw``."""
+    return _of_symbol(symbol, _decode_each(values, _BOOK_RAW, "book record"), "book record")
+
+
+def decode_trades_raw(symbol: str, values: Sequence[bytes]) -> list[Any]:
+    """Stored ``trades`` values of ``symbol``, their trades left as ``msgspec.Raw``."""
+    return _of_symbol(symbol, _decode_each(values, _TRADES_RAW, "trades record"), "trades record")
+
+
+def _of_symbol(symbol: str, records: list[Any], what: str) -> list[Any]:
+    """``records`` if every one is of ``symbol`` (the key they are stored under)."""
+    symbols = list(map(_SYMBOL, records))
+    if symbols.count(symbol) != len(symbols):  # C-level, no bytecode per record
+        wrong = next(other for other in symbols if other != symbol)
+        raise DecodeError(f"invalid {what}: symbol {wrong[:40]!r} stored under {symbol}")
+    return records
+
+
+def _decode_each(
+    values: Sequence[bytes], decoder: msgspec.msgpack.Decoder[Decoded], what: str
+) -> list[Decoded]:
+    """``decode`` of many values read from the database (bytes, each stored by the writer)."""
+    try:
+        return list(map(decoder.decode, values))
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DecodeError(f"invalid {what}: {str(exc)[:200]}") from exc
+
+
+def decode_level_arrays(arrays: Sequence[bytes]) -> list[tuple[Level, ...]]:
+    """Book sides (each one MessagePack array of levels), typed and range-checked, not ordered."""
+    return _decode_joined(arrays, _LEVEL_ARRAYS, "book record")
+
+
+def decode_trade_arrays(arrays: Sequence[bytes]) -> list[tuple[Trade, ...]]:
+    """Trades arrays of trades records (each one MessagePack array), typed and range-checked."""
+    return _decode_joined(arrays, _TRADE_ARRAYS, "trades record")
+
+
+def _decode_joined(
+    arrays: Sequence[bytes], decoder: msgspec.msgpack.Decoder[tuple[Decoded, ...]], what: str
+) -> list[Decoded]:
+    """Arrays read from the database, decoded as the elements of one array (one call)."""
+    try:
+        return list(decoder.decode(array_header(len(arrays)) + b"".join(arrays)))
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DecodeError(f"invalid {what}: {str(exc)[:200]}") from exc
+
+
+def array_header(count: int) -> bytes:
+    """The MessagePack header of an array of ``count`` elements."""
+    if count < 16:
+        return bytes([0x90 | count])
+    if count < 2**16:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
 
 
 def decode_trades(data: bytes) -> SecondTrades:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
 from booksnap import history as history_module
@@ -81,16 +82,25 @@ def test_history_reads_while_the_writer_writes(stored: Stored):
         assert got == expected
 
 
-def test_batches_are_bounded_and_concatenate_to_the_table(stored: Stored):
+@pytest.mark.parametrize("run_chunk", [None, 7])  # one run for all, or runs of 7 seconds
+def test_batches_are_bounded_and_concatenate_to_the_table(stored: Stored, monkeypatch, run_chunk):
+    if run_chunk is not None:  # runs then end across batches: batches are cut from them
+        monkeypatch.setattr(history_module, "RUN_BYTES", 1)
+        monkeypatch.setattr(history_module, "RUN_CHUNK", run_chunk)
     with open_history(stored.writer.data_dir) as history:
         batches = list(history.iter_batches(SYMBOL, stored.first, stored.last, batch_seconds=25))
+        trades = list(
+            history.iter_trade_batches(SYMBOL, stored.first, stored.last, batch_seconds=25)
+        )
         whole = history.read(SYMBOL, stored.first, stored.last)
+        all_trades = history.trades(SYMBOL, stored.first, stored.last)
 
     assert [b.num_rows for b in batches[:-1]] == [25] * (len(batches) - 1)
     assert sum(b.num_rows for b in batches) == whole.num_rows == len(stored.seconds)
-    assert whole.column("second").to_pylist() == [
-        s for b in batches for s in b.column("second").to_pylist()
-    ]
+    assert pa.Table.from_batches(batches).equals(whole)
+    assert pa.Table.from_batches(trades).equals(all_trades)
+    assert all(len(set(b.column("second").to_pylist())) <= 25 for b in trades)
+    assert all_trades.num_rows == sum(len(s.trades) for s in stored.seconds)
 
 
 def test_history_leaves_no_secondary_directory_and_rejects_bad_input(stored: Stored, tmp_path):
@@ -112,12 +122,14 @@ def test_history_leaves_no_secondary_directory_and_rejects_bad_input(stored: Sto
 def test_a_batch_ends_early_when_it_holds_too_many_levels(stored: Stored, monkeypatch):
     monkeypatch.setattr(history_module, "MAX_BATCH_LEVELS", 100)
     monkeypatch.setattr(history_module, "MAX_BATCH_TRADES", 10)
+    monkeypatch.setattr(history_module, "RUN_BYTES", 1)  # a run is then one chunk of values
+    monkeypatch.setattr(history_module, "RUN_CHUNK", 5)
     with open_history(stored.writer.data_dir) as history:
         books = list(history.iter_batches(SYMBOL, stored.first, stored.last))
         trades = list(history.iter_trade_batches(SYMBOL, stored.first, stored.last))
 
-    # one run of FLATTEN_RUN seconds already holds more than 100 levels / 10 trades
-    assert {b.num_rows for b in books[:-1]} == {history_module.FLATTEN_RUN}
+    # one run of 5 seconds already holds more than 100 levels / 10 trades
+    assert {b.num_rows for b in books[:-1]} == {5}
     assert sum(b.num_rows for b in books) == len(stored.seconds)
     assert sum(b.num_rows for b in trades) == sum(len(s.trades) for s in stored.seconds)
     assert len(trades) > 1

@@ -16,8 +16,10 @@ from booksnap.columns import (
     amounts,
     book_batch,
     build_trade_batch,
-    flatten_trades,
 )
+from booksnap.flat import flatten_trades
+from shared.codec import encode
+from shared.errors import DecodeError
 from shared.model import BookSnapshot, SecondTrades, Trade
 
 MAX_INT64 = 2**63 - 1
@@ -62,7 +64,7 @@ def test_book_batch_matches_the_records_row_by_row(levels):
         random_book(rng, 1_700_000_000 + i, rng.choice([0, 1, 5, 20]), rng.choice([0, 3, 20]))
         for i in range(60)
     ]
-    batch = book_batch("BTCUSDT", books, levels)
+    batch = book_batch("BTCUSDT", [encode(book) for book in books], levels)
 
     assert batch.schema == BOOK_SCHEMA
     rows = batch.to_pylist()
@@ -96,7 +98,9 @@ def test_trade_batch_has_one_row_per_trade_with_its_second():
     }
     records = [SecondTrades("ETHUSDT", second, trades) for second, trades in per_second.items()]
 
-    batch = build_trade_batch("ETHUSDT", [flatten_trades(records[:1]), flatten_trades(records[1:])])
+    values = [encode(record) for record in records]
+    parts = [flatten_trades("ETHUSDT", values[:1]), flatten_trades("ETHUSDT", values[1:])]
+    batch = build_trade_batch("ETHUSDT", parts)
 
     assert batch.schema == TRADE_SCHEMA
     expected = [
@@ -122,5 +126,11 @@ def test_trade_batch_has_one_row_per_trade_with_its_second():
 def test_empty_batches_keep_the_schema():
     assert book_batch("BTCUSDT", []).num_rows == 0
     assert build_trade_batch("BTCUSDT", []).num_rows == 0
-    assert build_trade_batch("BTCUSDT", [flatten_trades([])]).num_rows == 0
+    assert build_trade_batch("BTCUSDT", [flatten_trades("BTCUSDT", [])]).num_rows == 0
     assert pa.Table.from_batches([book_batch("X1", [])]).schema == BOOK_SCHEMA
+
+
+def test_a_book_of_another_symbol_is_refused():
+    book = random_book(random.Random(3), 1_700_000_000, 2, 2)
+    with pytest.raises(DecodeError, match="stored under ETHUSDT"):
+        book_batch("ETHUSDT", [encode(book)])
