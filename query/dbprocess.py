@@ -4,8 +4,8 @@ Each runs in its own OS process (``multiprocessing`` spawn) so that decoding tho
 snapshots never holds the main process's GIL: measured on 2 cores, a worker *thread* pushed L1 p99
 from ~1 ms to ~14 ms; a worker process leaves it at ~1 ms. ``query/worker.py`` runs a pool of them.
 
-Protocol over the worker's end of a ``multiprocessing`` pipe (a socketpair inherited from the main
-process, reachable by no other process): main → worker a ``Job`` or ``STOP``; worker → main
+Protocol over the worker's end of a socketpair inherited from the main process, reachable by no
+other process (``query/channel.py``): main → worker a ``Job`` or ``STOP``; worker → main
 ``(job_no, reply)`` where reply is the finished JSON reply for the client.
 """
 
@@ -15,10 +15,10 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from query.channel import ChannelClosed, WorkerEnd
 from query.handlers import DbHandlers
 from query.reader import SecondaryReader
 from query.replies import reply_for_exception, reply_for_result
@@ -52,7 +52,7 @@ class DbProcessConfig:
     log_level: str
 
 
-def serve_db(config: DbProcessConfig, conn: Connection) -> None:
+def serve_db(config: DbProcessConfig, conn: WorkerEnd) -> None:
     """Entry point of a worker process: answer jobs until told to stop or orphaned."""
     # The main process decides when we stop (Ctrl-C reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -75,7 +75,7 @@ def serve_db(config: DbProcessConfig, conn: Connection) -> None:
                 continue
             try:
                 job = conn.recv()
-            except EOFError:
+            except ChannelClosed:
                 break  # the main process closed its end
             if job == STOP:
                 break

@@ -133,14 +133,23 @@ class QueryServer:
                 poller.register(self.router, zmq.POLLIN)
                 for fd in self.worker.fds():
                     poller.register(fd, zmq.POLLIN)
+                for fd in self.worker.writing():
+                    poller.register(fd, zmq.POLLIN | zmq.POLLOUT)
                 events = dict(poller.poll(POLL_MS))
                 if self.feed.sub in events:
                     self.feed.drain()
                 if self.router in events:
                     self._serve_requests()
-                ready = {fd for fd in events if isinstance(fd, int)}
+                ready = {
+                    fd for fd, what in events.items() if isinstance(fd, int) and what & zmq.POLLIN
+                }
                 if ready:
                     self._send_all(self.worker.replies(ready))
+                writable = {
+                    fd for fd, what in events.items() if isinstance(fd, int) and what & zmq.POLLOUT
+                }
+                if writable:
+                    self.worker.flush(writable)
                 now = self.clock.monotonic()
                 if now >= next_check:
                     next_check = now + WORKER_CHECK_INTERVAL

@@ -1,9 +1,10 @@
 """WorkerPool: the main process's database workers, their jobs, deadlines and per-client caps.
 
 Each worker is an OS process (``query/dbprocess.py``) holding its own RocksDB secondary; it gets
-one job at a time over a ``multiprocessing`` pipe, a socketpair the child inherits, so no other
-process can reach it. A job is the already-parsed request (pickled once by the pipe; nothing is
-re-serialised as JSON and parsed again). The pool:
+one job at a time over a socketpair the child inherits (``query/channel.py``), so no other
+process can reach it, and which the main process reads and writes without ever waiting. A job is
+the already-parsed request (pickled once; nothing is re-serialised as JSON and parsed again).
+The pool:
 
 - hands each job to an idle worker, queueing at most ``MAX_IN_FLIGHT`` in all and
   ``MAX_IN_FLIGHT_PER_CLIENT`` per client (a client is its peer address plus its CURVE key, not a
@@ -18,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import socket
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from query.channel import Channel, ChannelClosed, WorkerEnd
 from query.dbprocess import STOP, DbProcessConfig, Job, serve_db
 from shared.clock import Clock
 from shared.protocol import (
@@ -59,7 +61,7 @@ class _Pending:
 class _Worker:
     index: int
     process: BaseProcess | None = None
-    conn: Connection | None = None
+    conn: Channel | None = None
     running: _Pending | None = None
     restarts: int = 0
 
@@ -86,20 +88,20 @@ class WorkerPool:
             self._start(worker)
 
     def _start(self, worker: _Worker) -> None:
-        mine, theirs = multiprocessing.Pipe(duplex=True)
+        mine, theirs = socket.socketpair()
         config = replace(
             self.config, secondary_dir=self.config.secondary_dir / f"worker-{worker.index}"
         )
         # spawn, not fork: a forked child would inherit the parent's ZeroMQ context and threads.
         process = multiprocessing.get_context("spawn").Process(
             target=serve_db,
-            args=(config, theirs),
+            args=(config, WorkerEnd(theirs)),
             name=f"query-db-{worker.index}",
             daemon=True,
         )
         process.start()
         theirs.close()  # the child holds its end; ours alone stays here
-        worker.process, worker.conn, worker.running = process, mine, None
+        worker.process, worker.conn, worker.running = process, Channel(mine), None
         log.info("database worker %d started (pid %s)", worker.index, process.pid)
 
     def stop(self) -> None:
@@ -107,7 +109,7 @@ class WorkerPool:
         for worker in self._workers:
             alive = worker.process is not None and worker.process.is_alive()
             if worker.conn is not None and alive:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(ChannelClosed):
                     worker.conn.send(STOP)
         deadline = self.clock.monotonic() + STOP_SECONDS
         for worker in self._workers:
@@ -129,8 +131,19 @@ class WorkerPool:
     # --- jobs -----------------------------------------------------------------------------------
 
     def fds(self) -> list[int]:
-        """The pipe ends to poll for replies."""
+        """The channel ends to poll for replies."""
         return [w.conn.fileno() for w in self._workers if w.conn is not None]
+
+    def writing(self) -> list[int]:
+        """The channel ends with a job still being written: poll them for writability."""
+        return [w.conn.fileno() for w in self._workers if w.conn is not None and w.conn.wants_write]
+
+    def flush(self, writable: set[int]) -> None:
+        """Write more of the jobs whose channel became writable (never waits)."""
+        for worker in self._workers:
+            if worker.conn is not None and worker.conn.fileno() in writable:
+                with contextlib.suppress(ChannelClosed):  # check() restarts a gone worker
+                    worker.conn.flush()
 
     def submit(self, route: Route, client: str, request: Request, context: dict[str, Any]) -> None:
         """Queue a job; RequestError(BUSY) when too many are in flight, in all or for the client."""
@@ -162,8 +175,8 @@ class WorkerPool:
             if worker.running is None and worker.conn is not None:
                 pending = self._queue.popleft()
                 try:
-                    worker.conn.send(pending.job)
-                except OSError:
+                    worker.conn.send(pending.job)  # queued: written as the socket takes it
+                except ChannelClosed:
                     self._queue.appendleft(pending)  # the worker is gone: check() restarts it
                     continue
                 pending.started = self.clock.monotonic()
@@ -177,15 +190,15 @@ class WorkerPool:
             if conn is None or conn.fileno() not in ready_fds:
                 continue
             try:
-                while conn.poll(0):
-                    job_no, payload = conn.recv()
-                    running = worker.running
-                    if running is not None and running.job.job_no == job_no:
-                        done.append([*running.route, payload])
-                        worker.running = None
-                        self._answered(running, payload)
-            except (EOFError, OSError):
+                messages = conn.receive()  # what has arrived; never waits for the rest
+            except ChannelClosed:
                 continue  # the worker died: check() answers its job and restarts it
+            for job_no, payload in messages:
+                running = worker.running
+                if running is not None and running.job.job_no == job_no:
+                    done.append([*running.route, payload])
+                    worker.running = None
+                    self._answered(running, payload)
         self.dispatch()
         return done
 
