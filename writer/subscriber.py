@@ -36,12 +36,18 @@ class SnapshotSubscriber:
 
     def drain(self, limit: int = MAX_DRAIN) -> list[list[bytes]]:
         """Every message already waiting (up to ``limit``), without blocking."""
+        # ``recv_multipart`` by hand: it converts RCVMORE to an enum per frame (~0.3 µs a record).
         messages: list[list[bytes]] = []
+        recv, more = self.socket.recv, self.socket.get
+        flags, rcvmore = zmq.NOBLOCK, zmq.RCVMORE.value
         while len(messages) < limit:
             try:
-                messages.append(self.socket.recv_multipart(zmq.NOBLOCK))
+                frames = [recv(flags)]
             except zmq.Again:
                 break
+            while more(rcvmore):  # the rest of a message is there once its first frame is
+                frames.append(recv(flags))
+            messages.append(frames)
         return messages
 
     def close(self) -> None:
