@@ -40,17 +40,28 @@ class Limits:
     max_ahead: int = 60
 
 
+MAX_TOPICS = 4096  # valid topics remembered (bounded: topics come from outside)
+_TOPICS: dict[bytes, str] = {}  # valid ``snap.`` topics seen → their symbol
+
+
 def split_message(frames: Sequence[bytes]) -> tuple[str, bytes, bytes]:
     """``[topic, book, trades]`` → (the topic's symbol, book, trades); Rejected otherwise."""
     if len(frames) != 3:
         raise Rejected("frames", f"expected 3 frames [topic, book, trades], got {len(frames)}")
     topic, book, trades = frames
+    # A handful of collectors send the same few topics all day: parse each once.
+    symbol = _TOPICS.get(topic)
+    if symbol is not None:
+        return symbol, book, trades
     if not topic.startswith(SNAP_PREFIX):
         raise Rejected("topic", f"not a snap.<SYMBOL> topic: {topic[:40]!r}")
     try:
-        return symbol_of_topic(topic), book, trades
+        symbol = symbol_of_topic(topic)
     except DecodeError as exc:
         raise Rejected("topic", str(exc)) from exc
+    if len(_TOPICS) < MAX_TOPICS:
+        _TOPICS[bytes(topic)] = symbol
+    return symbol, book, trades
 
 
 def validate_message(
@@ -72,9 +83,9 @@ def validate_record(
     backfilled: bool = False,
 ) -> Record:
     """Decode and check one second's two values; the Record that stores them as they came."""
-    for frame in (book_bytes, trades_bytes):
-        if len(frame) > MAX_PAYLOAD:
-            raise Rejected("size", f"frame of {len(frame)} bytes exceeds {MAX_PAYLOAD}")
+    if len(book_bytes) > MAX_PAYLOAD or len(trades_bytes) > MAX_PAYLOAD:
+        size = max(len(book_bytes), len(trades_bytes))
+        raise Rejected("size", f"frame of {size} bytes exceeds {MAX_PAYLOAD}")
     try:
         book, trades = decode_book(book_bytes), decode_trades(trades_bytes)
     except DecodeError as exc:

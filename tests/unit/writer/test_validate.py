@@ -8,6 +8,7 @@ import pytest
 from shared.codec import encode, snap_topic
 from shared.model import SecondTrades, Trade
 from tests.support.seconds import Second
+from writer import validate
 from writer.validate import Limits, Rejected, validate_message, validate_record
 
 NOW = 1_800_000_000.5
@@ -129,3 +130,16 @@ def test_an_empty_trade_list_is_still_stored():
     record = validate_message(frames(snapshot(trades=())), NOW, LIMITS, 0.0)
     assert record.trades == encode(SecondTrades("BTCUSDT", int(NOW), ()))
     assert record.trade_items == ()
+
+
+def test_topics_are_parsed_once_and_the_memory_of_them_is_bounded(monkeypatch):
+    monkeypatch.setattr(validate, "_TOPICS", {})
+    monkeypatch.setattr(validate, "MAX_TOPICS", 2)
+    for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BTCUSDT"):
+        record = validate_message(frames(snapshot(symbol)), NOW, LIMITS, received=0.0)
+        assert record.symbol == symbol
+    assert validate._TOPICS == {b"snap.BTCUSDT": "BTCUSDT", b"snap.ETHUSDT": "ETHUSDT"}
+    # A remembered topic still has to agree with the payload it carries.
+    with pytest.raises(Rejected) as rejected:
+        validate_message(frames(snapshot("ETHUSDT"), b"snap.BTCUSDT"), NOW, LIMITS, received=0.0)
+    assert rejected.value.reason == "symbol"
