@@ -128,14 +128,19 @@ class Volume:
 
     def encode(self) -> bytes:
         """The stored value: packed (version 2) unless a value does not fit int64."""
-        prices = sorted(self.count.keys() | self.qty.keys() | self.buy.keys())
         qty, count, buy = self.qty.get, self.count.get, self.buy.get
         try:
+            # The union of the prices by a dict merge and a numpy sort: half the time of
+            # ``sorted(keys | keys | keys)`` for a minute's ~300 prices (the writer's hot path).
+            prices = np.fromiter({**self.qty, **self.count, **self.buy}, dtype=INT64)
+            prices.sort()
+            keys = prices.tolist()
             columns = [
-                np.array(prices, dtype=INT64),
-                np.fromiter(map(qty, prices, repeat(0)), dtype=INT64, count=len(prices)),
-                np.fromiter(map(count, prices, repeat(0)), dtype=INT64, count=len(prices)),
-                np.fromiter(map(buy, prices, repeat(0)), dtype=INT64, count=len(prices)),
+                prices,
+                *(
+                    np.fromiter(map(values, keys, repeat(0)), dtype=INT64, count=len(keys))
+                    for values in (qty, count, buy)
+                ),
             ]
         except OverflowError:
             return self.encode_maps()
