@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 
 from shared.model import Trade
 
@@ -68,12 +69,7 @@ class PendingQueue:
 
     def peek(self, limit: int) -> list[Record]:
         """The oldest ``limit`` records, left in the queue until ``remove`` confirms the write."""
-        batch: list[Record] = []
-        for record in self._items.values():
-            if len(batch) >= limit:
-                break
-            batch.append(record)
-        return batch
+        return list(islice(self._items.values(), limit))
 
     def remove(self, records: list[Record]) -> None:
         """Forget records that were written (a replaced newer copy stays queued)."""
