@@ -142,9 +142,9 @@ def run(budget: Budget) -> Section:
         "their own RocksDB secondary of the same database, after one warm-up round each.",
         "The reader decodes every stored value with `shared.codec` (msgspec into the "
         "`shared.model` structs: a Python int per price and quantity) and drops it. The history "
-        "API takes a run of ~4 MB of stored values apart at once (`booksnap.envelope`, "
-        "`booksnap.scan`: the same field of every record with a few numpy operations) and reads "
-        "all their level and trade arrays into int64 columns (`booksnap.unpack`: one numpy step "
+        "API takes a run of ~4 MB of stored values apart at once (`shared.envelope`, "
+        "`shared.scan`: the same field of every record with a few numpy operations) and reads "
+        "all their level and trade arrays into int64 columns (`shared.unpack`: one numpy step "
         "per element position; the tails of the few longest arrays and anything off msgspec's "
         "own encoding go through the typed decode), then builds decimal128 and list columns.",
     ]

@@ -1,7 +1,7 @@
 """Stored records of a run as int64 arrays: books (``FlatBooks``) and trades (``FlatTrades``).
 
-A run's records are taken apart at once (``booksnap.envelope``) and their level and trade arrays
-read at once (``booksnap.unpack``): no Python object per level or trade. A run that does not take
+A run's records are taken apart at once (``shared.envelope``) and their level and trade arrays
+read at once (``shared.unpack``): no Python object per level or trade. A run that does not take
 apart that way is decoded with the schema (``shared.codec``, the sides left as bytes) and its
 arrays read the same way. Order and crossing are not checked: the writer checked them before
 storing. Pure: bytes in, arrays out, no I/O.
@@ -17,16 +17,16 @@ from operator import attrgetter
 import numpy as np
 from msgspec.structs import astuple
 
-from booksnap.envelope import book_layout, locate, trades_layout
-from booksnap.scan import AMOUNT, BOOL, UINT, Scan
-from booksnap.unpack import unpack
 from shared.codec import (
     decode_books_raw,
     decode_level_arrays,
     decode_trade_arrays,
     decode_trades_raw,
 )
+from shared.envelope import book_layout, locate, trades_layout
 from shared.model import MAX_LEVELS, MAX_TRADES
+from shared.scan import AMOUNT, BOOL, UINT, Scan
+from shared.unpack import unpack
 
 BOOK_FIELDS = ("second", "session", "seq", "update_id", "ts_event", "ts_recv")
 LEVEL_KINDS = (AMOUNT, AMOUNT)  # [price, qty]

@@ -43,7 +43,7 @@ MAX_BATCH_SECONDS = 86_400
 MAX_BATCH_LEVELS = 2_000_000  # book levels per batch (~32 MB of ints): bounds a batch's memory
 MAX_BATCH_TRADES = 1_000_000  # trades per batch
 # Stored values read into arrays at once (``columns.flatten``), independently of the batches
-# cut from them: enough to amortise the per-step numpy calls of ``booksnap.unpack`` over many
+# cut from them: enough to amortise the per-step numpy calls of ``shared.unpack`` over many
 # records (~6,000 books of 20 levels a side, ~8,000 seconds of BTCUSDT trades), and bounded.
 RUN_BYTES = 4 * 1024 * 1024
 RUN_CHUNK = 64  # values taken at a time: a run overshoots RUN_BYTES by at most 64 values

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booksnap.envelope import locate, trades_layout
 from booksnap.flat import LEVEL_KINDS, TRADE_KINDS, _levels, _trades, flatten_trades
-from booksnap.unpack import unpack
 from shared.codec import encode
+from shared.envelope import locate, trades_layout
 from shared.errors import DecodeError
 from shared.model import MAX_LEVELS, MAX_TRADES, Levels, SecondTrades, Trade, Trades
+from shared.unpack import unpack
 
 MAX_INT64 = 2**63 - 1
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booksnap.envelope import book_layout, locate, trades_layout
 from booksnap.flat import BOOK_FIELDS, LEVEL_KINDS, TRADE_KINDS, flatten, flatten_trades
 from shared.codec import encode
+from shared.envelope import book_layout, locate, trades_layout
 from shared.errors import DecodeError
 from shared.model import BookSnapshot, SecondTrades, Trade
 

@@ -1,10 +1,10 @@
 """Stored records of a run taken apart at once: their scalar fields as columns, their arrays as
-byte ranges for ``booksnap.unpack``.
+byte ranges for ``shared.unpack``.
 
 A stored value is a MessagePack map in its schema's field order, as msgspec writes it. The
 layout (the map header and each field's key, in order) is taken from msgspec's own encoding of
 the schema in ``shared.model``, not written out here, and checked against a probe record when it
-is built. ``locate`` then reads every record of a run field by field with ``booksnap.scan``: the
+is built. ``locate`` then reads every record of a run field by field with ``shared.scan``: the
 key, then the value (the symbol and the schema version compared as bytes, ints read and range
 checked, an array's extent found by walking its elements). A run where any record does not read
 this way (another field order or encoding, a corrupt value) is not located: the caller decodes
@@ -22,9 +22,9 @@ from functools import lru_cache
 import msgspec
 import numpy as np
 
-from booksnap.scan import Scan
 from shared.codec import encode
 from shared.model import MAX_LEVELS, MAX_TRADES, BookSnapshot, SecondTrades, Trade
+from shared.scan import Scan
 
 SYMBOL, UINT, ARRAY, VERSION = "symbol", "uint", "array", "version"
 _ARRAYS = {"bids": MAX_LEVELS, "asks": MAX_LEVELS, "trades": MAX_TRADES}  # field → most elements

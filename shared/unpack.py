@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from booksnap.scan import Scan
 from shared.codec import array_header as _array_header
+from shared.scan import Scan
 
 # What one numpy step costs, in elements typed-decoded by ``fallback`` instead (a step is ~30
 # whole-column calls: ~3-7 µs; typed-decoding an element ~0.14-0.24 µs). The steps' own
