@@ -23,14 +23,12 @@ from shared.codec import (
     decode_trade_arrays,
     decode_trades_raw,
 )
-from shared.envelope import book_layout, locate, trades_layout
+from shared.envelope import LEVEL_KINDS, TRADE_KINDS, book_layout, locate, trades_layout
 from shared.model import MAX_LEVELS, MAX_TRADES
-from shared.scan import AMOUNT, BOOL, UINT, Scan
+from shared.scan import Scan
 from shared.unpack import unpack
 
 BOOK_FIELDS = ("second", "session", "seq", "update_id", "ts_event", "ts_recv")
-LEVEL_KINDS = (AMOUNT, AMOUNT)  # [price, qty]
-TRADE_KINDS = (UINT, AMOUNT, AMOUNT, UINT, BOOL)  # [agg_id, price, qty, T, m]
 _BIDS, _ASKS, _TRADES = attrgetter("bids"), attrgetter("asks"), attrgetter("trades")
 
 

@@ -24,9 +24,11 @@ import numpy as np
 
 from shared.codec import encode
 from shared.model import MAX_LEVELS, MAX_TRADES, BookSnapshot, SecondTrades, Trade
-from shared.scan import Scan
+from shared.scan import AMOUNT, BOOL, UINT, Scan
 
-SYMBOL, UINT, ARRAY, VERSION = "symbol", "uint", "array", "version"
+SYMBOL, INT, ARRAY, VERSION = "symbol", "uint", "array", "version"  # field roles
+LEVEL_KINDS = (AMOUNT, AMOUNT)  # a level: [price, qty]
+TRADE_KINDS = (UINT, AMOUNT, AMOUNT, UINT, BOOL)  # a trade: [agg_id, price, qty, T, m]
 _ARRAYS = {"bids": MAX_LEVELS, "asks": MAX_LEVELS, "trades": MAX_TRADES}  # field → most elements
 
 
@@ -34,7 +36,7 @@ _ARRAYS = {"bids": MAX_LEVELS, "asks": MAX_LEVELS, "trades": MAX_TRADES}  # fiel
 class Field:
     name: str
     key: bytes  # the field's MessagePack key
-    role: str  # SYMBOL, UINT, ARRAY or VERSION
+    role: str  # SYMBOL, INT, ARRAY or VERSION
     value: bytes = b""  # SYMBOL/VERSION: the exact bytes the value must be
 
 
@@ -59,7 +61,7 @@ def _layout(record: msgspec.Struct, kinds: dict[str, tuple[int, ...]]) -> Layout
         elif info.name in _ARRAYS:
             role, exact = ARRAY, b""
         else:
-            role, exact = UINT, b""
+            role, exact = INT, b""
         fields.append(Field(info.name, encode_value(info.encode_name), role, exact))
     whole = encode(record)
     header = whole[:1]
@@ -93,12 +95,25 @@ class Located:
     """A run's records taken apart: ``scan`` holds their bytes joined."""
 
     scan: Scan
-    scalars: dict[str, np.ndarray]  # per UINT field: one int64 per record
+    scalars: dict[str, np.ndarray]  # per INT field: one int64 per record
     spans: dict[str, tuple[np.ndarray, np.ndarray]]  # per ARRAY field: (starts, ends) in scan
 
 
 def locate(layout: Layout, values: Sequence[bytes]) -> Located | None:
     """Every record of ``values`` read by ``layout``; None if any record does not read so."""
+    located, ok = take_apart(layout, values)
+    return located if ok.all() else None
+
+
+def take_apart(
+    layout: Layout, values: Sequence[bytes], symbols: Sequence[bytes] | None = None
+) -> tuple[Located, np.ndarray]:
+    """The records of ``values`` read by ``layout``, and whether each one reads so.
+
+    ``symbols``: the encoded symbol each record must carry (``encode_value(symbol)``), in place
+    of the layout's one symbol (a run of many symbols, as the writer receives them). A record
+    that does not read so has meaningless columns and spans; the others are exact.
+    """
     scan = Scan(values)
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     ends = np.cumsum(lengths)
@@ -111,10 +126,14 @@ def locate(layout: Layout, values: Sequence[bytes]) -> Located | None:
     for index, field in enumerate(fields):
         ok &= scan.equals(at, field.key)
         at = at + len(field.key)
-        if field.role in (SYMBOL, VERSION):
+        if field.role == SYMBOL and symbols is not None:
+            same, width = scan.equals_each(at, symbols)
+            ok &= same
+            at = at + width
+        elif field.role in (SYMBOL, VERSION):
             ok &= scan.equals(at, field.value)
             at = at + len(field.value)
-        elif field.role == UINT:
+        elif field.role == INT:
             scalars[field.name], at = scan.uint(at)
             ok &= scalars[field.name] >= 0
         else:
@@ -125,7 +144,7 @@ def locate(layout: Layout, values: Sequence[bytes]) -> Located | None:
         ok &= at <= ends  # never read on past a record: the padding covers one field at most
         at = np.minimum(at, ends)
     ok &= at == ends
-    return Located(scan, scalars, spans) if ok.all() else None
+    return Located(scan, scalars, spans), ok
 
 
 def _array_end(

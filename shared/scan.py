@@ -75,6 +75,26 @@ class Scan:
         window = self.data[at[:, None] + np.arange(len(expected))]
         return (window == np.frombuffer(expected, dtype=np.uint8)).all(axis=1)
 
+    def equals_each(
+        self, at: np.ndarray, expected: Sequence[bytes]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(whether the bytes at each position are its own ``expected[i]``, their lengths).
+
+        Each expected value is at most PADDING bytes; few distinct values (a run's symbols).
+        """
+        distinct = {value: index for index, value in enumerate(dict.fromkeys(expected))}
+        widest = max(map(len, distinct), default=0)
+        table = np.zeros((len(distinct), widest), dtype=np.uint8)
+        width = np.zeros(len(distinct), dtype=np.int64)
+        for value, index in distinct.items():
+            table[index, : len(value)] = np.frombuffer(value, dtype=np.uint8)
+            width[index] = len(value)
+        which = np.fromiter(map(distinct.__getitem__, expected), dtype=np.intp, count=len(at))
+        window = self.data[at[:, None] + np.arange(widest)]
+        compared = np.arange(widest) < width[which][:, None]
+        same = ((window == table[which]) | ~compared).all(axis=1)
+        return same, width[which]
+
     def arrays(
         self, starts: np.ndarray, ends: np.ndarray, *, arity: int, most: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ HOUR = 3600
 MAPS_VERSION = 1
 PACKED_VERSION = 2
 INT64 = np.dtype("<i8")
+MAX_SUM = 2**63 - 1  # int64: a column sum in numpy stays exact below it
 _PRICE, _QTY, _MAKER = attrgetter("price"), attrgetter("qty"), attrgetter("buyer_maker")
 
 
@@ -100,6 +101,26 @@ class Volume:
         taker_buys = list(map(not_, buyer_maker))
         if any(taker_buys):
             _accumulate(self.buy, list(compress(prices, taker_buys)), compress(qtys, taker_buys))
+
+    def add_columns(self, prices: np.ndarray, qtys: np.ndarray, buyer_maker: np.ndarray) -> None:
+        """``add_trades`` of int64 columns (``buyer_maker`` 0/1): summed per price in numpy,
+        so the dicts see each distinct price once instead of each trade."""
+        total = len(prices)
+        if not total:
+            return
+        if int(qtys.max()) > MAX_SUM // total:  # a sum could overflow int64: Python ints
+            self.add_trades(prices.tolist(), qtys.tolist(), (buyer_maker != 0).tolist())
+            return
+        order = np.argsort(prices, kind="stable")
+        prices, qtys = prices[order], qtys[order]
+        first = np.flatnonzero(np.concatenate(([True], prices[1:] != prices[:-1])))
+        keys = prices[first].tolist()
+        _accumulate(self.qty, keys, np.add.reduceat(qtys, first).tolist())
+        _accumulate(self.count, keys, np.diff(first, append=total).tolist())
+        bought = np.add.reduceat(np.where(buyer_maker[order] == 0, qtys, 0), first)
+        taker = np.flatnonzero(bought)  # every quantity is > 0: a taker buy sums to > 0
+        if len(taker):
+            _accumulate(self.buy, prices[first[taker]].tolist(), bought[taker].tolist())
 
     def add(self, other: Volume, sign: int = 1, *, prune: bool = True) -> None:
         """``self += sign * other``; with ``prune``, prices left with no trade are removed.
@@ -170,6 +191,12 @@ class Volume:
             dict(zip(prices, unpacked.counts.tolist(), strict=True)),
             dict(zip(unpacked.prices[bought].tolist(), buys[bought].tolist(), strict=True)),
         )
+
+    @classmethod
+    def of_columns(cls, prices: np.ndarray, qtys: np.ndarray, buyer_maker: np.ndarray) -> Volume:
+        volume = cls()
+        volume.add_columns(prices, qtys, buyer_maker)
+        return volume
 
     @classmethod
     def of_trades(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
-from itertools import islice
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain, islice
+
+import numpy as np
+from msgspec.structs import astuple
 
 from shared.model import Trade
 
@@ -28,7 +32,15 @@ class Record:
     seq: int
     backfilled: bool = False
     received: float = 0.0  # monotonic arrival time, for the durability deadline
-    trade_items: tuple[Trade, ...] = ()  # the decoded trades, for the volume aggregates
+    # The trades, for the volume aggregates: one int64 row [agg_id, price, qty, T, m] each.
+    trade_fields: np.ndarray = field(default_factory=lambda: trade_fields(()))
+
+
+def trade_fields(trades: Sequence[Trade]) -> np.ndarray:
+    """Trades as an (n, 5) int64 matrix: agg_id, price, qty, ts_trade, buyer_maker (0/1)."""
+    count = 5 * len(trades)
+    flat = np.fromiter(chain.from_iterable(map(astuple, trades)), dtype=np.int64, count=count)
+    return flat.reshape(len(trades), 5)
 
 
 class PendingQueue:

@@ -22,6 +22,7 @@ from shared.lifecycle import StopFlag
 from shared.security import SocketSecurity
 from shared.sessions import SessionGate
 from writer.backfill import BackfillRecord, BackfillServer
+from writer.columns import validate_messages
 from writer.config import WriterConfig
 from writer.gaps import Gap, GapDetector, fetch_ranges, find_holes
 from writer.pending import Record
@@ -31,7 +32,7 @@ from writer.startup import DatabaseUnusable, open_at_start
 from writer.status import RejectLog, WriterStatus
 from writer.store import SnapshotStore
 from writer.subscriber import SnapshotSubscriber
-from writer.validate import Limits, Rejected, validate_message, validate_record
+from writer.validate import Limits, Rejected, validate_record
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +162,9 @@ class Writer:
             return
         now, monotonic = self.clock.now(), self.clock.monotonic()
         limits, gaps, queue = self.limits, self.gaps, self.persister.queue
-        for frames in messages:
-            try:
-                record = validate_message(frames, now, limits, monotonic)
-            except Rejected as rejected:
-                self.rejects.reject(rejected.reason, rejected.detail, monotonic)
+        for record in validate_messages(messages, now, limits, monotonic):
+            if isinstance(record, Rejected):
+                self.rejects.reject(record.reason, record.detail, monotonic)
                 continue
             if not self._admit(record, monotonic):
                 continue

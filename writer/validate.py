@@ -20,7 +20,7 @@ from shared.codec import (
     symbol_of_topic,
 )
 from shared.errors import DecodeError
-from writer.pending import Record
+from writer.pending import Record, trade_fields
 
 
 class Rejected(Exception):
@@ -51,8 +51,16 @@ def split_message(frames: Sequence[bytes]) -> tuple[str, bytes, bytes]:
     topic, book, trades = frames
     # A handful of collectors send the same few topics all day: parse each once.
     symbol = _TOPICS.get(topic)
+    if symbol is None:
+        symbol = topic_symbol(topic)
+    return symbol, book, trades
+
+
+def topic_symbol(topic: bytes) -> str:
+    """The symbol of a ``snap.<SYMBOL>`` topic (remembered); Rejected if it is not one."""
+    symbol = _TOPICS.get(topic)
     if symbol is not None:
-        return symbol, book, trades
+        return symbol
     if not topic.startswith(SNAP_PREFIX):
         raise Rejected("topic", f"not a snap.<SYMBOL> topic: {topic[:40]!r}")
     try:
@@ -61,7 +69,7 @@ def split_message(frames: Sequence[bytes]) -> tuple[str, bytes, bytes]:
         raise Rejected("topic", str(exc)) from exc
     if len(_TOPICS) < MAX_TOPICS:
         _TOPICS[bytes(topic)] = symbol
-    return symbol, book, trades
+    return symbol
 
 
 def validate_message(
@@ -104,7 +112,7 @@ def validate_record(
         book.seq,
         backfilled,
         received,
-        trades.trades,
+        trade_fields(trades.trades),
     )
 
 

@@ -25,16 +25,22 @@ import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 from rocksdict import ColumnFamily, Rdict, WriteBatch
 
 from shared import storage
 from shared.codec import decode_trades, record_key
 from shared.errors import DecodeError
-from shared.model import Trade
 from shared.volume import HOUR, MINUTE, Volume, trade_columns
 from writer.pending import Record
 
 log = logging.getLogger(__name__)
+
+
+def _columns(fields: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(prices, qtys, buyer_maker) of a Record's ``trade_fields``."""
+    return fields[:, 1], fields[:, 2], fields[:, 4]
+
 
 HOUR_GRACE = 120  # seconds past an hour's end before its aggregate is written
 MINUTE_GRACE = 5  # seconds past a minute's end before its aggregate is written (late trades)
@@ -75,7 +81,7 @@ class VolumeAggregates:
         latest: dict[str, int] = {}
         # The same second twice in one batch: RocksDB keeps the last put, so must the aggregate.
         unique = {(record.symbol, record.second): record for record in records}
-        new_trades: dict[Key, list[Trade]] = {}
+        new_trades: dict[Key, list[np.ndarray]] = {}
         for (symbol, second), record in unique.items():
             key = (symbol, second - second % MINUTE)
             rows = touched.get(key)
@@ -85,14 +91,14 @@ class VolumeAggregates:
             change: Volume | Record = record
             if last is not None and second <= last:
                 # Possibly stored before: replace its old contribution, do not add to it.
-                change = Volume.of_trades(*trade_columns(record.trade_items))
+                change = Volume.of_columns(*_columns(record.trade_fields))
                 change.add(self._stored_volume(symbol, second), -1, prune=False)
                 rows.add(change)
             else:  # the common case: a new second; added per minute below, in one pass
                 minute_trades = new_trades.get(key)
                 if minute_trades is None:
                     minute_trades = new_trades[key] = []
-                minute_trades.extend(record.trade_items)
+                minute_trades.append(record.trade_fields)
             hour_key = (symbol, second - second % HOUR)
             changes = hour_changes.get(hour_key)
             if changes is None:
@@ -102,7 +108,7 @@ class VolumeAggregates:
             if second > latest.get(symbol, -1):
                 latest[symbol] = second
         for key, trades in new_trades.items():
-            touched[key].add_trades(*trade_columns(trades))
+            touched[key].add_columns(*_columns(np.concatenate(trades)))
         tops: dict[str, int] = {}
         for symbol, second in latest.items():
             last = self._last_stored(symbol)
@@ -159,7 +165,7 @@ class VolumeAggregates:
                 rows = Volume.decode(stored)
                 for delta in deltas:
                     if isinstance(delta, Record):
-                        rows.add_trades(*trade_columns(delta.trade_items))
+                        rows.add_columns(*_columns(delta.trade_fields))
                     else:
                         rows.add(delta)
                 batch.put(record_key(symbol, hour), rows.encode(), self._hour_handle)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgpack
+import msgspec
 import pytest
 
 from shared.codec import encode, snap_topic
@@ -40,7 +41,9 @@ def test_a_valid_message_passes_with_its_trades():
     record = validate_message(frames(snapshot()), NOW, LIMITS, received=2.5)
     assert (record.symbol, record.second, record.session, record.seq) == ("BTCUSDT", int(NOW), 7, 3)
     assert (record.snapshot, record.trades) == snapshot().values()  # the bytes as received
-    assert record.trade_items == snapshot().trades
+    assert record.trade_fields.tolist() == [
+        list(msgspec.structs.astuple(t)) for t in snapshot().trades
+    ]
     assert (record.received, record.backfilled) == (2.5, False)
 
 
@@ -129,7 +132,7 @@ def test_seconds_within_bounds_pass(offset):
 def test_an_empty_trade_list_is_still_stored():
     record = validate_message(frames(snapshot(trades=())), NOW, LIMITS, 0.0)
     assert record.trades == encode(SecondTrades("BTCUSDT", int(NOW), ()))
-    assert record.trade_items == ()
+    assert record.trade_fields.shape == (0, 5)
 
 
 def test_topics_are_parsed_once_and_the_memory_of_them_is_bounded(monkeypatch):
