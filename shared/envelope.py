@@ -106,13 +106,20 @@ def locate(layout: Layout, values: Sequence[bytes]) -> Located | None:
 
 
 def take_apart(
-    layout: Layout, values: Sequence[bytes], symbols: Sequence[bytes] | None = None
+    layout: Layout,
+    values: Sequence[bytes],
+    symbols: Sequence[bytes] | None = None,
+    *,
+    longest: int | None = None,
 ) -> tuple[Located, np.ndarray]:
     """The records of ``values`` read by ``layout``, and whether each one reads so.
 
     ``symbols``: the encoded symbol each record must carry (``encode_value(symbol)``), in place
-    of the layout's one symbol (a run of many symbols, as the writer receives them). A record
-    that does not read so has meaningless columns and spans; the others are exact.
+    of the layout's one symbol (a run of many symbols, as the writer receives them). ``longest``:
+    a record whose walked array (a book's bids) holds more elements does not read: the walk
+    takes one numpy step per element of the longest array, so one long array would cost every
+    record of the run. A record that does not read has meaningless columns and spans; the
+    others are exact.
     """
     scan = Scan(values)
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
@@ -137,7 +144,9 @@ def take_apart(
             scalars[field.name], at = scan.uint(at)
             ok &= scalars[field.name] >= 0
         else:
-            after = _array_end(scan, layout, fields[index + 1 :], field, at=at, ends=ends)
+            after = _array_end(
+                scan, layout, fields[index + 1 :], field, at=at, ends=ends, longest=longest
+            )
             ok &= after >= at
             spans[field.name] = (at, np.where(after >= 0, after, at))
             at = spans[field.name][1]
@@ -155,6 +164,7 @@ def _array_end(
     *,
     at: np.ndarray,
     ends: np.ndarray,
+    longest: int | None = None,
 ) -> np.ndarray:
     """Where the array ``field`` starting at ``at`` ends; -1 where it cannot be read.
 
@@ -164,6 +174,7 @@ def _array_end(
     if all(f.role in (SYMBOL, VERSION) for f in later):
         return ends - sum(len(f.key) + len(f.value) for f in later)
     kinds = layout.kinds[field.name]
-    count, first, readable = scan.arrays(at, ends, arity=len(kinds), most=_ARRAYS[field.name])
+    most = _ARRAYS[field.name] if longest is None else min(longest, _ARRAYS[field.name])
+    count, first, readable = scan.arrays(at, ends, arity=len(kinds), most=most)
     after = scan.walk(first, count, ends, kinds)
     return np.where(readable, after, -1)

@@ -128,6 +128,8 @@ class Volume:
         (A difference of two aggregates is kept unpruned: the same trade count with another
         quantity is a real change.)
         """
+        if not (other.qty or other.count or other.buy):
+            return  # nothing to add (an hour's empty minutes: most of them, after a restart)
         for mine, theirs in (
             (self.qty, other.qty),
             (self.count, other.count),

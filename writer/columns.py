@@ -45,6 +45,10 @@ MIN_RUN = 150
 # Runs of at most this many: the arrays of a run then stay in the CPU caches (a drain of 5,000
 # validated at once costs ~10.7 µs a record, in runs of 1,000 ~8 µs).
 MAX_RUN = 1000
+# Books with more bids go through the per-record path: a run walks its bids one numpy step per
+# level of its longest bid array (~10 µs a step), so a hostile 5,000-level book would cost the
+# run 50 ms. Collectors send 20 levels a side by default (``--levels``).
+LONGEST_WALK = 256
 _BOOK = book_layout("BTCUSDT", LEVEL_KINDS)  # the symbol is compared per record instead
 _TRADES = trades_layout("BTCUSDT", TRADE_KINDS)
 _ENCODED: dict[str, bytes] = {}  # symbol → its MessagePack (topics are bounded: _TOPICS)
@@ -88,7 +92,7 @@ def _accept_run(
         return
     indices, symbols, books, trades = zip(*candidates, strict=True)
     encoded = [_ENCODED.get(s) or _ENCODED.setdefault(s, encode_value(s)) for s in symbols]
-    book, ok = take_apart(_BOOK, books, encoded)
+    book, ok = take_apart(_BOOK, books, encoded, longest=LONGEST_WALK)
     trade, trades_ok = take_apart(_TRADES, trades, encoded)
     ok &= trades_ok
     ok &= np.fromiter(map(len, books), dtype=np.int64, count=len(books)) <= MAX_PAYLOAD

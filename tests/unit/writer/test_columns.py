@@ -7,6 +7,7 @@ checks of ``shared.codec``): the same Record (fields, bytes, trades) or the same
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import msgspec
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from shared.codec import encode, snap_topic
 from shared.model import MAX_INT64, BookSnapshot, SecondTrades, Trade
 from tests.integration.writer.recorded import recorded, retimed
-from writer.columns import MIN_RUN, _accept_run, validate_messages
+from writer.columns import LONGEST_WALK, MIN_RUN, _accept_run, validate_messages
 from writer.pending import Record
 from writer.validate import Limits, Rejected, validate_message
 
@@ -182,3 +183,19 @@ def test_the_columns_accept_every_valid_message_as_msgspec_writes_it():
     accepted = [r is not None for r in results]
     assert accepted == [row[0] != "rejected" for row in reference(messages)]
     assert 50 < sum(accepted) < 450
+
+
+def test_a_book_deeper_than_the_walk_takes_the_per_record_path():
+    rng = random.Random(4)
+    messages = [random_message(rng) for _ in range(MIN_RUN)]
+    deep = retimed(recorded("BTCUSDT")[0], int(NOW), 1, 1)
+    top = deep.bids[0][0]
+    bids = tuple((top - i, 1) for i in range(LONGEST_WALK + 1))
+    messages.append(dataclasses.replace(deep, bids=bids, asks=((top + 1, 1),)).frames())
+    results: list[Record | Rejected | None] = [None] * len(messages)
+
+    _accept_run(messages, NOW, LIMITS, 2.5, results)
+    got = check(messages)
+
+    assert results[-1] is None
+    assert got[-1][0] == "BTCUSDT"
