@@ -49,6 +49,11 @@ MAX_RUN = 1000
 # level of its longest bid array (~10 µs a step), so a hostile 5,000-level book would cost the
 # run 50 ms. Collectors send 20 levels a side by default (``--levels``).
 LONGEST_WALK = 256
+# Larger frames go through the per-record path: a run joins its frames (twice, with the padded
+# copy the scan reads), so this bounds a run's extra memory to ~4 x 1,000 x 32 KiB; frames of
+# MAX_PAYLOAD would make it gigabytes. A 20-level book is ~0.8 KB, a second of ~800 trades 32 KB.
+LARGEST = 32 * 1024
+assert LARGEST < MAX_PAYLOAD  # so a frame the columns take is never one to reject for size
 _BOOK = book_layout("BTCUSDT", LEVEL_KINDS)  # the symbol is compared per record instead
 _TRADES = trades_layout("BTCUSDT", TRADE_KINDS)
 _ENCODED: dict[str, bytes] = {}  # symbol → its MessagePack (topics are bounded: _TOPICS)
@@ -86,7 +91,10 @@ def _accept_run(
     candidates = [
         (index, symbol, frames[1], frames[2])
         for index, frames in enumerate(messages)
-        if len(frames) == 3 and (symbol := topics.get(frames[0]) or _symbol(frames[0]))
+        if len(frames) == 3
+        and len(frames[1]) <= LARGEST
+        and len(frames[2]) <= LARGEST
+        and (symbol := topics.get(frames[0]) or _symbol(frames[0]))
     ]
     if len(candidates) < MIN_RUN:
         return
@@ -95,8 +103,6 @@ def _accept_run(
     book, ok = take_apart(_BOOK, books, encoded, longest=LONGEST_WALK)
     trade, trades_ok = take_apart(_TRADES, trades, encoded)
     ok &= trades_ok
-    ok &= np.fromiter(map(len, books), dtype=np.int64, count=len(books)) <= MAX_PAYLOAD
-    ok &= np.fromiter(map(len, trades), dtype=np.int64, count=len(trades)) <= MAX_PAYLOAD
     second = book.scalars["second"]
     ok &= second == trade.scalars["second"]
     # As ``check_time``: the window is compared in floats, exactly for any second near now.

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from shared.codec import encode, snap_topic
 from shared.model import MAX_INT64, BookSnapshot, SecondTrades, Trade
 from tests.integration.writer.recorded import recorded, retimed
-from writer.columns import LONGEST_WALK, MIN_RUN, _accept_run, validate_messages
+from writer.columns import LARGEST, LONGEST_WALK, MIN_RUN, _accept_run, validate_messages
 from writer.pending import Record
 from writer.validate import Limits, Rejected, validate_message
 
@@ -192,6 +192,22 @@ def test_a_book_deeper_than_the_walk_takes_the_per_record_path():
     top = deep.bids[0][0]
     bids = tuple((top - i, 1) for i in range(LONGEST_WALK + 1))
     messages.append(dataclasses.replace(deep, bids=bids, asks=((top + 1, 1),)).frames())
+    results: list[Record | Rejected | None] = [None] * len(messages)
+
+    _accept_run(messages, NOW, LIMITS, 2.5, results)
+    got = check(messages)
+
+    assert results[-1] is None
+    assert got[-1][0] == "BTCUSDT"
+
+
+def test_a_frame_too_large_for_a_run_takes_the_per_record_path():
+    rng = random.Random(6)
+    messages = [random_message(rng) for _ in range(MIN_RUN)]
+    busy = retimed(recorded("BTCUSDT")[0], int(NOW), 1, 1)
+    trades = tuple(Trade(i, 10**12, 10**8, int(NOW) * 1000, i % 2 == 0) for i in range(2000))
+    messages.append(dataclasses.replace(busy, trades=trades).frames())
+    assert len(messages[-1][2]) > LARGEST
     results: list[Record | Rejected | None] = [None] * len(messages)
 
     _accept_run(messages, NOW, LIMITS, 2.5, results)
