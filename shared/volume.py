@@ -59,6 +59,11 @@ def _accumulate(target: dict[int, int], keys: Iterable[int], values: Iterable[in
     dict.update(target, zip(keys, map(add, map(target.get, keys, repeat(0)), values), strict=True))
 
 
+def _put(target: dict[int, int], keys: list[int], values: list[int]) -> None:
+    """``_accumulate`` into an empty ``target`` (``keys`` distinct): the pairs as they are."""
+    dict.update(target, zip(keys, values, strict=True))
+
+
 def trade_columns(
     trades: Sequence[Trade],
 ) -> tuple[list[int], list[int], list[bool]]:
@@ -115,12 +120,14 @@ class Volume:
         prices, qtys = prices[order], qtys[order]
         first = np.flatnonzero(np.concatenate(([True], prices[1:] != prices[:-1])))
         keys = prices[first].tolist()
-        _accumulate(self.qty, keys, np.add.reduceat(qtys, first).tolist())
-        _accumulate(self.count, keys, np.diff(first, append=total).tolist())
         bought = np.add.reduceat(np.where(buyer_maker[order] == 0, qtys, 0), first)
         taker = np.flatnonzero(bought)  # every quantity is > 0: a taker buy sums to > 0
+        # A fresh aggregate (a minute's first batch: the common case) takes the sums as they are.
+        add = _accumulate if self.qty or self.count or self.buy else _put
+        add(self.qty, keys, np.add.reduceat(qtys, first).tolist())
+        add(self.count, keys, np.diff(first, append=total).tolist())
         if len(taker):
-            _accumulate(self.buy, prices[first[taker]].tolist(), bought[taker].tolist())
+            add(self.buy, prices[first[taker]].tolist(), bought[taker].tolist())
 
     def add(self, other: Volume, sign: int = 1, *, prune: bool = True) -> None:
         """``self += sign * other``; with ``prune``, prices left with no trade are removed.
