@@ -16,6 +16,8 @@ from collector.feed import Feed
 from collector.publisher import SnapshotPublisher
 from collector.rest import HttpReply, RestGate, SnapshotFetcher
 from collector.service import Collector
+from collector.wsframes import PONG as PONG_OPCODE
+from collector.wsframes import TEXT
 from shared.codec import decode_second
 from shared.security import SocketSecurity
 from tests.support.clock import FakeClock
@@ -35,7 +37,6 @@ class ScriptedSocket:
     ) -> None:
         self.clock = clock
         self.frames = frames
-        self.timeout = 0.5
         self.pong_delay = pong_delay  # None: pings are never answered
         self.pings: list[float] = []
         self.sent: list[str] = []  # control requests
@@ -50,21 +51,20 @@ class ScriptedSocket:
             self.frames.append((self.clock.t + self.pong_delay, PONG + payload.decode()))
             self.frames.sort(key=lambda item: item[0])
 
-    def settimeout(self, timeout: float) -> None:
-        self.timeout = timeout
+    def pong(self, payload: bytes) -> None:
+        pass
 
-    def recv_data_frame(self, control_frame: bool):
-        if self.frames and self.frames[0][0] <= self.clock.t + self.timeout:
+    def read(self, timeout: float) -> list[tuple[int, bytes]]:
+        if self.frames and self.frames[0][0] <= self.clock.t + timeout:
             at, text = self.frames.pop(0)
             self.clock.t = max(self.clock.t, at)
             if text == CLOSED:
                 raise websocket.WebSocketConnectionClosedException("the exchange closed it")
             if text.startswith(PONG):
-                pong = websocket.ABNF(opcode=websocket.ABNF.OPCODE_PONG, data=text[6:].encode())
-                return websocket.ABNF.OPCODE_PONG, pong
-            return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=text.encode())
-        self.clock.t += self.timeout
-        raise websocket.WebSocketTimeoutException("timed out")
+                return [(PONG_OPCODE, text[6:].encode())]
+            return [(TEXT, text.encode())]
+        self.clock.t += timeout
+        return []
 
     def close(self, timeout: float = 0) -> None:
         pass
