@@ -290,13 +290,14 @@ def test_a_quiet_connection_that_answers_pings_gets_a_record_every_second(scenar
     records = records_until(clock, collector, sub, 1012.0)
 
     # Every second from the first complete one is stored: the unchanged book, vouched for by
-    # the pong to a ping sent 0.1 s after the second's end (no data frame came after it).
+    # the pong to a ping sent when its record is due, 0.25 s after the second's end (no data
+    # frame came after the closing batch was due at 0.1 s).
     assert [r.second for r in records] == list(range(1001, 1011))
     assert {r.update_id for r in records[1:]} == {114}
     assert [t.agg_id for t in records[0].trades] == [7]
     pings = collector.socket.pings
     assert 9 <= len(pings) <= 11  # about one per quiet second, never more
-    assert all(0.1 <= p % 1 < 0.2 for p in pings)  # sent once the closing batch was due
+    assert all(0.25 <= p % 1 < 0.35 for p in pings)  # batch due at 0.1, record due at 0.25
     assert collector._counters.silent == 0
     assert "stream silent" not in caplog.text
 
