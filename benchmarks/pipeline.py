@@ -191,11 +191,13 @@ class Pipeline:
                     ingest,
                     "--backfill-endpoint",
                     backfill,
+                    "--symbols",
+                    names,
                     "--log-level",
                     "INFO",
                 ],
             ),
-            ("query", query_args(data, free_endpoint(), live)),
+            ("query", [*query_args(data, free_endpoint(), live), "--symbols", names]),
             (
                 "collectors",
                 [

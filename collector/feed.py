@@ -1,11 +1,10 @@
 """The WebSocket side: one connection per symbol, reconnecting with capped backoff and a watchdog.
 
-websocket-client's synchronous ``WebSocket``: ``recv_data_frame(control_frame=True)`` answers
-every ping with a pong itself (so do Binance's rules: pong within a minute) and also returns the
-ping, so the watchdog counts pings as signs of life. A receive timeout in the middle of a frame
-is safe: websocket-client keeps the partial bytes and resumes on the next call. The collector's
-own pings (``ping()``) prove a quiet connection alive: their pongs are kept for ``take_pongs()``
-(see ``collector/liveness.py``).
+websocket-client opens the connection and sends; its frames are read by ``FrameSocket``
+(``collector/wsframes.py``), every frame that arrived per call. A ping is answered with its pong
+here (so do Binance's rules: pong within a minute), and counts as a sign of life for the watchdog.
+The collector's own pings (``ping()``) prove a quiet connection alive: their pongs are kept for
+``take_pongs()`` (see ``collector/liveness.py``).
 
 A *handover* opens a second connection beside the first (before Binance's 24-hour cut, or when
 the server announces ``serverShutdown``); the service reads both until the new one has caught up
@@ -23,6 +22,7 @@ from typing import Any
 
 import websocket
 
+from collector.wsframes import BINARY, PING, PONG, TEXT, FrameSocket
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -57,25 +57,34 @@ class Connection:
         self.last_frame = self.opened
         self.keepalive = self.opened  # when the last keep-alive ping went out
         self.pongs: list[bytes] = []  # payloads of pongs received, oldest first
+        self.closed_by_server = False  # a close frame came (after the messages last returned)
         self._clock = clock
 
-    def recv(self, timeout: float) -> str | bytes | None:
-        """One data frame, or None when nothing (or only a ping) came within ``timeout``."""
-        self.ws.settimeout(max(0.001, timeout))
+    def recv(self, timeout: float) -> list[bytes]:
+        """The data messages that arrived within ``timeout`` ([] when none, or only control
+        frames, did); answers pings and keeps pongs."""
         try:
-            opcode, frame = self.ws.recv_data_frame(True)
-        except websocket.WebSocketTimeoutException:
-            return None
+            frames = self.ws.read(timeout)
+            if not frames:
+                return []
+            self.last_frame = self._clock.monotonic()
+            texts = []
+            for opcode, data in frames:
+                if opcode in (TEXT, BINARY):
+                    texts.append(data)
+                elif opcode == PING:
+                    self.ws.pong(data)
+                elif opcode == PONG:
+                    if len(self.pongs) < MAX_PONGS:
+                        self.pongs.append(data[:32])
+                elif texts:  # CLOSE after messages: they are delivered, the next call raises
+                    self.closed_by_server = True
+                    break
+                else:
+                    raise ConnectionLost("server closed the connection")
         except (websocket.WebSocketException, OSError) as exc:
             raise ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
-        self.last_frame = self._clock.monotonic()
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            raise ConnectionLost("server closed the connection")
-        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
-            return frame.data
-        if opcode == websocket.ABNF.OPCODE_PONG and len(self.pongs) < MAX_PONGS:
-            self.pongs.append(bytes(frame.data[:32]))
-        return None  # ping (already answered) or pong
+        return texts
 
     def send(self, text: str) -> None:
         """Send a text frame (a control request); ConnectionLost when the socket fails."""
@@ -93,18 +102,14 @@ class Connection:
 
     def close(self) -> None:
         with contextlib.suppress(websocket.WebSocketException, OSError):
-            self.ws.close(timeout=0.2)
+            self.ws.close(0.2)
 
 
-def open_websocket(url: str, timeout: float) -> Any:
-    """Open a WebSocket with websocket-client (the seam tests may replace).
-
-    Its UTF-8 check of text frames is pure Python and took ~35 % of a collector's CPU (profile
-    in docs/benchmarks.md, scale section); it is skipped because decoding the frame as UTF-8,
-    which websocket-client does next, rejects the same invalid bytes in C."""
-    return websocket.create_connection(
-        url, timeout=timeout, enable_multithread=False, skip_utf8_validation=True
-    )
+def open_websocket(url: str, timeout: float) -> FrameSocket:
+    """Open a WebSocket with websocket-client and read it with ``FrameSocket`` (the seam tests
+    may replace). Text frames stay bytes: ``orjson.loads`` rejects invalid UTF-8 in C."""
+    ws = websocket.create_connection(url, timeout=timeout, enable_multithread=False)
+    return FrameSocket(ws)
 
 
 class Feed:
@@ -142,7 +147,7 @@ class Feed:
     # --- the loop's entry point -----------------------------------------------------------------
 
     def poll(self, timeout: float) -> list[Frame]:
-        """Connect if due, then receive what arrives within ``timeout`` s (at most a few frames)."""
+        """Connect if due, then receive what arrives within ``timeout`` s."""
         now = self._clock.monotonic()
         if self.active is None:
             if now < self._next_attempt:
@@ -224,12 +229,13 @@ class Feed:
         if conn is None:
             return
         try:
-            text = conn.recv(timeout)
+            texts = conn.recv(timeout)
         except ConnectionLost as exc:
             self._drop(source, str(exc))
             return
-        if text is not None:
-            frames.append(Frame(source, text, int(self._clock.now() * 1000)))
+        if texts:
+            recv_ms = int(self._clock.now() * 1000)
+            frames.extend(Frame(source, text, recv_ms) for text in texts)
             if source == ACTIVE and self._failures and conn.last_frame - conn.opened > 5.0:
                 self._failures = 0  # it delivered data for a while: the next drop starts over
 

@@ -106,5 +106,7 @@ class SecondAssembler:
         return done
 
     def next_deadline(self) -> float:
-        """The wall-clock time of the next boundary or send, whichever is first."""
-        return min(float(self.next_boundary), self._final + 2 + self._grace)
+        """The wall-clock time of the next send. A boundary needs no wake-up of its own: the
+        capture is taken at the first look after it (before any frame read then), which is
+        the same book, since a frame that arrived before the boundary woke the loop then."""
+        return self._final + 2 + self._grace

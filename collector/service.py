@@ -77,7 +77,9 @@ class Collector:
         # missed that second's earlier trades, so that second gets no record (handovers overlap
         # two connections, so they keep it).
         self._trades_from: int | None = None
-        self._liveness = Liveness(config.ping_after, config.pong_timeout)
+        # Ping only when the record would be sent (after the trade grace) and nothing vouched.
+        ping_wait = min(max(0.0, config.trade_grace - config.ping_after), config.pong_timeout / 2)
+        self._liveness = Liveness(config.ping_after, config.pong_timeout, ping_wait)
         self._check = SelfCheck(config.selfcheck_every, config.selfcheck_window)
         self._requests = 0  # control request ids
         self._checks_reported = 0  # self-check comparisons up to the last summary line

@@ -11,6 +11,7 @@ import websocket
 from aiohttp import WSMsgType, web
 
 from collector.feed import ACTIVE, STANDBY, Feed
+from collector.wsframes import PONG, TEXT
 from shared.clock import SystemClock
 from tests.support.clock import FakeClock
 from tests.support.waiting import free_port, poll_for
@@ -24,25 +25,25 @@ class FakeSocket:
         self.closed = False
         self.answers_pings = answers_pings
         self.pings: list[bytes] = []
-        self.pong: bytes | None = None
+        self.pong_due: bytes | None = None
 
     def ping(self, payload: bytes) -> None:
         self.pings.append(payload)
         if self.answers_pings:
-            self.pong = payload
+            self.pong_due = payload
 
-    def settimeout(self, timeout: float) -> None:
+    def pong(self, payload: bytes) -> None:
         pass
 
-    def recv_data_frame(self, control_frame: bool):
+    def read(self, timeout: float) -> list[tuple[int, bytes]]:
         if self.closed:
             raise websocket.WebSocketConnectionClosedException("closed")
-        if self.pong is not None:
-            pong, self.pong = self.pong, None
-            return websocket.ABNF.OPCODE_PONG, websocket.ABNF(opcode=10, data=pong)
+        if self.pong_due is not None:
+            pong, self.pong_due = self.pong_due, None
+            return [(PONG, pong)]
         if not self.frames:
-            raise websocket.WebSocketTimeoutException("timed out")
-        return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=self.frames.pop(0))
+            return []
+        return [(TEXT, self.frames.pop(0).encode())]
 
     def close(self, timeout: float = 0) -> None:
         self.closed = True
@@ -67,7 +68,7 @@ def test_watchdog_drops_a_silent_connection_and_backoff_is_capped():
     feed = make_feed(clock, [FakeSocket(["a"]), *failures, FakeSocket([])])
 
     feed.poll(0.1)  # connects
-    assert [f.text for f in feed.poll(0.1)] == ["a"]
+    assert [f.text for f in feed.poll(0.1)] == [b"a"]
     clock.t += 6  # silent for longer than the watchdog
     feed.poll(0.1)
     assert feed.active is None
@@ -116,7 +117,7 @@ def test_handover_reads_both_and_promote_closes_the_old_one():
     assert feed.needs_handover()
     feed.start_handover("age")
     frames = feed.poll(0.1)
-    assert {(f.source, f.text) for f in frames} == {(STANDBY, "new-1"), (ACTIVE, "old-1")}
+    assert {(f.source, f.text) for f in frames} == {(STANDBY, b"new-1"), (ACTIVE, b"old-1")}
     feed.promote()
     assert old.closed
     assert feed.active is not None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from collector.liveness import Liveness, Verdict
 
 
@@ -84,3 +88,18 @@ def test_a_new_connection_cannot_vouch_for_what_the_old_one_owed():
     live.expect(101)
     live.on_frame(102.2)
     assert live.verdict(101, 102.2) is Verdict.VOUCHED
+
+
+def test_with_a_ping_wait_the_ping_goes_out_only_when_no_frame_came_by_then():
+    live = Liveness(ping_after=0.1, pong_timeout=1.0, ping_wait=0.15)
+    live.expect(100)  # due at 101.1, pinged at 101.25 unless a frame vouches first
+
+    assert live.next_deadline() == pytest.approx(101.25)
+    assert live.ping(101.2) is None
+    assert live.ping(101.25) is not None
+    assert live.next_deadline() == pytest.approx(102.1)  # the pong may take until due + timeout
+
+    live.expect(101)
+    live.on_frame(102.15)  # a frame after the due time vouches: no ping, no wake-up for one
+    assert live.ping(102.25) is None
+    assert live.next_deadline() == math.inf

@@ -16,6 +16,8 @@ from collector.feed import Feed
 from collector.publisher import SnapshotPublisher
 from collector.rest import HttpReply, RestGate, SnapshotFetcher
 from collector.service import Collector
+from collector.wsframes import PONG as PONG_OPCODE
+from collector.wsframes import TEXT
 from shared.codec import decode_second
 from shared.security import SocketSecurity
 from tests.support.clock import FakeClock
@@ -35,7 +37,6 @@ class ScriptedSocket:
     ) -> None:
         self.clock = clock
         self.frames = frames
-        self.timeout = 0.5
         self.pong_delay = pong_delay  # None: pings are never answered
         self.pings: list[float] = []
         self.sent: list[str] = []  # control requests
@@ -50,21 +51,20 @@ class ScriptedSocket:
             self.frames.append((self.clock.t + self.pong_delay, PONG + payload.decode()))
             self.frames.sort(key=lambda item: item[0])
 
-    def settimeout(self, timeout: float) -> None:
-        self.timeout = timeout
+    def pong(self, payload: bytes) -> None:
+        pass
 
-    def recv_data_frame(self, control_frame: bool):
-        if self.frames and self.frames[0][0] <= self.clock.t + self.timeout:
+    def read(self, timeout: float) -> list[tuple[int, bytes]]:
+        if self.frames and self.frames[0][0] <= self.clock.t + timeout:
             at, text = self.frames.pop(0)
             self.clock.t = max(self.clock.t, at)
             if text == CLOSED:
                 raise websocket.WebSocketConnectionClosedException("the exchange closed it")
             if text.startswith(PONG):
-                pong = websocket.ABNF(opcode=websocket.ABNF.OPCODE_PONG, data=text[6:].encode())
-                return websocket.ABNF.OPCODE_PONG, pong
-            return websocket.ABNF.OPCODE_TEXT, websocket.ABNF(opcode=1, data=text.encode())
-        self.clock.t += self.timeout
-        raise websocket.WebSocketTimeoutException("timed out")
+                return [(PONG_OPCODE, text[6:].encode())]
+            return [(TEXT, text.encode())]
+        self.clock.t += timeout
+        return []
 
     def close(self, timeout: float = 0) -> None:
         pass
@@ -290,13 +290,14 @@ def test_a_quiet_connection_that_answers_pings_gets_a_record_every_second(scenar
     records = records_until(clock, collector, sub, 1012.0)
 
     # Every second from the first complete one is stored: the unchanged book, vouched for by
-    # the pong to a ping sent 0.1 s after the second's end (no data frame came after it).
+    # the pong to a ping sent when its record is due, 0.25 s after the second's end (no data
+    # frame came after the closing batch was due at 0.1 s).
     assert [r.second for r in records] == list(range(1001, 1011))
     assert {r.update_id for r in records[1:]} == {114}
     assert [t.agg_id for t in records[0].trades] == [7]
     pings = collector.socket.pings
     assert 9 <= len(pings) <= 11  # about one per quiet second, never more
-    assert all(0.1 <= p % 1 < 0.2 for p in pings)  # sent once the closing batch was due
+    assert all(0.25 <= p % 1 < 0.35 for p in pings)  # batch due at 0.1, record due at 0.25
     assert collector._counters.silent == 0
     assert "stream silent" not in caplog.text
 
