@@ -9,10 +9,10 @@ storing. Pure: bytes in, arrays out, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 from msgspec.structs import astuple
@@ -26,7 +26,7 @@ from shared.codec import (
 from shared.envelope import LEVEL_KINDS, TRADE_KINDS, book_layout, locate, trades_layout
 from shared.model import MAX_LEVELS, MAX_TRADES
 from shared.scan import Scan
-from shared.unpack import unpack
+from shared.unpack import rows, unpack
 
 BOOK_FIELDS = ("second", "session", "seq", "update_id", "ts_event", "ts_recv")
 _BIDS, _ASKS, _TRADES = attrgetter("bids"), attrgetter("asks"), attrgetter("trades")
@@ -72,31 +72,19 @@ class FlatBooks:
 
 
 def _levels(sides: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    per_side = decode_level_arrays(sides)
-    return _rows(per_side, chain.from_iterable(chain.from_iterable(per_side)), len(LEVEL_KINDS))
+    return rows(decode_level_arrays(sides), len(LEVEL_KINDS))
 
 
 def _trades(arrays: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    per_array = decode_trade_arrays(arrays)
-    fields = chain.from_iterable(map(astuple, chain.from_iterable(per_array)))
-    return _rows(per_array, fields, len(TRADE_KINDS))
-
-
-def _rows(
-    arrays: Sequence[Sequence[object]], fields: Iterator[int], arity: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(elements per array, every element's ``fields`` as an (elements, arity) int64 matrix)."""
-    counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
-    total = int(counts.sum())
-    return counts, np.fromiter(fields, dtype=np.int64, count=arity * total).reshape(total, arity)
+    return rows(decode_trade_arrays(arrays), len(TRADE_KINDS), astuple)
 
 
 def flatten(symbol: str, values: Sequence[bytes], levels: int | None = None) -> FlatBooks:
     """Int64 arrays of ``symbol``'s stored book records (``levels``: the best N of each side)."""
-    rows = len(values)
+    count = len(values)
     located = locate(book_layout(symbol, LEVEL_KINDS), values)
     if located is not None:
-        scalars = np.stack([located.scalars[name] for name in BOOK_FIELDS]) if rows else None
+        columns: list[Any] = [located.scalars[name] for name in BOOK_FIELDS]
         (bid_starts, bid_ends), (ask_starts, ask_ends) = (
             located.spans["bids"],
             located.spans["asks"],
@@ -105,14 +93,13 @@ def flatten(symbol: str, values: Sequence[bytes], levels: int | None = None) -> 
         spans = (np.concatenate([bid_starts, ask_starts]), np.concatenate([bid_ends, ask_ends]))
     else:  # not as msgspec writes it: the schema decodes the scalars, or raises DecodeError
         books = decode_books_raw(symbol, values)
-        scalars = np.array([[getattr(b, name) for b in books] for name in BOOK_FIELDS])
+        columns = [list(map(attrgetter(name), books)) for name in BOOK_FIELDS]
         source, spans = [*map(_BIDS, books), *map(_ASKS, books)], None
-    if scalars is None or not rows:
-        scalars = np.zeros((len(BOOK_FIELDS), 0), dtype=np.int64)
+    scalars = np.array(columns, dtype=np.int64).reshape(len(BOOK_FIELDS), count)
     # Both sides of every book in one call: each step then reads twice as many arrays.
     lengths, pairs = unpack(source, LEVEL_KINDS, MAX_LEVELS, _levels, limit=levels, spans=spans)
-    split = int(lengths[:rows].sum())
-    return FlatBooks(scalars, lengths[:rows], pairs[:split], lengths[rows:], pairs[split:])
+    split = int(lengths[:count].sum())
+    return FlatBooks(scalars, lengths[:count], pairs[:split], lengths[count:], pairs[split:])
 
 
 @dataclass(frozen=True)

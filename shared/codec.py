@@ -52,9 +52,9 @@ _ENCODER = msgspec.msgpack.Encoder()  # thread-safe
 _BOOK = msgspec.msgpack.Decoder(BookSnapshot)
 _TRADES = msgspec.msgpack.Decoder(SecondTrades)
 _LIVE = msgspec.msgpack.Decoder(LiveBook)
-# Many level or trade arrays decoded in one call (``decode_level_arrays``/``decode_trade_arrays``).
-_LEVEL_ARRAYS = msgspec.msgpack.Decoder(tuple[Levels, ...])
-_TRADE_ARRAYS = msgspec.msgpack.Decoder(tuple[Trades, ...])
+# One side or one second's trades (``decode_level_arrays``/``decode_trade_arrays``).
+_LEVEL_LIST = msgspec.msgpack.Decoder(Levels)
+_TRADE_LIST = msgspec.msgpack.Decoder(Trades)
 _PRICE = itemgetter(0)
 _SYMBOL = attrgetter("symbol")
 
@@ -204,23 +204,16 @@ def _decode_each(
 
 
 def decode_level_arrays(arrays: Sequence[bytes]) -> list[tuple[Level, ...]]:
-    """Book sides (each one MessagePack array of levels), typed and range-checked, not ordered."""
-    return _decode_joined(arrays, _LEVEL_ARRAYS, "book record")
+    """Book sides (each one MessagePack array of levels), typed and range-checked, not ordered.
+
+    Each array is decoded on its own, so one array's bytes are never read as part of another's.
+    """
+    return _decode_each(arrays, _LEVEL_LIST, "book record")
 
 
 def decode_trade_arrays(arrays: Sequence[bytes]) -> list[tuple[Trade, ...]]:
     """Trades arrays of trades records (each one MessagePack array), typed and range-checked."""
-    return _decode_joined(arrays, _TRADE_ARRAYS, "trades record")
-
-
-def _decode_joined(
-    arrays: Sequence[bytes], decoder: msgspec.msgpack.Decoder[tuple[Decoded, ...]], what: str
-) -> list[Decoded]:
-    """Arrays read from the database, decoded as the elements of one array (one call)."""
-    try:
-        return list(decoder.decode(array_header(len(arrays)) + b"".join(arrays)))
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise DecodeError(f"invalid {what}: {str(exc)[:200]}") from exc
+    return _decode_each(arrays, _TRADE_LIST, "trades record")
 
 
 def array_header(count: int) -> bytes:

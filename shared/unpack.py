@@ -18,7 +18,9 @@ record's ``DecodeError``. So the result is exactly the typed decode's, on every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +35,19 @@ STEP_COST = 64
 
 # Whole arrays → (elements of each, all their elements as an (elements, arity) int64 matrix).
 Fallback = Callable[[Sequence[bytes]], tuple[np.ndarray, np.ndarray]]
+
+
+def rows(
+    arrays: Sequence[Sequence[Any]], arity: int, fields: Callable[[Any], Iterable[int]] = iter
+) -> tuple[np.ndarray, np.ndarray]:
+    """(elements per array, every element's ``fields`` as an (elements, arity) int64 matrix) of
+    typed-decoded arrays: what a ``Fallback`` returns."""
+    counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    total = int(counts.sum())
+    values = chain.from_iterable(map(fields, chain.from_iterable(arrays)))
+    return counts, np.fromiter(values, dtype=np.int64, count=arity * total).reshape(total, arity)
+
+
 Buffer = bytes | memoryview  # anything ``bytes.join`` takes: bytes, memoryview, msgspec.Raw
 
 

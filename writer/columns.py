@@ -17,7 +17,6 @@ Pure: frames in, Records out, no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import chain
 from typing import Any
 
 import msgspec
@@ -34,7 +33,7 @@ from shared.envelope import (
     trades_layout,
 )
 from shared.model import MAX_LEVELS, MAX_TRADES, Levels, Trades
-from shared.unpack import unpack
+from shared.unpack import rows, unpack
 from writer.pending import Record
 from writer.validate import _TOPICS, Limits, Rejected, topic_symbol, validate_message
 
@@ -209,12 +208,7 @@ def _tolerant(
     """
 
     def decoded(arrays: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        elements = list(map(decoder.decode, arrays))
-        counts = np.fromiter(map(len, elements), dtype=np.int64, count=len(elements))
-        total = int(counts.sum())
-        values = chain.from_iterable(map(row, chain.from_iterable(elements)))
-        matrix = np.fromiter(values, dtype=np.int64, count=arity * total)
-        return counts, matrix.reshape(total, arity)
+        return rows(list(map(decoder.decode, arrays)), arity, row)
 
     def marked(array: bytes) -> tuple[np.ndarray, np.ndarray]:
         try:
