@@ -12,6 +12,7 @@ from shared.security import SocketSecurity
 # 780 MB with 5 MB frames queued behind an 8 MB limit).
 MAX_MESSAGE = MAX_PAYLOAD
 RECEIVE_HWM = 20_000  # messages: 20 s of 1,000 symbols, so bursts after a stall are not dropped
+MAX_FRAMES = 4  # frames kept of a message (a valid one has 3): a hostile one costs O(1)
 MAX_DRAIN = 5_000  # messages read per loop turn, so flushing and backfill still get their turn
 
 
@@ -36,17 +37,20 @@ class SnapshotSubscriber:
 
     def drain(self, limit: int = MAX_DRAIN) -> list[list[bytes]]:
         """Every message already waiting (up to ``limit``), without blocking."""
-        # ``recv_multipart`` by hand: it converts RCVMORE to an enum per frame (~0.3 µs a record).
+        # ``recv_multipart`` by hand, on zmq.Frames: it asks RCVMORE through ``Socket.get``,
+        # which converts the option to an enum per frame (~0.7 µs a record in all).
         messages: list[list[bytes]] = []
-        recv, more = self.socket.recv, self.socket.get
-        flags, rcvmore = zmq.NOBLOCK, zmq.RCVMORE.value
+        recv, flags = self.socket.recv, zmq.NOBLOCK.value
         while len(messages) < limit:
             try:
-                frames = [recv(flags)]
+                frame = recv(flags, copy=False)
             except zmq.Again:
                 break
-            while more(rcvmore):  # the rest of a message is there once its first frame is
-                frames.append(recv(flags))
+            frames = [frame.bytes]
+            while frame.more:  # the rest of a message is there once its first frame is
+                frame = recv(flags, copy=False)
+                if len(frames) < MAX_FRAMES:  # past that the message is rejected anyway
+                    frames.append(frame.bytes)
             messages.append(frames)
         return messages
 

@@ -68,6 +68,15 @@ class Pipeline:
         """The whole log of ``name`` (restarts append to the same file)."""
         return self.procs[name].log()
 
+    def log_tails(self, chars: int = 2000) -> str:
+        """The end of every process's log and its exit code: why a start did not come up."""
+        parts = []
+        for name, proc in self.procs.items():
+            code = proc.popen.poll() if proc.popen is not None else None
+            state = "running" if code is None else f"exited {code}"
+            parts.append(f"--- {name} ({state}) ---\n{proc.log()[-chars:]}")
+        return "\n".join(parts)
+
     def fault(self, name: str, symbol: str | None = None, **params: Any) -> dict[str, Any]:
         """Inject a fault through the simulator's admin API (``POST /admin/fault``)."""
         body: dict[str, Any] = {"fault": name, **params}
@@ -199,6 +208,9 @@ def start_pipeline(
         pipe.start("collector", "collector")
         for symbol in pipe.symbols:
             pipe.procs["writer"].wait_log(f"Stored snapshot for {symbol} at", timeout=60)
+    except AssertionError as exc:
+        stop_all(list(pipe.procs.values()))
+        raise AssertionError(f"{exc}\n{pipe.log_tails()}") from None
     except BaseException:
         stop_all(list(pipe.procs.values()))
         raise

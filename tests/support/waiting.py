@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -31,11 +32,23 @@ def poll_for(
         time.sleep(interval)
 
 
+# Below Linux's ephemeral range (32768-60999 by default): a port the OS hands out for ``bind(0)``
+# can be taken, between this check and the server's bind, as the source port of some process's
+# outgoing connection (a collector dialling the simulator), which a port below the range never is.
+_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1, outside the ephemeral range, that was free a moment ago."""
+    for _ in range(1000):
+        port = random.choice(_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free TCP port in 20000-32767")
 
 
 def free_endpoint() -> str:

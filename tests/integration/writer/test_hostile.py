@@ -123,6 +123,7 @@ messages = st.one_of(
         lambda n: [snap_topic("BTCUSDT"), *([GOOD_BOOK, GOOD_TRADES] * 2)[:n]]
     ),
     st.just([snap_topic("BTCUSDT"), GOOD_TRADES, GOOD_BOOK]),  # frames swapped
+    st.just([snap_topic("BTCUSDT"), GOOD_BOOK, GOOD_TRADES, *[b""] * 20_000]),  # kept: 4 frames
     wrong_types(),
     crossed_or_unsorted(),
     wrong_symbols(),
