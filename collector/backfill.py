@@ -24,6 +24,7 @@ from shared.ratelog import RateLimitedLog
 from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
+_EVENTS, _POLLIN = zmq.EVENTS.value, zmq.POLLIN.value
 
 
 class RecordBuffer:
@@ -90,8 +91,9 @@ class BackfillServer:
         """Answer waiting fetches and send a hello when due; never blocks."""
         self._rejects.flush()
         # EVENTS instead of Socket.poll(0): the loop asks every turn (~30/s), and poll() builds
-        # a Poller each time (~3x the cost in the profile) to answer the same question.
-        while int(self._socket.get(zmq.EVENTS)) & zmq.POLLIN:
+        # a Poller each time (~3x the cost in the profile) to answer the same question. Plain
+        # ints: the enum forms cost an enum lookup and a Flag.__and__ per turn (1.7 vs 1.2 µs).
+        while int(self._socket.get(_EVENTS)) & _POLLIN:
             self._handle(self._socket.recv_multipart())
         now = self._clock.monotonic()
         if now >= self._next_hello:
