@@ -37,6 +37,10 @@ from tests.support.pipeline import Pipeline, now_second, start_pipeline
 from tests.support.processes import stop_all
 
 CI_MESSAGES = int(os.environ.get("BOOKSNAP_FUZZ_MESSAGES", "10000"))
+# Messages a fuzzing socket queues at most: ~5 % of mutations carry a 5 MiB frame, and a
+# connecting socket queues for a peer that dropped it (oversize) until it reconnects, so 100,000
+# queued grew this test process past 24 GB in a 5,000,000-message run (OOM-killed).
+FUZZ_SNDHWM = 1_000
 LONG_MESSAGES = 200_000  # per endpoint: 1,000,000 messages over the five endpoints
 HYPOTHESIS_EXAMPLES = 150  # x up to 8 messages each, per endpoint, before the mutation stream
 RSS_GROWTH_MB = 200  # per process tree, over its RSS before the campaign
@@ -316,7 +320,7 @@ def _post(conn: http.client.HTTPConnection, body: bytes) -> int:
 def _pub(context: zmq.Context[zmq.Socket[bytes]], endpoint: str) -> zmq.Socket[bytes]:
     sock = context.socket(zmq.PUB)
     sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.SNDHWM, 100_000)
+    sock.setsockopt(zmq.SNDHWM, FUZZ_SNDHWM)
     sock.connect(endpoint)
     time.sleep(0.2)  # the slow joiner: let the connection come up before the first message
     return sock
@@ -328,7 +332,7 @@ def _dealer(
     sock = context.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.ROUTING_ID, routing_id)
-    sock.setsockopt(zmq.SNDHWM, 100_000)
+    sock.setsockopt(zmq.SNDHWM, FUZZ_SNDHWM)
     sock.connect(endpoint)
     return sock
 
