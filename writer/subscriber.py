@@ -12,7 +12,7 @@ from shared.security import SocketSecurity
 # 780 MB with 5 MB frames queued behind an 8 MB limit).
 MAX_MESSAGE = MAX_PAYLOAD
 RECEIVE_HWM = 20_000  # messages: 20 s of 1,000 symbols, so bursts after a stall are not dropped
-MAX_FRAMES = 4  # frames kept of a message (a valid one has 3): a hostile one costs O(1)
+MAX_FRAMES = 4  # frames kept of a message (a valid one has 3): the rest are read and dropped
 MAX_DRAIN = 5_000  # messages read per loop turn, so flushing and backfill still get their turn
 
 

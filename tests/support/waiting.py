@@ -36,18 +36,26 @@ def poll_for(
 # can be taken, between this check and the server's bind, as the source port of some process's
 # outgoing connection (a collector dialling the simulator), which a port below the range never is.
 _PORTS = range(20000, 32768)
+_rng = random.Random()  # its own generator: a test seeding ``random`` must not repeat the ports
+_handed: set[int] = set()  # never hand out a port twice (two endpoints of one start on one port)
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1, outside the ephemeral range, that was free a moment ago."""
+    """A TCP port on 127.0.0.1, outside the ephemeral range, free a moment ago and not handed
+    out before by this process."""
+    if len(_handed) > len(_PORTS) // 2:
+        _handed.clear()  # a very long session: start over (the oldest are long closed)
     for _ in range(1000):
-        port = random.choice(_PORTS)
+        port = _rng.choice(_PORTS)
+        if port in _handed:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _handed.add(port)
+        return port
     raise AssertionError("no free TCP port in 20000-32767")
 
 
