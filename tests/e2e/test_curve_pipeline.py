@@ -75,7 +75,7 @@ def test_the_keyed_pipeline_stores_every_second_and_refuses_strangers(keyed) -> 
 
     end = now_second()
     pipe.wait_stored_through(end + 2)
-    lost = pipe.settle_coverage(start, end)
+    lost = pipe.lost(pipe.settle_coverage(start, end))
     assert all(not seconds for seconds in lost.values()), lost
     books = pipe.stored_books("BTCUSDT", start, end + 2)
     assert all(book.bids[0][0] != 7 for book in books)  # the forged book's price

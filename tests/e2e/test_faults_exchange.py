@@ -70,7 +70,7 @@ def run_drill(pipe: Pipeline, tmp_path: Path, inject: Callable[[], Any], settle:
         what="every symbol storing live seconds again",
     )
     end = min(max(s) for s in pipe.stored().values())
-    missing = pipe.settle_coverage(start, end)
+    missing = pipe.lost(pipe.settle_coverage(start, end))
     for symbol in pipe.symbols:
         problems = book_problems(pipe.data_dir, tmp_path / f"check-{symbol}", symbol, start, end)
         assert not problems, f"{symbol}: wrong books stored: {problems[:5]}"

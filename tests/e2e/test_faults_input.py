@@ -173,7 +173,7 @@ def test_hostile_bytes_on_every_endpoint_crash_nothing_and_lose_nothing(
     end = now_second() + 3
     pipeline.wait_stored_through(end)
     assert_all_alive(pipeline)
-    missing = pipeline.settle_coverage(start, end)
+    missing = pipeline.lost(pipeline.settle_coverage(start, end))
     for symbol in pipeline.symbols:
         assert missing[symbol] == [], f"{symbol} lost {ranges(missing[symbol])}"
         assert not book_problems(pipeline.data_dir, tmp_path / symbol, symbol, start, end)

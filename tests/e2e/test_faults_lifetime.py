@@ -34,7 +34,7 @@ def test_connection_lifetime_handovers_lose_no_second(tmp_path: Path) -> None:
         )
         end = now_second() + 1
         pipe.wait_stored_through(end)
-        missing = pipe.settle_coverage(start, end)
+        missing = pipe.lost(pipe.settle_coverage(start, end))
         for symbol in pipe.symbols:
             assert missing[symbol] == [], f"{symbol} lost {ranges(missing[symbol])}"
             assert not book_problems(pipe.data_dir, tmp_path / f"c-{symbol}", symbol, start, end)

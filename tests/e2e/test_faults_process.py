@@ -54,7 +54,7 @@ def test_collector_child_sigkill_is_restarted_and_the_other_symbol_loses_nothing
     poll_for(lambda: child_pid(pipeline, KILLED) != pid, 30, what=f"a new {KILLED} collector")
     end = now_second() + 3
     pipeline.wait_stored_through(end)
-    missing = pipeline.settle_coverage(start, end)
+    missing = pipeline.lost(pipeline.settle_coverage(start, end))
     assert f"collector {KILLED} exited with code -9" in pipeline.log("collector")
     assert missing[OTHER] == [], f"{OTHER} lost {ranges(missing[OTHER])}"
     # the killed child's unsent seconds die with it; the rest is the restart and a fresh sync
@@ -75,7 +75,7 @@ def test_writer_sigkill_and_restart_loses_no_second(pipeline: Pipeline) -> None:
     pipeline.restart("writer")
     end = now_second() + 3
     pipeline.wait_stored_through(end)
-    missing = pipeline.settle_coverage(start, end)
+    missing = pipeline.lost(pipeline.settle_coverage(start, end))
     for symbol in pipeline.symbols:
         assert missing[symbol] == [], f"{symbol} lost {ranges(missing[symbol])}"
     # The outage is filled either by the collectors' PUB queues (delivered when the writer's
@@ -108,7 +108,7 @@ def test_query_sigkill_and_restart_answers_again_and_disturbs_nobody(
             assert float(l1["best_bid"]) < float(l1["best_ask"])
     end = now_second() + 1
     pipeline.wait_stored_through(end)
-    missing = pipeline.settle_coverage(start, end)
+    missing = pipeline.lost(pipeline.settle_coverage(start, end))
     for symbol in pipeline.symbols:
         assert missing[symbol] == [], f"{symbol} lost {ranges(missing[symbol])}"
     assert pipeline.procs["writer"].pid == writer_pid

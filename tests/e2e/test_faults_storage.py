@@ -58,7 +58,7 @@ def test_disk_full_logs_errors_crashes_nothing_and_loses_no_second(
         poll_for(lambda: "Database reopened" in pipe.log("writer"), 30, what="the reopen")
         end = now_second() + 3
         pipe.wait_stored_through(end)
-        missing = pipe.settle_coverage(start, end)
+        missing = pipe.lost(pipe.settle_coverage(start, end))
         for symbol in pipe.symbols:
             assert missing[symbol] == [], f"{symbol} lost {ranges(missing[symbol])}"
             assert not book_problems(pipe.data_dir, tmp_path / symbol, symbol, start, end)

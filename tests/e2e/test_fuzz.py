@@ -128,7 +128,7 @@ def run_campaign(
         assert set(client.request("status")["symbols"]) <= set(pipe.symbols)
     # Nothing from the fuzz was stored, and no real second was lost.
     assert_nothing_fuzzed_stored(pipe, start)
-    lost = pipe.settle_coverage(start, end)
+    lost = pipe.lost(pipe.settle_coverage(start, end))
     assert all(not seconds for seconds in lost.values()), lost
     return {
         "messages_per_endpoint": per_endpoint,

@@ -119,6 +119,12 @@ def test_live_l1_stays_fast_while_persistence_runs(pipeline: Pipeline) -> None:
 
 
 def test_writer_killed_and_restarted_loses_no_second(pipeline: Pipeline) -> None:
+    """Every second the collectors recorded is stored across a writer crash and restart.
+
+    A second the collector itself never recorded is not the writer's loss: a book invalid at that
+    second's boundary (the best levels past the snapshot's depth while the snapshot depth adapts)
+    gives no record, by design: ``Pipeline.never_recorded`` says which; at most two of them.
+    """
     writer = pipeline.procs["writer"]
     first = {s: min(stored_seconds(writer.log(), s)) for s in SYMBOLS}
     writer.kill()
@@ -132,22 +138,27 @@ def test_writer_killed_and_restarted_loses_no_second(pipeline: Pipeline) -> None
         timeout=60,
         what="the restarted writer storing new seconds",
     )
+
+    def settled(symbol: str) -> bool:
+        """Coverage agrees: every second missing is one the collector never recorded."""
+        result = client.request(
+            "coverage", {"symbol": symbol, "start": first[symbol], "end": deadline_second}
+        )
+        missing[symbol] = [s for r in result["missing"] for s in range(r["start"], r["end"] + 1)]
+        return set(missing[symbol]) <= pipeline.never_recorded(symbol)
+
+    missing: dict[str, list[int]] = {}
     client = QueryClient(pipeline.env["BOOKSNAP_QUERY_ENDPOINT"], timeout=10)
     try:
         for symbol in SYMBOLS:
-            result = poll_for(
-                functools.partial(_covered, client, symbol, first[symbol], deadline_second),
+            poll_for(
+                functools.partial(settled, symbol),
                 timeout=30,
                 what=f"{symbol} backfilled across the writer outage",
             )
-            assert result["missing"] == []
+            assert len(missing[symbol]) <= 2, f"{symbol} never recorded {missing[symbol]}"
     finally:
         client.close()
-
-
-def _covered(client: QueryClient, symbol: str, start: int, end: int) -> Any:
-    result = client.request("coverage", {"symbol": symbol, "start": start, "end": end})
-    return result if not result["missing"] else None
 
 
 @pytest.mark.parametrize("name", ["query", "collector", "writer", "simulator"])

@@ -32,7 +32,7 @@ def test_zipf_quiet_symbols_store_every_second(tmp_path: Path) -> None:
         end = start + WINDOW - 1
         time.sleep(max(0.0, end + 1 - time.time()))
         pipe.wait_stored_through(end)
-        missing = pipe.settle_coverage(start, end)
+        missing = pipe.lost(pipe.settle_coverage(start, end))
         log = pipe.log("collector")
         problems = {
             s: book_problems(pipe.data_dir, tmp_path / f"check-{s}", s, start, end) for s in SYMBOLS
