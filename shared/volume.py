@@ -75,10 +75,19 @@ class Volume:
     """Traded quantity, trade count and taker-buy quantity per exact price (scaled ints).
 
     The one summation of trades by price in booksnap: the writer's aggregates, the query's reads
-    of raw trades and the volume profile all add trades through ``add_trades``.
+    of raw trades and the volume profile all add trades through ``add_trades``/``add_columns``.
+
+    A ``Volume`` is in one of two forms, the same numbers either way:
+
+    - *columns*: a list of ``PackedColumns`` parts not yet summed by price (a part's prices may
+      repeat and come in any order). ``add_columns`` and ``add`` of another columns-form volume
+      only append parts; ``encode``/``rows`` sum them once, in numpy (the writer's hot path: a
+      minute's trades are summed once, when its aggregate is written);
+    - *maps*: three int maps (``qty``, ``count``, ``buy``), entered by any access to them, by
+      ``add_trades``, by a subtraction, or when a sum could leave int64 (Python ints are exact).
     """
 
-    __slots__ = ("buy", "count", "qty")
+    __slots__ = ("_buy", "_count", "_parts", "_qty", "_reduced")
 
     def __init__(
         self,
@@ -86,13 +95,37 @@ class Volume:
         count: dict[int, int] | None = None,
         buy: dict[int, int] | None = None,
     ) -> None:
-        self.qty: dict[int, int] = {} if qty is None else qty
-        # A Counter: its update() with an iterable counts keys in C (the writer's hot path).
-        self.count: Counter[int] = Counter() if count is None else Counter(count)
-        self.buy: dict[int, int] = {} if buy is None else buy
+        self._qty: dict[int, int] = {} if qty is None else qty
+        # A Counter: its update() with an iterable counts keys in C.
+        self._count: Counter[int] = Counter() if count is None else Counter(count)
+        self._buy: dict[int, int] = {} if buy is None else buy
+        # Columns form (only while the maps are empty); _reduced: one part, prices ascending.
+        self._parts: list[PackedColumns] = []
+        self._reduced = False
+
+    @property
+    def qty(self) -> dict[int, int]:
+        if self._parts:
+            self._to_maps()
+        return self._qty
+
+    @property
+    def count(self) -> Counter[int]:
+        if self._parts:
+            self._to_maps()
+        return self._count
+
+    @property
+    def buy(self) -> dict[int, int]:
+        if self._parts:
+            self._to_maps()
+        return self._buy
 
     def __len__(self) -> int:
         return len(self.count)
+
+    def _is_empty(self) -> bool:
+        return not (self._parts or self._qty or self._count or self._buy)
 
     def add_trades(
         self, prices: Iterable[int], qtys: Iterable[int], buyer_maker: Iterable[bool]
@@ -108,26 +141,26 @@ class Volume:
             _accumulate(self.buy, list(compress(prices, taker_buys)), compress(qtys, taker_buys))
 
     def add_columns(self, prices: np.ndarray, qtys: np.ndarray, buyer_maker: np.ndarray) -> None:
-        """``add_trades`` of int64 columns (``buyer_maker`` 0/1): summed per price in numpy,
-        so the dicts see each distinct price once instead of each trade."""
+        """``add_trades`` of int64 columns (``buyer_maker`` 0/1): kept as a part, summed by
+        price in numpy when needed (in maps form: summed now, each distinct price once)."""
         total = len(prices)
         if not total:
             return
-        if int(qtys.max()) > MAX_SUM // total:  # a sum could overflow int64: Python ints
+        buys = np.where(buyer_maker == 0, qtys, 0)
+        part = PackedColumns(prices, qtys, np.ones(total, dtype=INT64), buys)
+        if self._parts or self._is_empty():
+            self._append(part)
+            return
+        summed = _summed([part])
+        if summed is None:  # a sum could overflow int64: Python ints
             self.add_trades(prices.tolist(), qtys.tolist(), (buyer_maker != 0).tolist())
             return
-        order = np.argsort(prices, kind="stable")
-        prices, qtys = prices[order], qtys[order]
-        first = np.flatnonzero(np.concatenate(([True], prices[1:] != prices[:-1])))
-        keys = prices[first].tolist()
-        bought = np.add.reduceat(np.where(buyer_maker[order] == 0, qtys, 0), first)
-        taker = np.flatnonzero(bought)  # every quantity is > 0: a taker buy sums to > 0
-        # A fresh aggregate (a minute's first batch: the common case) takes the sums as they are.
-        add = _accumulate if self.qty or self.count or self.buy else _put
-        add(self.qty, keys, np.add.reduceat(qtys, first).tolist())
-        add(self.count, keys, np.diff(first, append=total).tolist())
+        keys = summed.prices.tolist()
+        _accumulate(self._qty, keys, summed.qtys.tolist())
+        _accumulate(self._count, keys, summed.counts.tolist())
+        taker = np.flatnonzero(summed.buys)  # every quantity is > 0: a taker buy sums to > 0
         if len(taker):
-            add(self.buy, prices[first[taker]].tolist(), bought[taker].tolist())
+            _accumulate(self._buy, summed.prices[taker].tolist(), summed.buys[taker].tolist())
 
     def add(self, other: Volume, sign: int = 1, *, prune: bool = True) -> None:
         """``self += sign * other``; with ``prune``, prices left with no trade are removed.
@@ -135,8 +168,20 @@ class Volume:
         (A difference of two aggregates is kept unpruned: the same trade count with another
         quantity is a real change.)
         """
-        if not (other.qty or other.count or other.buy):
+        if other._is_empty():
             return  # nothing to add (an hour's empty minutes: most of them, after a restart)
+        if (
+            sign == 1
+            and other._parts
+            and (self._parts or self._is_empty())
+            and all(int(part.counts.min()) > 0 for part in other._parts)
+        ):
+            # Nothing can be pruned (every count only grows): the parts are the sum.
+            reduced = self._is_empty() and other._reduced
+            for part in other._parts:
+                self._append(part)
+            self._reduced = reduced
+            return
         for mine, theirs in (
             (self.qty, other.qty),
             (self.count, other.count),
@@ -152,39 +197,61 @@ class Volume:
 
     def rows(self) -> list[tuple[int, int, int, int]]:
         """``(price, qty, trades, taker_buy_qty)`` per price with trades, sorted by price."""
+        summed = self._sum_parts()
+        if summed is not None:
+            traded = np.flatnonzero(summed.counts)
+            return list(zip(*(column[traded].tolist() for column in summed), strict=True))
         buy = self.buy.get
         qty = self.qty.get
         return [(p, qty(p, 0), n, buy(p, 0)) for p, n in sorted(self.count.items()) if n]
 
-    def encode(self) -> bytes:
-        """The stored value: packed (version 2) unless a value does not fit int64."""
-        qty, count, buy = self.qty.get, self.count.get, self.buy.get
-        try:
-            # The union of the prices by a dict merge and a numpy sort: half the time of
-            # ``sorted(keys | keys | keys)`` for a minute's ~300 prices (the writer's hot path).
-            prices = np.fromiter({**self.qty, **self.count, **self.buy}, dtype=INT64)
-            prices.sort()
-            keys = prices.tolist()
-            columns = [
-                prices,
-                *(
-                    np.fromiter(map(values, keys, repeat(0)), dtype=INT64, count=len(keys))
-                    for values in (qty, count, buy)
-                ),
-            ]
-        except OverflowError:
-            return self.encode_maps()
+    def encode(self) -> bytes | None:
+        """The stored value: packed (version 2) unless a value does not fit int64; None when
+        one does not fit a MessagePack integer either (beyond -2^63..2^64-1: a sum of a few
+        hostile or huge-supply quantities). No aggregate can hold that period; readers then
+        sum its raw trades, exactly."""
+        summed = self._sum_parts()
+        if summed is not None:
+            columns: Sequence[np.ndarray] = summed
+        else:
+            qty, count, buy = self.qty.get, self.count.get, self.buy.get
+            try:
+                # The union of the prices by a dict merge and a numpy sort.
+                prices = np.fromiter({**self.qty, **self.count, **self.buy}, dtype=INT64)
+                prices.sort()
+                keys = prices.tolist()
+                columns = [
+                    prices,
+                    *(
+                        np.fromiter(map(values, keys, repeat(0)), dtype=INT64, count=len(keys))
+                        for values in (qty, count, buy)
+                    ),
+                ]
+            except OverflowError:
+                return self.encode_maps()
         return msgpack.packb(
-            {"v": PACKED_VERSION, **dict(zip("pqnb", (c.tobytes() for c in columns), strict=True))},
+            {
+                "v": PACKED_VERSION,
+                **dict(
+                    zip(
+                        "pqnb",
+                        (c.astype(INT64, copy=False).tobytes() for c in columns),
+                        strict=True,
+                    )
+                ),
+            },
             use_bin_type=True,
         )
 
-    def encode_maps(self) -> bytes:
-        """The version 1 value: three msgpack maps (any size of int)."""
-        return msgpack.packb(
-            {"v": MAPS_VERSION, "q": self.qty, "n": self.count, "b": self.buy},
-            use_bin_type=True,
-        )
+    def encode_maps(self) -> bytes | None:
+        """The version 1 value: three msgpack maps (ints up to 2^64-1); None beyond."""
+        try:
+            return msgpack.packb(
+                {"v": MAPS_VERSION, "q": self.qty, "n": self.count, "b": self.buy},
+                use_bin_type=True,
+            )
+        except OverflowError:
+            return None
 
     @classmethod
     def decode(cls, data: bytes) -> Volume:
@@ -192,14 +259,11 @@ class Volume:
         unpacked = unpack_aggregate(data)
         if isinstance(unpacked, Volume):
             return unpacked
-        prices = unpacked.prices.tolist()
-        buys = unpacked.buys
-        bought = np.flatnonzero(buys)
-        return cls(
-            dict(zip(prices, unpacked.qtys.tolist(), strict=True)),
-            dict(zip(prices, unpacked.counts.tolist(), strict=True)),
-            dict(zip(unpacked.prices[bought].tolist(), buys[bought].tolist(), strict=True)),
-        )
+        volume = cls()
+        if len(unpacked.prices):
+            volume._parts.append(unpacked)
+            volume._reduced = True
+        return volume
 
     @classmethod
     def of_columns(cls, prices: np.ndarray, qtys: np.ndarray, buyer_maker: np.ndarray) -> Volume:
@@ -214,6 +278,67 @@ class Volume:
         volume = cls()
         volume.add_trades(prices, qtys, buyer_maker)
         return volume
+
+    # --- columns form ---------------------------------------------------------------------------
+
+    def _append(self, part: PackedColumns) -> None:
+        self._parts.append(part)
+        self._reduced = False
+        if len(self._parts) > MAX_PARTS:
+            self._sum_parts()  # bound the list (and what its arrays hold) for a long-open minute
+
+    def _sum_parts(self) -> PackedColumns | None:
+        """The parts summed into one (ascending prices), or None in maps form (entered now if
+        a sum could overflow int64)."""
+        if not self._parts:
+            return None
+        if self._reduced:
+            return self._parts[0]
+        summed = _summed(self._parts)
+        if summed is None:
+            self._to_maps()
+            return None
+        self._parts, self._reduced = [summed], True
+        return summed
+
+    def _to_maps(self) -> None:
+        """Leave the columns form: the parts summed into the maps, exactly (Python ints)."""
+        parts, self._parts, self._reduced = self._parts, [], False
+        summed = _summed(parts)
+        if summed is not None:
+            parts = [summed]
+        for part in parts:
+            keys = part.prices.tolist()
+            _accumulate(self._qty, keys, part.qtys.tolist())
+            _accumulate(self._count, keys, part.counts.tolist())
+            bought = np.flatnonzero(part.buys)
+            if len(bought):
+                _accumulate(self._buy, part.prices[bought].tolist(), part.buys[bought].tolist())
+
+
+MAX_PARTS = 64  # columns-form parts before they are summed into one
+
+
+def _summed(parts: Sequence[PackedColumns]) -> PackedColumns | None:
+    """Parts summed by price (prices ascending, distinct); None if a sum could overflow int64."""
+    if len(parts) == 1:
+        prices, qtys, counts, buys = parts[0]
+    else:
+        prices, qtys, counts, buys = (np.concatenate(column) for column in zip(*parts, strict=True))
+    total = len(prices)
+    if not total:
+        return PackedColumns(prices, qtys, counts, buys)
+    bound = MAX_SUM // total
+    for column in (qtys, counts, buys):
+        if int(column.max()) > bound or int(column.min()) < -bound:
+            return None
+    order = np.argsort(prices, kind="stable")
+    prices = prices[order]
+    first = np.flatnonzero(np.concatenate(([True], prices[1:] != prices[:-1])))
+    return PackedColumns(
+        prices[first],
+        *(np.add.reduceat(column[order], first) for column in (qtys, counts, buys)),
+    )
 
 
 def unpack_aggregate(data: bytes) -> PackedColumns | Volume:

@@ -42,6 +42,21 @@ def _columns(fields: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return fields[:, 1], fields[:, 2], fields[:, 4]
 
 
+def _put(batch: WriteBatch, key: Key, rows: Volume, handle: ColumnFamily) -> None:
+    """Put a period's aggregate; if no stored value can hold its sums, take its key away
+    (readers then sum the period's raw trades: a key, when there is one, is exact)."""
+    value = rows.encode()
+    if value is None:
+        log.warning(
+            "Volume of %s in the period from %d is beyond what an aggregate holds; "
+            "it is read from its trades",
+            *key,
+        )
+        batch.delete(record_key(*key), handle)
+    else:
+        batch.put(record_key(*key), value, handle)
+
+
 HOUR_GRACE = 120  # seconds past an hour's end before its aggregate is written
 MINUTE_GRACE = 5  # seconds past a minute's end before its aggregate is written (late trades)
 MINUTE_CACHE = 2048  # minutes kept in memory at most (the open and the previous minute a symbol)
@@ -76,39 +91,45 @@ class VolumeAggregates:
 
     def add_to_batch(self, records: Sequence[Record], batch: WriteBatch) -> None:
         """Put the new aggregates of every minute (and closed hour) the records touch."""
-        touched: dict[Key, Volume] = {}
-        hour_changes: dict[Key, list[Volume | Record]] = {}
-        latest: dict[str, int] = {}
         # The same second twice in one batch: RocksDB keeps the last put, so must the aggregate.
         unique = {(record.symbol, record.second): record for record in records}
-        new_trades: dict[Key, list[np.ndarray]] = {}
+        by_minute: dict[Key, list[Record]] = {}
         for (symbol, second), record in unique.items():
             key = (symbol, second - second % MINUTE)
-            rows = touched.get(key)
-            if rows is None:
-                rows = touched[key] = self._minute(key, cache=True)
-            last = self._last_stored(symbol)
-            change: Volume | Record = record
-            if last is not None and second <= last:
-                # Possibly stored before: replace its old contribution, do not add to it.
-                change = Volume.of_columns(*_columns(record.trade_fields))
-                change.add(self._stored_volume(symbol, second), -1, prune=False)
-                rows.add(change)
-            else:  # the common case: a new second; added per minute below, in one pass
-                minute_trades = new_trades.get(key)
-                if minute_trades is None:
-                    minute_trades = new_trades[key] = []
-                minute_trades.append(record.trade_fields)
-            hour_key = (symbol, second - second % HOUR)
-            changes = hour_changes.get(hour_key)
-            if changes is None:
-                hour_changes[hour_key] = [change]
+            group = by_minute.get(key)
+            if group is None:
+                by_minute[key] = [record]
             else:
-                changes.append(change)
-            if second > latest.get(symbol, -1):
-                latest[symbol] = second
-        for key, trades in new_trades.items():
-            touched[key].add_columns(*_columns(np.concatenate(trades)))
+                group.append(record)
+        touched: dict[Key, Volume] = {}
+        hour_changes: dict[Key, list[Volume]] = {}
+        latest: dict[str, int] = {}
+        for key, group in by_minute.items():
+            symbol, minute = key
+            rows = touched[key] = self._minute(key, cache=True)
+            changes = hour_changes.setdefault((symbol, minute - minute % HOUR), [])
+            top = max(record.second for record in group)
+            if top > latest.get(symbol, -1):
+                latest[symbol] = top
+            last = self._last_stored(symbol)
+            fresh = group
+            if last is not None and minute <= last:
+                fresh = []
+                for record in group:
+                    if record.second <= last:
+                        # Possibly stored before: replace its old contribution, do not add to it.
+                        change = Volume.of_columns(*_columns(record.trade_fields))
+                        change.add(self._stored_volume(symbol, record.second), -1, prune=False)
+                        rows.add(change)
+                        changes.append(change)
+                    else:
+                        fresh.append(record)
+            if fresh:  # the common case: new seconds, added to their minute at once
+                new = Volume.of_columns(
+                    *_columns(np.concatenate([record.trade_fields for record in fresh]))
+                )
+                rows.add(new)
+                changes.append(new)
         tops: dict[str, int] = {}
         for symbol, second in latest.items():
             last = self._last_stored(symbol)
@@ -143,14 +164,14 @@ class VolumeAggregates:
         return self._is_keyed(key) or key[1] + MINUTE + MINUTE_GRACE <= tops.get(key[0], -1)
 
     def _put_minute(self, key: Key, rows: Volume, batch: WriteBatch) -> None:
-        batch.put(record_key(*key), rows.encode(), self._minute_handle)
+        _put(batch, key, rows, self._minute_handle)
         self._pending_keyed.add(key)
 
     def _update_hour(
         self,
         symbol: str,
         hour: int,
-        deltas: list[Volume | Record],
+        deltas: list[Volume],
         touched: dict[Key, Volume],
         batch: WriteBatch,
     ) -> None:
@@ -164,11 +185,8 @@ class VolumeAggregates:
             if deltas:
                 rows = Volume.decode(stored)
                 for delta in deltas:
-                    if isinstance(delta, Record):
-                        rows.add_columns(*_columns(delta.trade_fields))
-                    else:
-                        rows.add(delta)
-                batch.put(record_key(symbol, hour), rows.encode(), self._hour_handle)
+                    rows.add(delta)
+                _put(batch, key, rows, self._hour_handle)
             return
         if hour + HOUR + HOUR_GRACE > self._pending_last.get(symbol, 0):
             if deltas:
@@ -178,7 +196,7 @@ class VolumeAggregates:
         for minute in range(hour, hour + HOUR, MINUTE):
             part = touched.get((symbol, minute))
             rows.add(part if part is not None else self._minute((symbol, minute)))
-        batch.put(record_key(symbol, hour), rows.encode(), self._hour_handle)
+        _put(batch, key, rows, self._hour_handle)
         self._pending_closed.add(key)
         self._open.get(symbol, set()).discard(hour)
 

@@ -8,6 +8,7 @@ import dataclasses
 import random
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from query import analytics
@@ -195,3 +196,27 @@ def test_a_minute_left_open_by_a_restart_is_written_after_it(db):
     reader.refresh()
     stored = store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE))
     assert Volume.decode(stored).rows() == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
+
+
+def test_a_minute_whose_sums_no_value_can_hold_has_no_key_and_reads_exactly(db, caplog):
+    """Three trades of the largest quantity at one price sum past 2^64, beyond any MessagePack
+    integer: the batch is still written, the minute gets no key, and its volume is read exactly
+    from its raw trades."""
+    store, reader, _ = db
+    largest = 2**63 - 1
+    huge = book(BASE + 5)
+    price = huge.trades[0].price
+    trades = tuple(
+        msgspec.structs.replace(huge.trades[0], agg_id=huge.trades[0].agg_id + i, qty=largest)
+        for i in range(3)
+    )
+    huge = dataclasses.replace(huge, trades=trades)
+    snaps = [book(s) for s in range(BASE, BASE + 5)] + [huge]
+    snaps += [book(s) for s in range(BASE + 6, CLOSING + 1)]
+    write(store, snaps, 9)
+    reader.refresh()
+    assert store._families[storage.VOLUME_CF].get(record_key("BTCUSDT", BASE)) is None
+    assert "beyond what an aggregate holds" in caplog.text
+    got = volume_rows(reader, "BTCUSDT", BASE, BASE + 59).rows()
+    assert got == raw_rows(reader, "BTCUSDT", BASE, BASE + 59)
+    assert next(row for row in got if row[0] == price)[1] >= 3 * largest

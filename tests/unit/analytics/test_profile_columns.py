@@ -163,7 +163,9 @@ def test_real_recording_aggregates_and_raw_trades(replay):
 
 def test_cache_reuses_equal_bytes_only_and_evicts_least_recent():
     def value(price: int) -> bytes:
-        return Volume.of_trades([price, price + TICK], [3, 4], [False, True]).encode()
+        stored = Volume.of_trades([price, price + TICK], [3, 4], [False, True]).encode()
+        assert stored is not None
+        return stored
 
     cache = AggregateCache()
     first = cache.chunk(value(100 * TICK), "hour 1")

@@ -40,3 +40,57 @@ def test_columns_sum_as_the_trades_do(seed):
     assert all(type(k) is int and type(v) is int for k, v in got.qty.items())
     if seed % 3:  # (sums above 2**64 are beyond any stored layout; the dicts are compared above)
         assert got.encode() == expected.encode()
+
+
+def _oracle_rows(trades: list[tuple[int, int, bool]]) -> list[tuple[int, int, int, int]]:
+    """Per price, straight from the definition: total qty, trade count, taker-buy qty."""
+    sums: dict[int, list[int]] = {}
+    for price, qty, maker in trades:
+        row = sums.setdefault(price, [0, 0, 0])
+        row[0] += qty
+        row[1] += 1
+        row[2] += 0 if maker else qty
+    return [(p, q, n, b) for p, (q, n, b) in sorted(sums.items())]
+
+
+def _as_arrays(part: list[tuple[int, int, bool]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    prices, qtys, makers = zip(*part, strict=True)
+    return (
+        np.array(prices, dtype=np.int64),
+        np.array(qtys, dtype=np.int64),
+        np.array(makers, dtype=np.int64),
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_parts_added_any_way_sum_as_the_definition(seed):
+    """Columns form (parts summed late), maps form and stored values mixed: one set of sums."""
+    rng = random.Random(seed)
+    big = seed % 5 == 0  # quantities near int64: sums leave int64 and must stay exact
+    volume, trades = Volume(), []
+    for _ in range(rng.randint(1, 12)):
+        prices, qtys, makers = columns(rng, rng.choice([1, 3, 40, 200]), big=big)
+        part = list(zip(prices, qtys, makers, strict=True))
+        trades += part
+        how = rng.choice(["columns", "volume", "stored", "maps", "read"])
+        if how == "columns":
+            volume.add_columns(*_as_arrays(part))
+        elif how == "volume":
+            volume.add(Volume.of_columns(*_as_arrays(part)))
+        elif how == "stored":
+            alone = Volume.of_columns(*_as_arrays(part))
+            value = alone.encode()
+            volume.add(alone if value is None else Volume.decode(value))
+        elif how == "maps":
+            volume.add(Volume.of_trades(prices, qtys, makers))
+        else:  # a read in between (sums the parts so far, or leaves the columns form)
+            volume.add_columns(*_as_arrays(part))
+            assert volume.rows() == _oracle_rows(trades)
+    expected = _oracle_rows(trades)
+    assert volume.rows() == expected
+    stored = volume.encode()
+    fits = all(-(2**63) <= value < 2**64 for row in expected for value in row)
+    assert (stored is not None) == fits  # no value can hold a sum beyond msgpack's integers
+    if stored is not None:
+        assert Volume.decode(stored).rows() == expected
+    assert all(type(value) is int for row in volume.rows() for value in row)
