@@ -247,21 +247,27 @@ class VolumeAggregates:
         return self._last[symbol]
 
     def _minute(self, key: Key, cache: bool = False) -> Volume:
-        """A minute's rows: from the cache, its stored aggregate, or its stored trades."""
+        """A minute's rows: from the cache, its stored aggregate, or its stored trades (none to
+        read for a minute after the symbol's newest stored second: a new minute)."""
         rows = self._minutes.get(key)
         if rows is not None:
             if cache:
                 self._minutes.move_to_end(key)
             return rows
         symbol, minute = key
-        stored = self._minutes_cf.get(record_key(symbol, minute))
+        last = self._last_stored(symbol)
+        if last is None or minute > last:
+            stored = None  # every stored second is before it: nothing to read
+        else:
+            stored = self._minutes_cf.get(record_key(symbol, minute))
         if stored is not None:
             rows = Volume.decode(stored)
             self._keyed.add(key)
         else:
             rows = Volume()
-            for second, value in storage.iter_range(self._trades, symbol, minute, minute + 59):
-                self._add_stored(rows, symbol, second, value)
+            if last is not None and minute <= last:
+                for second, value in storage.iter_range(self._trades, symbol, minute, minute + 59):
+                    self._add_stored(rows, symbol, second, value)
         if cache:
             self._minutes[key] = rows
         return rows
