@@ -59,7 +59,9 @@ class GapDetector:
         A new session (the collector restarted) resets the sequence check only: the seconds it
         missed while restarting still show up as missing seconds.
         """
-        state = self._state(symbol)
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._states[symbol] = _SymbolState()
         lost_seq = 0
         if state.session == session and state.seq is not None and seq > state.seq + 1:
             lost_seq = seq - state.seq - 1
@@ -72,7 +74,8 @@ class GapDetector:
             # Lost sequence numbers without missing seconds: the collector skipped publishing
             # seconds it later re-published or never had; report it, nothing to fetch.
             gap = Gap(symbol, second, second - 1, lost_seq)
-        self.advance(symbol, second)
+        if state.last_second is None or second > state.last_second:
+            state.last_second = second  # as ``advance``
         return gap
 
     def advance(self, symbol: str, second: int) -> None:

@@ -72,10 +72,7 @@ class Persister:
             self._stored_log.emit(batch)
             if self.on_durable is not None:
                 self.on_durable(batch, time.perf_counter() - started)
-            now = self.clock.now()
-            stored = self.status.stored
-            for record in batch:
-                stored(record.symbol, record.second, now, record.backfilled)
+            self.status.stored(batch, self.clock.now())
 
     def put_meta(self, key: bytes, value: bytes) -> None:
         """Write a ``meta`` entry if the store is open (a failure counts like a failed write)."""

@@ -166,18 +166,21 @@ class Writer:
             if isinstance(record, Rejected):
                 self.rejects.reject(record.reason, record.detail, monotonic)
                 continue
-            if not self._admit(record, monotonic):
+            last = gaps.last_second(record.symbol)
+            if not self._admit(record, monotonic, last):
                 continue
-            if gaps.last_second(record.symbol) is None:
+            if last is None:
                 self._first_live[record.symbol] = record.second
             gap = gaps.observe(record.symbol, record.second, record.session, record.seq)
             if gap is not None:
                 self._on_gap(gap)
             queue(record)
 
-    def _admit(self, record: Record, monotonic: float) -> bool:
+    def _admit(self, record: Record, monotonic: float, last: int | None) -> bool:
         """Whether a valid record may be stored: a configured symbol, the session that speaks for
-        it (``writer/sessions.py``), and never over a second stored from another session."""
+        it (``writer/sessions.py``), and never over a second stored from another session.
+
+        ``last``: the newest second accepted of its symbol before it (``GapDetector``)."""
         symbol, second, session = record.symbol, record.second, record.session
         if symbol not in self._symbols:
             self.rejects.reject("symbols", f"{symbol} is not a configured symbol", monotonic)
@@ -190,7 +193,6 @@ class Writer:
                 monotonic,
             )
             return False
-        last = self.gaps.last_second(symbol)
         if last is not None and second <= last:  # possibly stored or queued already
             queued = self.persister.pending.get(symbol, second)
             other = queued.session if queued is not None else self._stored_session(symbol, second)
@@ -265,7 +267,7 @@ class Writer:
         except Rejected as rejected:
             self.rejects.reject(rejected.reason, rejected.detail, monotonic)
             return
-        if not self._admit(record, monotonic):
+        if not self._admit(record, monotonic, self.gaps.last_second(record.symbol)):
             return
         self.gaps.advance(record.symbol, record.second)
         self.persister.queue(record)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from shared.model import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from writer.pending import Record
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +57,19 @@ class WriterStatus:
             counters = self.symbols[symbol] = SymbolCounters()
         return counters
 
-    def stored(self, symbol: str, second: int, now: float, backfilled: bool) -> None:
-        counters = self.symbol(symbol)
-        counters.stored_at.append(now)
-        counters.stored_total += 1
-        if counters.last_stored is None or second > counters.last_stored:
-            counters.last_stored = second
-        counters.backfilled += backfilled
+    def stored(self, records: Iterable[Record], now: float) -> None:
+        """Count records made durable at ``now``."""
+        symbol, counters = "", None
+        for record in records:
+            if counters is None or record.symbol != symbol:  # looked up once per run of a symbol
+                symbol = record.symbol
+                counters = self.symbol(symbol)
+            counters.stored_at.append(now)
+            counters.stored_total += 1
+            second = record.second
+            if counters.last_stored is None or second > counters.last_stored:
+                counters.last_stored = second
+            counters.backfilled += record.backfilled
 
     def gap(self, symbol: str, seconds: int) -> None:
         counters = self.symbol(symbol)

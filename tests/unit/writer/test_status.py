@@ -9,13 +9,15 @@ import pytest
 
 from shared.errors import ConfigError
 from writer.config import WriterConfig, parse_duration
+from writer.pending import Record
 from writer.status import RejectLog, WriterStatus
 
 
 def test_status_record_counts_the_last_minute_and_hour():
     status = WriterStatus(started=1000.0, pid=42)
     for t in (100.0, 3000.0, 3700.0, 3705.0):
-        status.stored("BTCUSDT", int(t), t, backfilled=t == 3000.0)
+        record = Record("BTCUSDT", int(t), b"", b"", 1, 1, backfilled=t == 3000.0)
+        status.stored([record], t)
     status.gap("BTCUSDT", 5)
     status.rejected["decode"] += 2
     record = msgpack.unpackb(status.encode(3710.0, pending=3, backfill_ranges=1, unrecoverable=0))
