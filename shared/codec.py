@@ -52,9 +52,10 @@ _ENCODER = msgspec.msgpack.Encoder()  # thread-safe
 _BOOK = msgspec.msgpack.Decoder(BookSnapshot)
 _TRADES = msgspec.msgpack.Decoder(SecondTrades)
 _LIVE = msgspec.msgpack.Decoder(LiveBook)
-# One side or one second's trades (``decode_level_arrays``/``decode_trade_arrays``).
-_LEVEL_LIST = msgspec.msgpack.Decoder(Levels)
-_TRADE_LIST = msgspec.msgpack.Decoder(Trades)
+# One side or one second's trades (``decode_level_arrays``/``decode_trade_arrays``; the writer's
+# columns decode them array by array to mark the one that fails).
+LEVELS_DECODER = msgspec.msgpack.Decoder(Levels)
+TRADES_DECODER = msgspec.msgpack.Decoder(Trades)
 _PRICE = itemgetter(0)
 _SYMBOL = attrgetter("symbol")
 
@@ -208,12 +209,12 @@ def decode_level_arrays(arrays: Sequence[bytes]) -> list[tuple[Level, ...]]:
 
     Each array is decoded on its own, so one array's bytes are never read as part of another's.
     """
-    return _decode_each(arrays, _LEVEL_LIST, "book record")
+    return _decode_each(arrays, LEVELS_DECODER, "book record")
 
 
 def decode_trade_arrays(arrays: Sequence[bytes]) -> list[tuple[Trade, ...]]:
     """Trades arrays of trades records (each one MessagePack array), typed and range-checked."""
-    return _decode_each(arrays, _TRADE_LIST, "trades record")
+    return _decode_each(arrays, TRADES_DECODER, "trades record")
 
 
 def array_header(count: int) -> bytes:

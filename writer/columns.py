@@ -23,7 +23,7 @@ import msgspec
 import numpy as np
 from msgspec.structs import astuple
 
-from shared.codec import MAX_PAYLOAD
+from shared.codec import LEVELS_DECODER, MAX_PAYLOAD, TRADES_DECODER
 from shared.envelope import (
     LEVEL_KINDS,
     TRADE_KINDS,
@@ -32,7 +32,7 @@ from shared.envelope import (
     take_apart,
     trades_layout,
 )
-from shared.model import MAX_LEVELS, MAX_TRADES, Levels, Trades
+from shared.model import MAX_LEVELS, MAX_TRADES
 from shared.unpack import rows, unpack
 from writer.pending import Record
 from writer.validate import _TOPICS, Limits, Rejected, topic_symbol, validate_message
@@ -230,8 +230,10 @@ def _tolerant(
 def _header_count(array: bytes, most: int) -> int:
     """The element count of an array header, if at most ``most``; else 1 (one marked row).
 
-    ``unpack`` gives the fallback arrays whose header it read (their count is what it places)
-    and arrays whose header it could not read (any count will do: it takes the fallback's).
+    ``unpack`` gives the fallback arrays whose header it read (their count is what it places,
+    also for a tail whose bytes are too short for it: so the bytes' length is not checked here,
+    unlike ``Scan.arrays``) and arrays whose header it could not read (any count will do: it
+    takes the fallback's).
     """
     first = array[0] if array else 0
     if first & 0xF0 == 0x90:
@@ -246,5 +248,5 @@ def _header_count(array: bytes, most: int) -> int:
 
 
 _UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError)
-_level_fallback = _tolerant(msgspec.msgpack.Decoder(Levels), 2, MAX_LEVELS, tuple)
-_trade_fallback = _tolerant(msgspec.msgpack.Decoder(Trades), 5, MAX_TRADES, astuple)
+_level_fallback = _tolerant(LEVELS_DECODER, 2, MAX_LEVELS, tuple)
+_trade_fallback = _tolerant(TRADES_DECODER, 5, MAX_TRADES, astuple)
