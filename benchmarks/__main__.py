@@ -54,7 +54,7 @@ def main(  # noqa: PLR0917  (click passes every option by keyword anyway)
     \b
     Examples:
         python -m benchmarks                  # all but memory-long, rewrites docs/benchmarks.md
-        python -m benchmarks memory-long      # the 30-minute memory run (kept in the report)
+        python -m benchmarks memory-long      # the 2-hour memory run (kept in the report)
         python -m benchmarks book latency     # two sections only
         python -m benchmarks --smoke          # seconds-long check that every section runs
     """

@@ -78,7 +78,7 @@ def render(
     dates = sorted({s.ran_at for s in sections if s.ran_at} | {started})
     when = dates[0] if len(dates) == 1 else f"between {dates[0]} and {dates[-1]}"
     parts.append(
-        f"Sections measured {when}; every section but the 30-minute memory run: "
+        f"Sections measured {when}; every section but the 2-hour memory run: "
         "`python -m benchmarks` (`make bench`, under 20 min); that run: "
         "`python -m benchmarks memory-long`; one section: the command under its heading.\n"
     )

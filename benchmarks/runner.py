@@ -27,7 +27,7 @@ SECTIONS = (
     "memory",
     "memory-long",
 )
-# What ``make bench`` runs: all but the 30-minute memory run, which alone would exceed its 20
+# What ``make bench`` runs: all but the 2-hour memory run, which alone would exceed its 20
 # minutes; its last result stays in the report (each section keeps its own date).
 DEFAULT_SECTIONS = SECTIONS[:-1]
 MODULES = {
@@ -53,7 +53,7 @@ TITLES = {
     "scale": "Scale on one machine",
     "peers": "Side by side with cryptofeed",
     "memory": "Memory over time",
-    "memory-long": "Memory over a 30-minute run",
+    "memory-long": "Memory over a 2-hour run",
 }
 
 
