@@ -48,8 +48,10 @@ class Scan:
     """A run of bytes (``joined``, padded) read at many positions at once."""
 
     def __init__(self, pieces: Sequence[bytes | memoryview]) -> None:
-        self.joined = b"".join(pieces)
-        self.data = np.frombuffer(self.joined + bytes(PADDING), dtype=np.uint8)
+        # The pieces and the padding in one join: ``joined + padding`` copied the whole run once
+        # more into a fresh allocation (~0.6 ms for a writer's run of 1,000 books).
+        self.joined = b"".join([*pieces, bytes(PADDING)])  # PADDING zero bytes at the end
+        self.data = np.frombuffer(self.joined, dtype=np.uint8)
         # The 64-bit word at every byte: an unaligned, overlapping native view, byte-swapped
         # once gathered (numpy computes on big-endian arrays through slow buffered casts).
         self._words = np.ndarray(
