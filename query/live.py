@@ -34,6 +34,7 @@ from shared.codec import (
 )
 from shared.errors import DecodeError
 from shared.model import LiveBook
+from shared.multipart import drain
 from shared.security import SocketSecurity
 from shared.sessions import SessionGate
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 MAX_LIVE_MESSAGE = MAX_PAYLOAD  # bytes per frame; ZMQ drops a larger one (and its sender)
 PUBLISHING_SECONDS = 5.0  # a collector that sent nothing for this long counts as silent
 INVALID_LOG_INTERVAL = 10.0  # log dropped messages at most this often
+KEEP_FRAMES = 4  # frames kept of a message (a valid one has 2 or 3): the rest are dropped
 MAX_SYMBOLS = 1000  # a misbehaving publisher cannot grow memory without bound
 MAX_EVENT_AHEAD_MS = 60_000  # a live book stamped further ahead of this clock is not believed
 
@@ -230,20 +232,15 @@ class LiveFeed:
 
     def drain(self, max_messages: int = 200) -> int:
         """Receive what is waiting (without blocking), record and re-publish the valid messages."""
-        handled = 0
-        while handled < max_messages:
-            try:
-                frames = self.sub.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            handled += 1
+        messages = drain(self.sub, KEEP_FRAMES, max_messages)
+        for frames in messages:
             if self.books.accept(frames):
                 try:
                     self.pub.send_multipart(frames, zmq.NOBLOCK)
                     self.republished += 1
                 except zmq.Again:  # a slow feed subscriber must not stall us; PUB drops anyway
                     pass
-        return handled
+        return len(messages)
 
     def close(self) -> None:
         self.pub.close(linger=0)

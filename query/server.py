@@ -24,6 +24,7 @@ from query.worker import WorkerPool
 from shared.clock import Clock
 from shared.lifecycle import StopFlag
 from shared.methods import BY_NAME, NAMES
+from shared.multipart import receive
 from shared.protocol import (
     MAX_MESSAGE_BYTES,
     METHOD_NOT_FOUND,
@@ -41,6 +42,7 @@ MAX_REQUESTS_PER_TURN = 200  # then drain the live stream again, so neither side
 STATS_INTERVAL = 60.0
 WORKER_CHECK_INTERVAL = 1.0
 REPLY_HWM = 16  # replies queued per client connection
+KEEP_FRAMES = 4  # frames kept of a request (a valid one has 2 or 3): the rest are dropped
 FRESHEN_MESSAGES = 64  # live messages taken in before each request
 
 
@@ -164,7 +166,7 @@ class QueryServer:
     def _serve_requests(self) -> None:
         for _ in range(MAX_REQUESTS_PER_TURN):
             try:
-                message = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+                message = receive(self.router, KEEP_FRAMES).frames
             except zmq.Again:
                 return
             # Answer live requests against the freshest book: take what the collectors sent

@@ -19,9 +19,11 @@ from shared import backfill as proto
 from shared.codec import MAX_PAYLOAD, encode
 from shared.errors import DecodeError
 from shared.model import SYMBOL_PATTERN
+from shared.multipart import drain
 from shared.security import SocketSecurity
 
 log = logging.getLogger(__name__)
+KEEP_FRAMES = 5  # frames kept of a message (a valid one has 3 or 4): the rest are dropped
 
 MAX_ATTEMPTS = 3
 MAX_QUEUED_RANGES = 256  # per symbol; older wishes are dropped (and logged) beyond that
@@ -88,17 +90,15 @@ class BackfillServer:
     def receive(self, now: float) -> list[proto.Hello | BackfillRecord | str]:
         """Read every waiting message; return hellos and records, or reject reasons (str)."""
         events: list[proto.Hello | BackfillRecord | str] = []
-        for _ in range(10_000):  # bounded so a flood cannot starve the rest of the loop
-            try:
-                frames = self.socket.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
+        # At most 10,000 (a flood cannot starve the rest of the loop), each at most KEEP_FRAMES.
+        for frames in drain(self.socket, KEEP_FRAMES, 10_000):
             events.append(self._handle(frames, now))
         return events
 
     def _handle(self, frames: list[bytes], now: float) -> proto.Hello | BackfillRecord | str:
         if len(frames) not in (3, 4):
-            return f"backfill message with {len(frames)} frames, expected [id, kind, payload...]"
+            count = f"more than {KEEP_FRAMES - 1}" if len(frames) == KEEP_FRAMES else len(frames)
+            return f"backfill message with {count} frames, expected [id, kind, payload...]"
         routing_id, kind, *payload_frames = frames
         symbol = routing_id.decode("ascii", "replace")
         if not SYMBOL_PATTERN.match(symbol):

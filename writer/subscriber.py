@@ -5,6 +5,7 @@ from __future__ import annotations
 import zmq
 
 from shared.codec import MAX_PAYLOAD, SNAP_PREFIX
+from shared.multipart import drain
 from shared.security import SocketSecurity
 
 # A larger frame makes ZeroMQ drop the sending connection before any of it is buffered: the
@@ -37,22 +38,7 @@ class SnapshotSubscriber:
 
     def drain(self, limit: int = MAX_DRAIN) -> list[list[bytes]]:
         """Every message already waiting (up to ``limit``), without blocking."""
-        # ``recv_multipart`` by hand, on zmq.Frames: it asks RCVMORE through ``Socket.get``,
-        # which converts the option to an enum per frame (~0.7 µs a record in all).
-        messages: list[list[bytes]] = []
-        recv, flags = self.socket.recv, zmq.NOBLOCK.value
-        while len(messages) < limit:
-            try:
-                frame = recv(flags, copy=False)
-            except zmq.Again:
-                break
-            frames = [frame.bytes]
-            while frame.more:  # the rest of a message is there once its first frame is
-                frame = recv(flags, copy=False)
-                if len(frames) < MAX_FRAMES:  # past that the message is rejected anyway
-                    frames.append(frame.bytes)
-            messages.append(frames)
-        return messages
+        return drain(self.socket, MAX_FRAMES, limit)
 
     def close(self) -> None:
         self.socket.close(linger=0)

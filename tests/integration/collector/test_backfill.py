@@ -58,8 +58,12 @@ def test_fetch_returns_the_buffered_records(tmp_path, simulator, zmq_context, ro
         assert hello.session == published[0].session
         assert hello.first <= published[0].second
 
-        # Act: ask for the seconds of the first five published records.
+        # A fetch buried in 20,000 more frames: refused (only the first 3 are kept), not served.
         first, last = published[0].second, published[4].second
+        hostile = encode(Fetch("ETHUSDT", first, last))
+        socket.send_multipart([b"ETHUSDT", FETCH, hostile, *[b""] * 20_000])
+
+        # Act: ask for the seconds of the first five published records.
         socket.send_multipart([b"ETHUSDT", FETCH, encode(Fetch("ETHUSDT", first, last))])
         records, done = [], None
         while done is None:
@@ -78,3 +82,4 @@ def test_fetch_returns_the_buffered_records(tmp_path, simulator, zmq_context, ro
     assert records == published[:5]
     assert (done.first, done.last, done.count) == (first, last, 5)
     assert "backfill: sent 5 records" in proc.log()
+    assert "not [fetch, payload]" in proc.log()

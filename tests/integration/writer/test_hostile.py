@@ -137,6 +137,8 @@ backfill_messages = st.one_of(
         st.binary(max_size=200),
     ).map(list),
     st.just([proto.RECORD, GOOD_BOOK, GOOD_TRADES]),  # valid, but nobody asked for it
+    # 20,000 frames, of which 5 are kept (built by a map: a strategy's repr must stay small)
+    st.just(20_000).map(lambda n: [proto.RECORD, GOOD_BOOK, GOOD_TRADES, *[b""] * n]),
 )
 
 
