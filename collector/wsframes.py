@@ -45,6 +45,11 @@ class FrameSocket:
         self._poller = select.poll()
         self._poller.register(self._sock.fileno(), select.POLLIN)
         self._max = max_message
+        # One reused receive buffer: ``recv(CHUNK)`` would take a fresh 64 kB block from the
+        # heap for every read and shrink it, and the long-lived records allocated between
+        # those blocks fragment the heap (a collector's grew ~5 MB an hour, docs/scaling.md).
+        self._buffer = bytearray(CHUNK)
+        self._view = memoryview(self._buffer)
         self._rest = b""  # the start of a frame whose end has not arrived yet
         self._parts: list[bytes] = []  # fragments of an unfinished message
         self._size = 0  # their total length
@@ -91,15 +96,15 @@ class FrameSocket:
         # Read no more than a whole message beyond the limit: the header check refuses it.
         while size <= self._max + CHUNK:
             try:
-                chunk = self._sock.recv(CHUNK)
+                got = self._sock.recv_into(self._buffer)
             except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 break
-            if not chunk:
+            if not got:
                 self._eof = True  # raised by the next read: first the frames that came before
                 break
-            chunks.append(chunk)
-            size += len(chunk)
-            if len(chunk) < CHUNK and not self._tls:
+            chunks.append(bytes(self._view[:got]))
+            size += got
+            if got < CHUNK and not self._tls:
                 break  # a short read emptied the kernel's buffer (TLS may hold more decrypted)
         self._rest = b""
         if not chunks and self._eof:

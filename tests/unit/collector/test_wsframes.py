@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
@@ -124,3 +125,19 @@ def test_close_frame_and_end_of_stream(pair):
     server.shutdown(socket.SHUT_WR)
     with pytest.raises(websocket.WebSocketConnectionClosedException):
         reader.read(1.0)
+
+
+def test_a_read_allocates_what_arrived_not_a_whole_receive_chunk(pair):
+    # recv(65536) took a fresh 64 kB block of the heap per read and shrank it; between those
+    # blocks the collector's long-lived records fragmented the heap, which grew without end.
+    reader, server = pair
+    reader.read(0.01)  # warm up (the poller, the first call's own objects)
+    tracemalloc.start()
+    try:
+        for _ in range(20):
+            server.sendall(frame(TEXT, b"z" * 500))
+            assert reader.read(1.0) == [(TEXT, b"z" * 500)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_384
