@@ -5,13 +5,22 @@ The server side is the other end of a real socketpair; the client is websocket-c
 
 from __future__ import annotations
 
+import datetime
 import socket
+import ssl
 import struct
+import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websocket
+from cryptography import x509  # in the lock, through pyjwt (mcp)
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from collector.wsframes import BINARY, CLOSE, PING, PONG, TEXT, FrameSocket
 
@@ -141,3 +150,67 @@ def test_a_read_allocates_what_arrived_not_a_whole_receive_chunk(pair):
     finally:
         tracemalloc.stop()
     assert peak < 16_384
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for ``localhost`` and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_frames_arrive_whole_over_tls(tmp_path):
+    # Live Binance is wss://: the reader must drain what TLS has decrypted, not only the socket.
+    cert_file, key_file = _self_signed(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert_file, key_file)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.load_verify_locations(cert_file)
+    raw_client, raw_server = socket.socketpair()
+    accepted: list[ssl.SSLSocket] = []
+    handshake = threading.Thread(
+        target=lambda: accepted.append(server_ctx.wrap_socket(raw_server, server_side=True))
+    )
+    handshake.start()
+    client = client_ctx.wrap_socket(raw_client, server_hostname="localhost")
+    handshake.join(5)
+    server = accepted[0]
+    ws = websocket.WebSocket()
+    ws.sock, ws.connected = client, True
+    reader = FrameSocket(ws, max_message=1_000_000)
+    payloads = [bytes([65 + i % 26]) * size for i, size in enumerate((10, 70_000, 3, 200_000, 125))]
+    sender = threading.Thread(
+        target=server.sendall, args=(b"".join(frame(TEXT, p) for p in payloads),)
+    )
+    sender.start()
+    got: list[tuple[int, bytes]] = []
+    deadline = time.monotonic() + 5
+    while len(got) < len(payloads) and time.monotonic() < deadline:
+        got += reader.read(0.5)
+    sender.join(5)
+    try:
+        assert got == [(TEXT, p) for p in payloads]
+    finally:
+        client.close()
+        server.close()
