@@ -47,7 +47,7 @@ class FrameSocket:
         self._max = max_message
         # One reused receive buffer: ``recv(CHUNK)`` would take a fresh 64 kB block from the
         # heap for every read and shrink it, and the long-lived records allocated between
-        # those blocks fragment the heap (a collector's grew ~5 MB an hour, docs/scaling.md).
+        # those blocks fragment the heap (a collector's grew ~5.8 MB an hour, docs/scaling.md).
         self._buffer = bytearray(CHUNK)
         self._view = memoryview(self._buffer)
         self._rest = b""  # the start of a frame whose end has not arrived yet

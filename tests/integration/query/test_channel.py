@@ -14,6 +14,7 @@ import pickle
 import signal
 import socket
 import time
+import tracemalloc
 from multiprocessing.process import BaseProcess
 
 from query.channel import HEADER, Channel, WorkerEnd
@@ -100,3 +101,22 @@ def test_a_job_for_a_stopped_worker_is_queued_not_waited_for():
         os.kill(process.pid, signal.SIGCONT) if process.is_alive() else None
         process.kill()
         channel.close()
+
+
+def test_a_small_reply_allocates_its_size_not_a_whole_receive_chunk():
+    # recv(CHUNK) took a fresh 256 kB block of the heap per read (see collector/wsframes.py).
+    ours, theirs = socket.socketpair()
+    channel = Channel(ours)
+    try:
+        tracemalloc.start()
+        try:
+            for n in range(20):
+                theirs.sendall(HEADER.pack(len(small := pickle.dumps(n))) + small)
+                assert poll_for(channel.receive, 2.0) == [n]
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 16_384
+    finally:
+        ours.close()
+        theirs.close()
