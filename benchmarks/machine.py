@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -28,6 +29,29 @@ def memory_gb() -> float:
     except OSError:
         pass
     return 0.0
+
+
+def source_commit(root: Path, report: Path) -> str:
+    """The git commit of the code a run measures, ``"+ changes"`` when tracked files other than
+    the report differ from it, or ``""`` outside a git checkout."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD").strip()
+        changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    mine = (
+        str(report.resolve().relative_to(root.resolve()))
+        if report.resolve().is_relative_to(root.resolve())
+        else ""
+    )
+    others = [line for line in changed if line[3:] != mine]
+    return f"{commit} + changes" if others else commit
 
 
 def versions() -> dict[str, str]:

@@ -40,8 +40,9 @@ def load_sections(text: str) -> list[Section]:
 def render_section(section: Section, number: int) -> str:
     data = json.dumps(dataclasses.asdict(section), ensure_ascii=False).replace("--", "-\\u002d")
     lines = [f"## {number}. {section.title}", "", f"{MARKER}{data} -->", ""]
+    at = f" at commit {section.commit}" if section.commit else ""
     lines.append(
-        f"Reproduce: `{section.command}` ({section.seconds:,.0f} s; run {section.ran_at})."
+        f"Reproduce: `{section.command}` ({section.seconds:,.0f} s; run {section.ran_at}{at})."
     )
     lines.append("")
     if section.rows:

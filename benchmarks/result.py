@@ -32,6 +32,7 @@ class Section:
     seconds: float = 0.0
     error: str | None = None
     ran_at: str = ""  # UTC time the section started, e.g. "2026-11-24 10:00 UTC"
+    commit: str = ""  # the git commit measured (``machine.source_commit``); "" if unknown
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Section:

@@ -82,11 +82,13 @@ def run_sections(keys: Sequence[str], budget: Budget, out: Path) -> list[Section
     """
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     info = machine.describe()
+    commit = machine.source_commit(Path(__file__).resolve().parent.parent, out)
     kept = {s.key: s for s in report.load_sections(out.read_text())} if out.exists() else {}
     done: list[Section] = []
     for key in [k for k in SECTIONS if k in keys]:
         click.echo(f"[benchmarks] {key} ...", err=True)
         section = run_one(key, budget)
+        section.commit = commit
         state = f"failed: {section.error}" if section.error else "done"
         click.echo(f"[benchmarks] {key} {state} in {section.seconds:.0f} s", err=True)
         done.append(section)
