@@ -83,12 +83,18 @@ def collector_rows(steady: list[Sample], count: int) -> list[Row]:
             Sample(s.at, {}, {"collectors": v}, {}) for s, v in zip(steady, series, strict=True)
         ]
         growth = slope_per_hour(points, "collectors") * span_h
+        half = len(points) // 2
+        halves = [
+            slope_per_hour(part, "collectors") * span_h / 2
+            for part in (points[:half], points[half:])
+        ]
         rows.append(
             Row(
                 f"collectors: private memory ({name}) per symbol",
                 f"{mean:.2f} MB",
                 f"first {series[0]:.2f} → last {series[-1]:.2f} MB",
-                f"fitted growth {growth * 1000:+.0f} kB per symbol over {span_h * 60:.0f} min",
+                f"fitted growth {growth * 1000:+.0f} kB per symbol over {span_h * 60:.0f} min "
+                f"(first half {halves[0] * 1000:+.0f} kB, second {halves[1] * 1000:+.0f} kB)",
                 f"≤ {GOAL_PRIVATE_MB:g} MB, flat",
                 verdict(mean <= GOAL_PRIVATE_MB and growth <= max(0.05, FLAT_SHARE * mean)),
             )
@@ -155,8 +161,6 @@ def measure(section: Section, count: int, seconds: float) -> Section:
             pipeline.stop()
     samples = sampler.samples if sampler else []
     steady = [s for s in samples if s.at >= steady_from]
-    flat_all = True
-    growth_of: dict[str, float] = {}
     for role in ROLES:
         series = [s.rss.get(role, 0.0) for s in steady]
         if not series:
@@ -165,9 +169,7 @@ def measure(section: Section, count: int, seconds: float) -> Section:
         mean = sum(series) / len(series)
         span_h = (steady[-1].at - steady[0].at) / 3600 if len(steady) > 1 else 0.0
         growth = slope * span_h
-        growth_of[role] = growth
         flat = growth <= max(FLAT_MB, FLAT_SHARE * mean)
-        flat_all = flat_all and flat
         section.rows.append(
             Row(
                 f"{role}: RSS slope",
@@ -179,7 +181,6 @@ def measure(section: Section, count: int, seconds: float) -> Section:
             )
         )
     section.rows += collector_rows(steady, count)
-    cache_text = ""
     if CACHE:
         per_entry = cache_entry_bytes()
         added_mb = (cache_to - cache_from) * per_entry / 1e6
@@ -193,13 +194,6 @@ def measure(section: Section, count: int, seconds: float) -> Section:
                 "",
                 "",
             )
-        )
-        cache_text = (
-            f" Over the fitted part the collectors' number caches took {added_mb:+.1f} MB "
-            f"({cache_to - cache_from:+,} entries at {per_entry:.0f} B), against a fitted growth "
-            f"of {growth_of.get('collectors', 0.0):+.1f} MB of the collectors: the caches are "
-            f"bounded at {CACHE:,} entries each and were "
-            f"{cache_to / max(count * CACHE, 1):.0%} full at the end."
         )
     section.notes = [
         f"{count} synthetic symbols for {seconds:.0f} s after warm-up, RSS sampled every "
@@ -216,30 +210,50 @@ def measure(section: Section, count: int, seconds: float) -> Section:
         )
     for role, what in casualties.items():
         section.notes.append(f"The {role} process ended during the run ({what}).")
-    grow = [r for r in section.rows if r.verdict == "NOT met"]
-    slopes = "; ".join(
-        f"{r.figure.split(':')[0]} {r.value}" for r in section.rows if "RSS slope" in r.figure
-    )
-    section.reading = (
-        f"Over {seconds / 60:.0f} minutes every process's resident memory stayed flat "
-        f"({slopes}). A slope fitted over minutes is noisy: small growth rates stay within the "
-        "resolution of a run this short."
-        if flat_all and section.rows
-        else "Memory grew in: "
-        + "; ".join(f"{r.figure} {r.value}" for r in grow)
-        + ". Part of that can be bounded structures still filling: each collector's backfill "
-        f"buffer ({FILL_SECONDS / 60:.0f} minutes of records)"
-        + (
-            f" and cache of number texts (collector.wire, up to {CACHE:,} entries, then cleared)"
-            if CACHE
-            else ""
-        )
-        + ", the writer's RocksDB memtables (flushed at their write-buffer size) and block "
-        "cache. Growth past those bounds would be a leak"
-        + (
-            "."
-            if seconds >= 2 * FILL_SECONDS
-            else "; the 2-hour run (`memory-long`) fits its line past them."
-        )
-    ) + cache_text
+    section.reading = memory_reading(section.rows, seconds)
     return section
+
+
+def memory_reading(rows: list[Row], seconds: float) -> str:
+    """The section's reading, from its rows alone (so a kept section can be read again)."""
+    slopes = [r for r in rows if "RSS slope" in r.figure]
+    grew = [r for r in slopes if r.verdict == "NOT met"]
+    if grew:
+        text = (
+            "Resident memory grew in: "
+            + "; ".join(f"{r.figure.split(':')[0]} {r.value} ({r.ratio})" for r in grew)
+            + ". Part of that can be bounded structures still filling: each collector's backfill "
+            f"buffer ({FILL_SECONDS / 60:.0f} minutes of records)"
+            + (
+                f" and cache of number texts (collector.wire, up to {CACHE:,} entries, then "
+                "cleared)"
+                if CACHE
+                else ""
+            )
+            + ", the writer's RocksDB memtables (flushed at their write-buffer size) and block "
+            "cache. Growth past those bounds would be a leak"
+            + (
+                "."
+                if seconds >= 2 * FILL_SECONDS
+                else "; the 2-hour run (`memory-long`) fits its line past them."
+            )
+        )
+    else:
+        text = (
+            f"Over {seconds / 60:.0f} minutes every process's resident memory stayed flat ("
+            + "; ".join(f"{r.figure.split(':')[0]} {r.value}" for r in slopes)
+            + "). A slope fitted over minutes is noisy: small growth rates stay within the "
+            "resolution of a run this short."
+        )
+    per_symbol = {r.figure.split(" per symbol")[0]: r for r in rows if "per symbol" in r.figure}
+    uss = per_symbol.get("collectors: private memory (USS)")
+    pss = per_symbol.get("collectors: private memory (PSS)")
+    cpu = per_symbol.get("collectors: CPU")
+    if uss and pss and cpu:
+        text += (
+            f" Per symbol the collectors held {uss.value} private (USS; PSS {pss.value}), "
+            f"{uss.reference} with a {uss.ratio}, and used {cpu.value} of a core; the "
+            f"lean-collectors goals ({uss.goal}; {cpu.goal} of a core) are "
+            f"{'met' if uss.verdict == cpu.verdict == 'met' else 'not all met'}."
+        )
+    return text
