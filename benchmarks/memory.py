@@ -205,8 +205,8 @@ def measure(section: Section, count: int, seconds: float) -> Section:
     ]
     if seconds < LONG_SECONDS:
         section.notes.append(
-            "A run of a few minutes can only show a leak of tens of MB per hour; the 2-hour "
-            f"run ({LONG_SYMBOLS} symbols) is its own section: `python -m benchmarks memory-long`."
+            f"A run of {seconds / 60:.0f} minutes shows less of a slow leak than the 2-hour "
+            f"run ({LONG_SYMBOLS} symbols), its own section: `python -m benchmarks memory-long`."
         )
     for role, what in casualties.items():
         section.notes.append(f"The {role} process ended during the run ({what}).")
