@@ -11,6 +11,18 @@ from tests.reference.common import RefInsufficient, fixed
 SCALE = 10**8
 
 
+def price_rows(trades: list[tuple[int, int, bool]]) -> list[tuple[int, int, int, int]]:
+    """(price, qty, buyer_maker) trades → per price, straight from the definition: (price, total
+    qty, trade count, taker-buy qty), by price."""
+    sums: dict[int, list[int]] = {}
+    for price, qty, maker in trades:
+        row = sums.setdefault(price, [0, 0, 0])
+        row[0] += qty
+        row[1] += 1
+        row[2] += 0 if maker else qty
+    return [(p, q, n, b) for p, (q, n, b) in sorted(sums.items())]
+
+
 class RefParameter(Exception):
     """The reference's rejected parameter (production: ParameterError)."""
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from shared.volume import Volume
+from tests.reference.profile import price_rows
 
 MAX_INT64 = 2**63 - 1
 
@@ -42,17 +43,6 @@ def test_columns_sum_as_the_trades_do(seed):
         assert got.encode() == expected.encode()
 
 
-def _oracle_rows(trades: list[tuple[int, int, bool]]) -> list[tuple[int, int, int, int]]:
-    """Per price, straight from the definition: total qty, trade count, taker-buy qty."""
-    sums: dict[int, list[int]] = {}
-    for price, qty, maker in trades:
-        row = sums.setdefault(price, [0, 0, 0])
-        row[0] += qty
-        row[1] += 1
-        row[2] += 0 if maker else qty
-    return [(p, q, n, b) for p, (q, n, b) in sorted(sums.items())]
-
-
 def _as_arrays(part: list[tuple[int, int, bool]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     prices, qtys, makers = zip(*part, strict=True)
     return (
@@ -85,8 +75,8 @@ def test_parts_added_any_way_sum_as_the_definition(seed):
             volume.add(Volume.of_trades(prices, qtys, makers))
         else:  # a read in between (sums the parts so far, or leaves the columns form)
             volume.add_columns(*_as_arrays(part))
-            assert volume.rows() == _oracle_rows(trades)
-    expected = _oracle_rows(trades)
+            assert volume.rows() == price_rows(trades)
+    expected = price_rows(trades)
     assert volume.rows() == expected
     stored = volume.encode()
     fits = all(-(2**63) <= value < 2**64 for row in expected for value in row)

@@ -9,18 +9,9 @@ from hypothesis import strategies as st
 
 from shared.errors import DecodeError
 from shared.volume import PackedColumns, Volume, unpack_aggregate
+from tests.reference.profile import price_rows
 
 trades = st.lists(st.tuples(st.integers(1, 8), st.integers(1, 10**12), st.booleans()), max_size=60)
-
-
-def naive(items: list[tuple[int, int, bool]]) -> list[tuple[int, int, int, int]]:
-    rows: dict[int, list[int]] = {}
-    for price, qty, maker in items:
-        row = rows.setdefault(price, [0, 0, 0])
-        row[0] += qty
-        row[1] += 1
-        row[2] += 0 if maker else qty
-    return [(p, q, n, b) for p, (q, n, b) in sorted(rows.items())]
 
 
 def volume(items: list[tuple[int, int, bool]]) -> Volume:
@@ -29,14 +20,14 @@ def volume(items: list[tuple[int, int, bool]]) -> Volume:
 
 @given(trades)
 def test_trades_are_summed_per_price_repeats_included(items):
-    assert volume(items).rows() == naive(items)
+    assert volume(items).rows() == price_rows(items)
 
 
 @given(trades, trades)
 def test_merging_equals_aggregating_everything(a, b):
     merged = volume(a)
     merged.add(volume(b))
-    assert merged.rows() == naive(a + b)
+    assert merged.rows() == price_rows(a + b)
 
 
 @given(trades, trades, trades)
@@ -45,7 +36,7 @@ def test_replacing_a_part_by_its_difference_is_exact(rest, old, new):
     change = volume(new)
     change.add(volume(old), -1, prune=False)
     total.add(change)
-    assert total.rows() == naive(rest + new)
+    assert total.rows() == price_rows(rest + new)
     assert all(total.count.values())  # prices left without trades are gone
 
 
@@ -53,7 +44,7 @@ def test_replacing_a_part_by_its_difference_is_exact(rest, old, new):
 def test_encode_decode_round_trip(items):
     stored = volume(items)
     assert Volume.decode(stored.encode()).rows() == stored.rows()
-    assert Volume.decode(stored.encode()).rows() == naive(items)
+    assert Volume.decode(stored.encode()).rows() == price_rows(items)
 
 
 @given(trades)
@@ -72,7 +63,7 @@ def test_stored_values_are_packed_ascending_int64_columns(items):
 def test_map_values_of_earlier_writers_still_decode(items):
     stored = volume(items)
     assert isinstance(unpack_aggregate(stored.encode_maps()), Volume)
-    assert Volume.decode(stored.encode_maps()).rows() == naive(items)
+    assert Volume.decode(stored.encode_maps()).rows() == price_rows(items)
 
 
 def test_values_beyond_int64_are_kept_as_exact_maps():
