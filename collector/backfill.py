@@ -96,7 +96,7 @@ class BackfillServer:
         # a Poller each time (~3x the cost in the profile) to answer the same question. Plain
         # ints: the enum forms cost an enum lookup and a Flag.__and__ per turn (1.7 vs 1.2 µs).
         while int(self._socket.get(_EVENTS)) & _POLLIN:
-            self._handle([frame.bytes for frame in receive(self._socket, KEEP_FRAMES).frames])
+            self._handle([frame.bytes for frame in receive(self._socket, KEEP_FRAMES)])
         now = self._clock.monotonic()
         if now >= self._next_hello:
             self._next_hello = now + self._interval

@@ -166,7 +166,7 @@ class QueryServer:
     def _serve_requests(self) -> None:
         for _ in range(MAX_REQUESTS_PER_TURN):
             try:
-                message = receive(self.router, KEEP_FRAMES).frames
+                message = receive(self.router, KEEP_FRAMES)
             except zmq.Again:
                 return
             # Answer live requests against the freshest book: take what the collectors sent

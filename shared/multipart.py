@@ -4,7 +4,7 @@ libzmq has no limit on the frames of a message: it delivers a message whole, and
 ``recv_multipart`` makes a Python object of every frame (one message of 2,000,000 empty frames is
 4 MB on the wire and grew a process by ~120 MB, docs/reliability.md "Known limits"). Every socket
 a peer can reach reads through here instead: the first ``keep`` frames of a message, the rest
-read and dropped (counted), so a message costs Python O(``keep``) objects whatever it holds.
+read and dropped, so a message costs Python O(``keep``) objects whatever it holds.
 
 ``keep`` is one more than the most frames a valid message has, so a longer message is still
 seen to be too long by the code that validates it.
@@ -12,30 +12,22 @@ seen to be too long by the code that validates it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import zmq
 
 _NOBLOCK = zmq.NOBLOCK.value
 
 
-class Message(NamedTuple):
-    frames: list[zmq.Frame]  # the first ``keep`` frames (properties such as User-Id readable)
-    dropped: int  # frames after those, read and dropped
-
-
-def receive(socket: zmq.Socket[bytes], keep: int) -> Message:
-    """One waiting message as frames (zmq.Again if none); never blocks."""
+def receive(socket: zmq.Socket[bytes], keep: int) -> list[zmq.Frame]:
+    """The first ``keep`` frames of one waiting message (zmq.Again if none), as ``zmq.Frame``s
+    (properties such as User-Id stay readable); never blocks."""
     recv = socket.recv
     frame = recv(_NOBLOCK, copy=False)
-    frames, dropped = [frame], 0
+    frames = [frame]
     while frame.more:  # the rest of a message is there once its first frame is
         frame = recv(_NOBLOCK, copy=False)
         if len(frames) < keep:
             frames.append(frame)
-        else:
-            dropped += 1
-    return Message(frames, dropped)
+    return frames
 
 
 def drain(socket: zmq.Socket[bytes], keep: int, limit: int) -> list[list[bytes]]:
