@@ -81,6 +81,17 @@ class _Side:
         self.front[:0] = taken
         self.edge = edge if back else _NONE_BELOW
 
+    def last_of_top(self, depth: int) -> int | None:
+        """The key of the ``depth``-th best level (of the worst, when fewer exist); None when
+        the side is empty. The last key of ``top(depth)``, without building the levels."""
+        self.want = max(self.want, depth)
+        front = self.front
+        if len(front) < depth and self.back:
+            self.fill(self.want)
+        if not front:
+            return None
+        return front[-depth] if len(front) >= depth else front[0]
+
     def top(self, depth: int) -> tuple[Level, ...]:
         if depth <= 0:
             return ()
@@ -172,6 +183,16 @@ class OrderBook:
     def top(self, depth: int) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
         """The best ``depth`` bids (highest first) and asks (lowest first)."""
         return self._bids.top(depth), self._asks.top(depth)
+
+    def last_of_top(self, depth: int) -> tuple[int | None, int | None]:
+        """The prices of the last bid and the last ask of ``top(depth)`` (None for a side with
+        no level), at the cost of a lookup: the resync checks them on every event, with a
+        ``depth`` of up to ~500 (collector/resync.py)."""
+        if depth <= 0:
+            return None, None
+        bid = self._bids.last_of_top(depth)
+        ask = self._asks.last_of_top(depth)
+        return bid, None if ask is None else -ask
 
     def depth(self) -> tuple[int, int]:
         """(number of bid levels, number of ask levels)."""

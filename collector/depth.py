@@ -50,9 +50,12 @@ def horizon_of(bids: list[Level], asks: list[Level], limit: int) -> Horizon:
     )
 
 
-def inside(bids: tuple[Level, ...], asks: tuple[Level, ...], horizon: Horizon) -> bool:
-    """True when every level given (best first) lies inside the horizon."""
-    return (not bids or bids[-1][0] >= horizon.bid) and (not asks or asks[-1][0] <= horizon.ask)
+def inside(worst_bid: int | None, worst_ask: int | None, horizon: Horizon) -> bool:
+    """True when levels down to ``worst_bid`` and up to ``worst_ask`` (None: no level on that
+    side) lie inside the horizon; the prices are ``OrderBook.last_of_top``'s."""
+    return (worst_bid is None or worst_bid >= horizon.bid) and (
+        worst_ask is None or worst_ask <= horizon.ask
+    )
 
 
 def clip(

@@ -101,7 +101,7 @@ class Resync:
         """Are the best ``levels`` of each side inside the horizon? If not (the book moved past
         it before a refresh landed), the next snapshot asks for more levels."""
         sync = self._sync
-        if inside(*sync.book.top(levels), sync.horizon):
+        if inside(*sync.book.last_of_top(levels), sync.horizon):
             return True
         self._deepen()
         return False
@@ -120,7 +120,7 @@ class Resync:
             return
         self._tended = state
         margin = max(2 * levels, (self._horizon_limit + levels) // 2)
-        if not inside(*sync.book.top(margin), sync.horizon):
+        if not inside(*sync.book.last_of_top(margin), sync.horizon):
             self.refresh("the best levels near the snapshot's depth")
 
     def poll(self) -> None:

@@ -17,6 +17,11 @@ def naive_top(levels: dict[int, int], depth: int, reverse: bool):
     return tuple((p, levels[p]) for p in sorted(levels, reverse=reverse)[:depth])
 
 
+def naive_last(levels: dict[int, int], depth: int, reverse: bool):
+    best = sorted(levels, reverse=reverse)[:depth]
+    return best[-1] if best else None
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.tuples(updates, updates), max_size=40),
@@ -42,6 +47,11 @@ def test_book_matches_a_naive_model(batches, depth, front, snapshot):
         assert book.best_ask() == (naive_top(asks, 1, False) or (None,))[0]
         crossed = bool(bids and asks) and max(bids) >= min(asks)
         assert book.crossed() == crossed
+        # Asked before top(): the cheap look must fill the front from the heap by itself.
+        assert book.last_of_top(depth) == (
+            naive_last(bids, depth, True),
+            naive_last(asks, depth, False),
+        )
         assert book.top(depth) == (naive_top(bids, depth, True), naive_top(asks, depth, False))
     assert book.levels() == (bids, asks)
     assert book.depth() == (len(bids), len(asks))

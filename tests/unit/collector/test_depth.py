@@ -30,8 +30,10 @@ def test_the_horizon_is_the_worst_level_of_a_full_side_and_none_for_a_whole_side
 
     assert horizon_of(bids, asks, 3) == Horizon(98 * P, UNBOUNDED_ASK)  # asks came whole
     assert horizon_of(bids, asks, 2) == Horizon(98 * P, 102 * P)
-    assert inside(((99 * P, P),), ((102 * P, P),), Horizon(98 * P, 102 * P))
-    assert not inside(((97 * P, P),), (), Horizon(98 * P, 102 * P))
+    assert inside(99 * P, 102 * P, Horizon(98 * P, 102 * P))
+    assert inside(None, None, Horizon(98 * P, 102 * P))
+    assert not inside(97 * P, None, Horizon(98 * P, 102 * P))
+    assert not inside(None, 103 * P, Horizon(98 * P, 102 * P))
     assert clip(((99 * P, 1), (97 * P, 1)), ((103 * P, 1),), Horizon(98 * P, 102 * P)) == (
         ((99 * P, 1),),
         (),
