@@ -16,6 +16,9 @@ from benchmarks.result import Budget, Row, Section, verdict
 from benchmarks.scale import GOAL_CPU_PERCENT, GOAL_PRIVATE_MB
 from collector import wire
 from collector.config import CollectorConfig
+from shared import storage
+from shared.metrics import ROCKSDB_MEMORY
+from tests.support.waiting import free_port
 
 CACHE = getattr(wire, "_FIXED_CACHE_SIZE", 0)  # the bound of the collector's number cache
 
@@ -67,6 +70,42 @@ LONG_SECONDS = 7200.0  # the "memory-long" section: the 2-hour run of the lean-c
 # 50 symbols fill the writer's 16 MB memtables in ~10 minutes, so a long run sees them flushed
 # again and again (at 10 symbols one would only fill, looking like a leak).
 LONG_SYMBOLS = 50
+
+
+def writer_rows(steady: list[Sample], rocksdb: list[dict[str, float]]) -> list[Row]:
+    """The writer's RocksDB memory (its exporter's gauge) at the start and end of the fitted
+    part, and the rest of its RSS: which part of a writer's growth is the bounded cache."""
+    if len(steady) < 2 or len(rocksdb) != 2 or not all(rocksdb):
+        return []
+    first, last = rocksdb
+    mb = 1024 * 1024
+    parts = ", ".join(
+        f"{part} {first.get(part, 0) / mb:.1f} → {last.get(part, 0) / mb:.1f}"
+        for part in ("cache", "memtables", "table_readers")
+    )
+    rest = [
+        s.rss.get("writer", 0.0) - d.get("cache", 0) / 1e6
+        for s, d in zip((steady[0], steady[-1]), rocksdb, strict=True)
+    ]
+    return [
+        Row(
+            "writer: RocksDB memory (MiB, start → end of the fitted part)",
+            parts,
+            f"bound of the cache (memtables' charge included): "
+            f"{storage.WRITER_MEMORY / mb:.0f} MiB",
+            "",
+            "",
+            "",
+        ),
+        Row(
+            "writer: RSS less RocksDB's cache",
+            f"{rest[0]:.0f} → {rest[1]:.0f} MB",
+            "the interpreter, its queues and aggregates, RocksDB outside the cache",
+            f"{rest[1] - rest[0]:+.1f} MB",
+            "",
+            "",
+        ),
+    ]
 
 
 def collector_rows(steady: list[Sample], count: int) -> list[Row]:
@@ -142,7 +181,11 @@ def measure(section: Section, count: int, seconds: float) -> Section:
     """Run the pipeline for ``seconds`` with ``count`` symbols, sampling each process's RSS."""
     interval = max(1.0, seconds / 150)
     with tempfile.TemporaryDirectory(prefix="booksnap-memory-") as tmp:
-        pipeline = Pipeline(Path(tmp), symbols_for(count))
+        metrics_port = free_port()
+        pipeline = Pipeline(
+            Path(tmp), symbols_for(count), writer_args=("--metrics-port", str(metrics_port))
+        )
+        rocksdb: list[dict[str, float]] = []
         sampler: Sampler | None = None
         casualties: dict[str, str] = {}
         try:
@@ -152,8 +195,10 @@ def measure(section: Section, count: int, seconds: float) -> Section:
             steady_from = steady_start(seconds)
             time.sleep(steady_from)
             cache_from = pipeline.collector_counters().get("number_cache", 0)
+            rocksdb.append(pipeline.writer_metric(metrics_port, ROCKSDB_MEMORY.name))
             time.sleep(seconds - steady_from)
             cache_to = pipeline.collector_counters().get("number_cache", 0)
+            rocksdb.append(pipeline.writer_metric(metrics_port, ROCKSDB_MEMORY.name))
             casualties = pipeline.casualties()
         finally:
             if sampler is not None:
@@ -180,6 +225,7 @@ def measure(section: Section, count: int, seconds: float) -> Section:
                 verdict(flat),
             )
         )
+    section.rows += writer_rows(steady, rocksdb)
     section.rows += collector_rows(steady, count)
     if CACHE:
         per_entry = cache_entry_bytes()

@@ -11,12 +11,14 @@ import contextlib
 import re
 import threading
 import time
+import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared import storage
 from shared.codec import decode_book, decode_trades
@@ -153,10 +155,17 @@ def query_args(data_dir: str, endpoint: str, live: str) -> list[str]:
 class Pipeline:
     """Starts the four kinds of process; ``stop()`` ends them in reverse order."""
 
-    def __init__(self, tmp: Path, symbols: list[str], sim_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        symbols: list[str],
+        sim_args: tuple[str, ...] = (),
+        writer_args: tuple[str, ...] = (),
+    ) -> None:
         self.tmp = tmp
         self.symbols = symbols
         self.sim_args = sim_args  # after the defaults, so they win
+        self.writer_args = writer_args
         self.port = 0
         self.procs: dict[str, Proc] = {}
 
@@ -195,6 +204,7 @@ class Pipeline:
                     names,
                     "--log-level",
                     "INFO",
+                    *self.writer_args,
                 ],
             ),
             ("query", [*query_args(data, free_endpoint(), live), "--symbols", names]),
@@ -229,6 +239,22 @@ class Pipeline:
 
     def roots(self) -> dict[str, int]:
         return {role: proc.pid for role, proc in self.procs.items()}
+
+    def writer_metric(self, port: int, name: str) -> dict[str, float]:
+        """The samples of one metric on the writer's exporter (started with ``--metrics-port
+        port`` in ``writer_args``), by their labels' values joined with ","; {} when it does
+        not answer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+                text = reply.read().decode()
+        except OSError:
+            return {}
+        return {
+            ",".join(sample.labels.values()): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name
+        }
 
     def writer_log(self) -> bytes:
         path = self.procs["writer"].log_path

@@ -105,6 +105,12 @@ ROCKSDB_COMPACTION_BYTES = Metric(
     "booksnap_rocksdb_pending_compaction_bytes",
     "rocksdb.estimate-pending-compaction-bytes over the column families.",
 )
+ROCKSDB_MEMORY = Metric(
+    "booksnap_rocksdb_memory_bytes",
+    "The writer's RocksDB memory: cache (block cache with the memtables' charge, bounded by "
+    "shared.storage.WRITER_MEMORY), memtables, table_readers (outside the cache).",
+    ("part",),
+)
 DISK_SIZE = Metric("booksnap_data_disk_size_bytes", "Size of the data directory's filesystem.")
 DISK_FREE = Metric(
     "booksnap_data_disk_available_bytes", "Bytes the writer may still use on that filesystem."

@@ -32,6 +32,7 @@ from rocksdict import (
     Rdict,
     RdictIter,
     ReadOptions,
+    WriteBufferManager,
 )
 
 from shared.codec import SECOND_DIGITS, check_symbol, record_key, symbol_prefix
@@ -51,6 +52,13 @@ STATUS_KEY = b"status"
 RETENTION_KEY = b"retention"
 LAST_SECOND = 10**SECOND_DIGITS - 1
 READER_BLOCK_CACHE = 256 * 1024 * 1024  # the query process's uncompressed blocks (all families)
+# The writer's RocksDB memory, one budget: its block cache (the few reads it makes, and every
+# table's index and filter) and the memtables of every family are charged to one cache of
+# WRITER_MEMORY bytes; once the memtables of all families together pass WRITER_MEMTABLES the
+# biggest is flushed. Without it each family had its own 32 MiB cache and memtables of up to
+# 2 x 16 MiB, ~320 MiB in all, filled slowly enough to look like a leak (docs/operations.md).
+WRITER_MEMORY = 128 * 1024 * 1024
+WRITER_MEMTABLES = 64 * 1024 * 1024
 
 
 def db_path(data_dir: str | Path) -> Path:
@@ -58,7 +66,12 @@ def db_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / DB_DIRNAME
 
 
-def build_options(*, secondary: bool = False, block_cache: Cache | None = None) -> Options:
+def build_options(
+    *,
+    secondary: bool = False,
+    block_cache: Cache | None = None,
+    memtables: WriteBufferManager | None = None,
+) -> Options:
     """The Options of the database and of every column family (writer and reader alike).
 
     Why these choices, for ~1 KB values written once a second per symbol and read by range:
@@ -77,6 +90,8 @@ def build_options(*, secondary: bool = False, block_cache: Cache | None = None) 
       32 MiB cache per family split in 64 shards of 512 KiB, and an hour's volume aggregate
       (~0.5 MB) that does not fit a shard is never cached: every 24-hour profile would then
       decompress a day of hours again (~15 ms).
+    - ``memtables`` (the writer's): one write-buffer manager for every family, charged to the
+      writer's one cache, so block cache and memtables share the ``WRITER_MEMORY`` budget.
     """
     table = BlockBasedOptions()
     if block_cache is not None:
@@ -91,6 +106,8 @@ def build_options(*, secondary: bool = False, block_cache: Cache | None = None) 
     options.set_write_buffer_size(16 * 1024 * 1024)
     options.set_max_total_wal_size(64 * 1024 * 1024)
     options.set_keep_log_file_num(3)
+    if memtables is not None:
+        options.set_write_buffer_manager(memtables)
     if secondary:
         options.set_max_open_files(-1)  # a secondary must keep every table file open
     else:
@@ -99,14 +116,45 @@ def build_options(*, secondary: bool = False, block_cache: Cache | None = None) 
     return options
 
 
-def _families(secondary: bool, cache: Cache | None = None) -> dict[str, Options]:
-    return {name: build_options(secondary=secondary, block_cache=cache) for name in COLUMN_FAMILIES}
+def _families(
+    secondary: bool, cache: Cache | None = None, memtables: WriteBufferManager | None = None
+) -> dict[str, Options]:
+    return {
+        name: build_options(secondary=secondary, block_cache=cache, memtables=memtables)
+        for name in COLUMN_FAMILIES
+    }
 
 
 def open_primary(path: str | Path) -> Rdict:
-    """Open (creating if missing) the database for writing; only the writer calls this."""
+    """Open (creating if missing) the database for writing; only the writer calls this. Its
+    RocksDB memory is bounded by ``WRITER_MEMORY`` (see there; ``memory_usage`` reads it)."""
     Path(path).mkdir(parents=True, exist_ok=True)
-    return Rdict(str(path), build_options(), column_families=_families(False))
+    cache = Cache(WRITER_MEMORY)
+    memtables = WriteBufferManager.new_write_buffer_manager_with_cache(
+        WRITER_MEMTABLES, False, cache
+    )
+    return Rdict(
+        str(path),
+        build_options(block_cache=cache, memtables=memtables),
+        column_families=_families(False, cache, memtables),
+    )
+
+
+CACHE_USAGE = "rocksdb.block-cache-usage"  # of the one cache, whichever family is asked
+MEMTABLES = "rocksdb.cur-size-all-mem-tables"  # per family
+TABLE_READERS = "rocksdb.estimate-table-readers-mem"  # per family: what is outside the cache
+
+
+def memory_usage(families: dict[str, Rdict]) -> dict[str, int]:
+    """RocksDB's memory in bytes: ``cache`` (the shared block cache, memtables' charge
+    included), ``memtables`` (their own size, all families) and ``table_readers`` (index and
+    filter memory held outside the cache)."""
+    first = next(iter(families.values()))
+    return {
+        "cache": first.property_int_value(CACHE_USAGE) or 0,
+        "memtables": sum(f.property_int_value(MEMTABLES) or 0 for f in families.values()),
+        "table_readers": sum(f.property_int_value(TABLE_READERS) or 0 for f in families.values()),
+    }
 
 
 def open_secondary(path: str | Path, secondary_dir: str | Path) -> Rdict:

@@ -38,6 +38,7 @@ class WriterMetrics(Collector):
         self._batch = m.histogram(m.WRITER_BATCH, registry)
         self._sst_bytes = 0
         self._compaction_bytes = 0
+        self._memory: dict[str, int] = {}
         self._store_up = 0
         registry.register(self)
         writer.persister.on_durable = self.durable
@@ -61,6 +62,7 @@ class WriterMetrics(Collector):
         if store.is_open:
             self._sst_bytes = store.int_property(SST_SIZE)
             self._compaction_bytes = store.int_property(PENDING_COMPACTION)
+            self._memory = store.memory()
 
     def collect(self) -> Iterator[Family | HistogramMetricFamily]:
         writer = self._writer
@@ -99,6 +101,10 @@ class WriterMetrics(Collector):
         yield _single(m.gauge_family(m.WRITER_STORE_UP), self._store_up)
         yield _single(m.gauge_family(m.ROCKSDB_SST_BYTES), self._sst_bytes)
         yield _single(m.gauge_family(m.ROCKSDB_COMPACTION_BYTES), self._compaction_bytes)
+        memory = m.gauge_family(m.ROCKSDB_MEMORY)
+        for part, size in sorted(self._memory.items()):
+            memory.add_metric([part], size)
+        yield memory
         try:
             disk = os.statvfs(writer.config.data_dir)
         except OSError:

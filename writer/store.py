@@ -125,6 +125,11 @@ class SnapshotStore:
             total += family.property_int_value(name) or 0
         return total
 
+    def memory(self) -> dict[str, int]:
+        """RocksDB's memory by part (``shared.storage.memory_usage``); {} when closed. Only from
+        the writer's thread, like ``int_property``."""
+        return storage.memory_usage(self._families) if self._db is not None else {}
+
     def known_symbols(self) -> list[str]:
         """Every symbol ever stored, from the ``meta`` family."""
         self._require()

@@ -21,7 +21,7 @@ import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
 from booksnap.client import QueryClient, QueryFailed
-from shared import metrics
+from shared import metrics, storage
 from tests.support.logs import stored_in, stored_seconds
 from tests.support.pipeline import SYMBOLS, Pipeline, pipeline_env
 from tests.support.processes import REPO, Proc, stop_all
@@ -345,6 +345,13 @@ def test_writer_counts_equal_the_stored_lines_and_status(
     assert sst is not None
     assert sst >= 0
     assert value(samples, "booksnap_rocksdb_pending_compaction_bytes") is not None
+    memtables = value(samples, "booksnap_rocksdb_memory_bytes", part="memtables")
+    cache = value(samples, "booksnap_rocksdb_memory_bytes", part="cache")
+    assert memtables is not None
+    assert cache is not None
+    assert value(samples, "booksnap_rocksdb_memory_bytes", part="table_readers") is not None
+    # The stored records sit in memtables, which are charged to the one bounded cache.
+    assert 0 < memtables <= cache <= storage.WRITER_MEMORY
     size, free = (
         value(samples, "booksnap_data_disk_size_bytes"),
         value(samples, "booksnap_data_disk_available_bytes"),

@@ -86,3 +86,22 @@ def test_a_secondary_sees_the_primarys_writes_after_catching_up(tmp_path):
     del family
     secondary.close()
     primary.close()
+
+
+def test_the_writer_has_one_bounded_cache_that_its_memtables_are_charged_to(tmp_path):
+    db = storage.open_primary(tmp_path / "db")
+    families = {name: db.get_column_family(name) for name in storage.COLUMN_FAMILIES}
+    capacity = {f.property_int_value("rocksdb.block-cache-capacity") for f in families.values()}
+    assert capacity == {storage.WRITER_MEMORY}  # one budget, not a default cache per family
+    before = storage.memory_usage(families)
+    value = bytes(range(256)) * 4  # 1 KiB
+    put(db, storage.SNAPSHOTS_CF, {record_key("BTCUSDT", t): value for t in range(4000)})
+    put(db, storage.TRADES_CF, {record_key("BTCUSDT", t): value for t in range(4000)})
+    after = storage.memory_usage(families)
+    usage = {f.property_int_value(storage.CACHE_USAGE) for f in families.values()}
+    db.close()
+    assert len(usage) == 1  # every family sees the same (shared) cache
+    assert after["memtables"] >= before["memtables"] + 8000 * 1024
+    # The memtables are charged to the cache: its usage grew with them, with no block read.
+    assert after["cache"] - before["cache"] >= after["memtables"] - before["memtables"]
+    assert after["cache"] <= storage.WRITER_MEMORY
