@@ -56,7 +56,7 @@ READER_BLOCK_CACHE = 256 * 1024 * 1024  # the query process's uncompressed block
 # table's index and filter) and the memtables of every family are charged to one cache of
 # WRITER_MEMORY bytes; once the memtables of all families together pass WRITER_MEMTABLES the
 # biggest is flushed. Without it each family had its own 32 MiB cache and memtables of up to
-# 2 x 16 MiB, ~320 MiB in all, filled slowly enough to look like a leak (docs/operations.md).
+# 2 x 16 MiB, ~320 MiB in all (docs/storage.md, "Options").
 WRITER_MEMORY = 128 * 1024 * 1024
 WRITER_MEMTABLES = 64 * 1024 * 1024
 
