@@ -31,6 +31,11 @@ class Outbox:
         self._waiting: deque[Completed] = deque()
         self.quiet = False  # True while seconds go unrecorded for want of vouching
 
+    @property
+    def waiting(self) -> bool:
+        """Seconds are queued for a verdict (which frames and time may change at any turn)."""
+        return bool(self._waiting)
+
     def release(self, completed: Iterable[Completed], now: float) -> None:
         """Queue the newly completed seconds, then send (or drop) all that can be decided."""
         waiting = self._waiting

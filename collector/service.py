@@ -100,6 +100,7 @@ class Collector:
         )
         # Records wait there (in order) until the connection vouches for their second.
         self._outbox = Outbox(self._liveness, self._recorder, self._seconds, self._counters)
+        self._idle_until = 0.0  # wall time before which _keep_time has nothing to do
         self._next_summary = clock.monotonic() + config.summary_interval
         self._last_reconnects = 0
         self._snapshots = Resync(
@@ -300,7 +301,10 @@ class Collector:
 
     def _keep_time(self) -> None:
         now = self._clock.now()
-        if self._seconds.boundary_due(now):
+        if now < self._idle_until:
+            return  # before the next boundary and the next send time, with nothing queued
+        seconds = self._seconds
+        if seconds.boundary_due(now):
             skipped = self._seconds.on_boundary(now, self._capture)
             if self.metrics is not None:
                 self.metrics.tick(
@@ -311,7 +315,13 @@ class Collector:
                 )
             if skipped:
                 log.warning("loop held up: %d seconds were not observed, no record", skipped)
-        self._outbox.release(self._seconds.completed(now), now)
+        outbox = self._outbox
+        outbox.release(seconds.completed(now), now)
+        # Until then a look finds nothing to do: it is called ~30 times a second, and the full
+        # look measured ~10 µs of CPU a call (cold caches), the test ~1 µs.
+        self._idle_until = (
+            0.0 if outbox.waiting else min(seconds.next_boundary, seconds.next_deadline())
+        )
 
     def _capture(self, second: int) -> Capture | None:
         if self._trades_from is None or second < self._trades_from:
