@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import zmq
 
-from shared import storage
+from shared import heap, storage
 from shared.backfill import Hello
 from shared.clock import Clock, SystemClock
 from shared.lifecycle import StopFlag
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 MAX_POLL = 0.2  # seconds; bounds how late a stop request or a flush deadline is noticed
 SUMMARY_INTERVAL = 10.0  # seconds between aggregated reject / drop reports
+# Seconds between returns of the C heap's free pages to the kernel: freed memtable blocks stay in
+# the heap otherwise, and the writer grew with every flush (shared/heap.py). ~1.5 ms a time.
+GIVE_BACK_INTERVAL = 60.0
 DRAIN_QUIET = 0.1  # at shutdown, stop draining the SUB once nothing came for this long
 
 
@@ -72,6 +75,7 @@ class Writer:
         self.retention = RetentionSchedule(config.retention_seconds, config.retention_interval)
         self._next_status = 0.0
         self._next_summary = 0.0
+        self._next_give_back = 0.0
         # New symbols whose first record came live: what their collector buffered before that
         # (the writer was not there yet, or the slow joiner lost it) is fetched at its hello.
         self._first_live: dict[str, int] = {}
@@ -150,6 +154,9 @@ class Writer:
             if self.security is not None:
                 self.security.tick()
             self._next_summary = monotonic + SUMMARY_INTERVAL
+        if monotonic >= self._next_give_back:
+            heap.give_back()
+            self._next_give_back = monotonic + GIVE_BACK_INTERVAL
 
     def _poll_timeout(self) -> float:
         due_in = self.persister.due_in()
