@@ -13,44 +13,20 @@ which is how the collector's CPU changes were judged (docs/scaling.md).
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 import psutil
 
+from benchmarks.peers import SUMMARY_INTERVAL, cpu_seconds, process_tree, summary_events
 from benchmarks.pipeline import private_memory, symbols_for
 from tests.support.waiting import free_endpoint, free_port
 
 WARMUP = 40.0  # s: every book synced, every buffer past its first records
-SUMMARY_INTERVAL = 5  # s between the collectors' summary lines
-EVENTS = re.compile(
-    r"^(\S+) INFO collector\[[A-Z0-9]+\] collector\.service: summary .*?\bevents=(\d+)", re.M
-)
-
-
-def _tree_cpu(pid: int) -> float:
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        times = proc.cpu_times()
-        total += times.user + times.system
-    return total
-
-
-def _events(log: Path, begin: float, end: float) -> float:
-    """Depth events counted by summary lines whose interval lies in the window, scaled to it."""
-    counted = 0
-    for match in EVENTS.finditer(log.read_text(errors="replace")):
-        at = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
-        if begin + SUMMARY_INTERVAL <= at <= end:
-            counted += int(match.group(2))
-    return counted * (end - begin) / (end - begin - SUMMARY_INTERVAL)
 
 
 @click.command()
@@ -88,10 +64,10 @@ def main(trees: tuple[str, ...], symbols: int, seconds: float) -> None:
                 )
             )
         time.sleep(WARMUP)
-        before = [_tree_cpu(p.pid) for p in procs]
+        before = [cpu_seconds(process_tree(p.pid)) for p in procs]
         begin = time.time()
         time.sleep(seconds)
-        after = [_tree_cpu(p.pid) for p in procs]
+        after = [cpu_seconds(process_tree(p.pid)) for p in procs]
         end = time.time()
         uss = [
             sum(private_memory(c.pid)[0] for c in psutil.Process(p.pid).children()) / symbols
@@ -104,7 +80,8 @@ def main(trees: tuple[str, ...], symbols: int, seconds: float) -> None:
             proc.wait(15)
     for index, tree in enumerate(trees):
         cpu = after[index] - before[index]
-        events = _events(tmp / f"collectors-{index}.log", begin, end)
+        counted = summary_events(tmp / f"collectors-{index}.log", begin, end)
+        events = counted * (end - begin) / (end - begin - SUMMARY_INTERVAL)  # scaled to it
         click.echo(
             f"{tree}: {100 * cpu / (end - begin) / symbols:.3f} % of a core per symbol, "
             f"{1e6 * cpu / max(events, 1):.0f} µs per depth event ({events:,.0f} events), "

@@ -89,12 +89,13 @@ def cryptofeed_python() -> Path:
     return python
 
 
-def _tree(pid: int) -> list[psutil.Process]:
+def process_tree(pid: int) -> list[psutil.Process]:
     root = psutil.Process(pid)
     return [root, *root.children(recursive=True)]
 
 
-def _cpu(procs: list[psutil.Process]) -> float:
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    """User + system CPU seconds of ``procs`` so far (a process gone meanwhile counts 0)."""
     total = 0.0
     for proc in procs:
         try:
@@ -107,8 +108,8 @@ def _cpu(procs: list[psutil.Process]) -> float:
 
 def _window(pid: int, seconds: float) -> tuple[float, float, float, float]:
     """CPU seconds of the tree over ``seconds``, and its mean USS and PSS (MB)."""
-    procs = _tree(pid)
-    cpu0, start = _cpu(procs), time.monotonic()
+    procs = process_tree(pid)
+    cpu0, start = cpu_seconds(procs), time.monotonic()
     uss: list[float] = []
     pss: list[float] = []
     while time.monotonic() - start < seconds:
@@ -117,7 +118,7 @@ def _window(pid: int, seconds: float) -> tuple[float, float, float, float]:
         uss.append(sum(u for u, _ in pair))
         pss.append(sum(p for _, p in pair))
     elapsed = time.monotonic() - start
-    return _cpu(procs) - cpu0, elapsed, sum(uss) / len(uss), sum(pss) / len(pss)
+    return cpu_seconds(procs) - cpu0, elapsed, sum(uss) / len(uss), sum(pss) / len(pss)
 
 
 def measure_booksnap(
@@ -150,14 +151,21 @@ def measure_booksnap(
         end = time.time()
     finally:
         proc.stop(15)
-    events = 0
-    for match in SUMMARY.finditer(log.read_text(errors="replace")):
-        at = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
-        if begin + SUMMARY_INTERVAL <= at <= end:  # lines whose interval lies in the window
-            events += int(match.group(2))
+    events = summary_events(log, begin, end)
     covered = max(0.0, end - begin - SUMMARY_INTERVAL)
     scaled = round(events * elapsed / covered) if covered else 0
     return Cost(cpu, elapsed, uss, pss, scaled)
+
+
+def summary_events(log: Path, begin: float, end: float) -> int:
+    """Depth events counted by the collectors' summary lines whose interval lies in the window
+    ``begin..end`` (wall-clock seconds); they cover its last ``end - begin - SUMMARY_INTERVAL``."""
+    events = 0
+    for match in SUMMARY.finditer(log.read_text(errors="replace")):
+        at = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+        if begin + SUMMARY_INTERVAL <= at <= end:
+            events += int(match.group(2))
+    return events
 
 
 def measure_cryptofeed(
