@@ -179,11 +179,11 @@ class BackfillServer:
             first, last = peer.wanted.popleft()
             buffer_first = peer.hello.first
             if buffer_first == 0 or last < buffer_first:
-                self._give_up(symbol, first, last, "no longer in the collector's buffer")
+                self._give_up(symbol, first, last, not_buffered(peer.hello, last))
                 continue
             if first < buffer_first:
                 self._give_up(
-                    symbol, first, buffer_first - 1, "no longer in the collector's buffer"
+                    symbol, first, buffer_first - 1, not_buffered(peer.hello, buffer_first - 1)
                 )
                 first = buffer_first
             fetch = proto.Fetch(symbol, first, last)
@@ -221,3 +221,18 @@ class BackfillServer:
 
     def close(self) -> None:
         self.socket.close(linger=0)
+
+
+def not_buffered(hello: proto.Hello, last: int) -> str:
+    """Why seconds up to ``last`` cannot come from the buffer of the collector that said
+    ``hello``: it started after them (its session is its start time in ns), or they have
+    left its buffer."""
+    started = hello.session // 1_000_000_000
+    if started > last:
+        return (
+            f"never collected: its collector started at second {started}, after them "
+            "(no collector ran for the symbol then, or the one that did has died)"
+        )
+    if hello.first == 0:
+        return "not in the collector's buffer, which is empty"
+    return f"no longer in the collector's buffer (it holds seconds {hello.first}..{hello.last})"

@@ -33,8 +33,8 @@ def dealer(zmq_context):
         sock.close(0)
 
 
-def hello(sock, first=100, last=200, symbol="BTCUSDT"):
-    sock.send_multipart([proto.HELLO, encode(proto.Hello(symbol, 1, 5, first, last))])
+def hello(sock, first=100, last=200, symbol="BTCUSDT", session=1):
+    sock.send_multipart([proto.HELLO, encode(proto.Hello(symbol, session, 5, first, last))])
 
 
 def received(server, now=0.0):
@@ -108,10 +108,38 @@ def test_ranges_older_than_the_buffer_are_given_up_and_timeouts_retried(
     with caplog.at_level(logging.WARNING):
         server.pump(0.0)
     assert server.unrecoverable == 11 + 10
+    assert (
+        "Seconds 10..20 of BTCUSDT are lost: no longer in the collector's buffer (it holds "
+        "seconds 100..200)" in caplog.text
+    )
+    assert "Seconds 90..99 of BTCUSDT are lost: no longer" in caplog.text
     assert proto.decode_fetch(collector.recv_multipart()[1]) == proto.Fetch("BTCUSDT", 100, 110)
     with caplog.at_level(logging.WARNING):
         server.pump(2.0)  # no answer: retried
     assert "timed out" in caplog.text
+    assert proto.decode_fetch(collector.recv_multipart()[1]) == proto.Fetch("BTCUSDT", 100, 110)
+    server.close()
+
+
+def test_seconds_before_the_collector_started_are_reported_never_collected(
+    zmq_context, dealer, caplog
+):
+    endpoint = free_endpoint()
+    server = BackfillServer(zmq_context, endpoint, 1.0, SocketSecurity(zmq_context, None))
+    collector = dealer(endpoint)
+    # A collector that started at second 100 (after a downtime): its buffer holds 100..200.
+    hello(collector, first=100, last=200, session=100 * 10**9 + 5)
+    received(server)
+    server.want("BTCUSDT", 10, 20)
+    server.want("BTCUSDT", 90, 110)
+    with caplog.at_level(logging.ERROR):
+        server.pump(0.0)
+    assert server.unrecoverable == 11 + 10
+    for lost in ("10..20", "90..99"):
+        assert (
+            f"Seconds {lost} of BTCUSDT are lost: never collected: its collector started at "
+            "second 100, after them" in caplog.text
+        )
     assert proto.decode_fetch(collector.recv_multipart()[1]) == proto.Fetch("BTCUSDT", 100, 110)
     server.close()
 
