@@ -44,6 +44,14 @@ def test_demo_procfile_stores_both_symbols_and_stops_cleanly(tmp_path: Path) -> 
         honcho.kill()
     output = honcho.output()
     assert "Traceback" not in output, output[-3000:]
+    # The collectors start once the simulator answers (simulator/ready.py): no refused
+    # connection, no failed REST snapshot while it was still loading its recordings.
+    refused = [
+        line
+        for line in output.splitlines()
+        if "collector.1" in line and ("reconnecting in" in line or "REST snapshot failed" in line)
+    ]
+    assert not refused, refused[:5]
     # the live self-check runs in the demo (first window as soon as a book is synced)
     assert "self-check: subscribe" in output, output[-3000:]
     assert "self-check mismatch" not in output
