@@ -20,11 +20,22 @@ MAX_HISTOGRAM_ROWS = 100  # automatic profiles have at most 100 bins: never merg
 ROUNDED = {"bps": 4, "score": 1}
 ROUNDING_NOTE = "bps are shown to 4 decimals and scores to 1; --json has every digit"
 MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z; larger is shown as a number
+MAX_EPOCH_SECOND = MAX_EPOCH_MS // 1000
 
 
 def is_epoch_ms(key: str) -> bool:
     """Millisecond epochs (``ts_event``, ``ts_recv``, ``ts_trade``); ``*_age_ms`` are durations."""
     return key.startswith("ts_")
+
+
+def is_epoch_second(key: str) -> bool:
+    """Unix-second times (docs/analytics.md): ``timestamp``, ``start``, ``end``, ``second`` and
+    ``*_timestamp``, ``*_start``, ``*_end``, ``*_second``; ``*_seconds`` are durations and
+    ``*_per_second`` rates."""
+    return (
+        key in ("timestamp", "start", "end", "second")
+        or key.endswith(("_timestamp", "_start", "_end", "_second"))
+    ) and not key.endswith("per_second")
 
 
 def rounding_of(key: str) -> int | None:
@@ -52,13 +63,16 @@ def format_float(value: float) -> str:
 def render_value(value: Any, key: str = "") -> str:
     """One cell. Numbers keep their exact digits: prices, sizes and notionals are never rounded;
     fields named ``*bps*``/``*score*`` are rounded to ``ROUNDED`` decimals; millisecond epochs
-    (``ts_*``) are UTC times; None is '-'; long lists by length."""
+    (``ts_*``) and unix seconds (``is_epoch_second``) are UTC times; None is '-'; long lists by
+    length."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int) and is_epoch_ms(key) and 0 <= value <= MAX_EPOCH_MS:
         return format_epoch_ms(value)
+    if isinstance(value, int) and is_epoch_second(key) and 0 <= value <= MAX_EPOCH_SECOND:
+        return format_time(value)
     if isinstance(value, float):
         decimals = rounding_of(key)
         return format_float(value) if decimals is None else f"{value:.{decimals}f}"
@@ -214,6 +228,9 @@ def _to_float(value: Any) -> float | None:
         return None
 
 
+_WRITER_TIMES = ("updated", "started")  # the status record's time fields
+
+
 def render_status(result: dict[str, Any]) -> str:
     """Database line, one row per symbol, then the writer's counters."""
     db = result.get("database", {})
@@ -250,9 +267,14 @@ def render_status(result: dict[str, Any]) -> str:
     )
     writer_record = result.get("writer")
     if isinstance(writer_record, dict):
+        # Its times are unix seconds on the wire (storage.md, the status record): shown in UTC.
+        shown = {
+            key: format_time(value) if key in _WRITER_TIMES and isinstance(value, int) else value
+            for key, value in writer_record.items()
+        }
         lines.append("")
         lines.append("writer:")
-        lines.append(render_mapping(writer_record, skip=("symbols", "v"), indent=2))
+        lines.append(render_mapping(shown, skip=("symbols", "v"), indent=2))
     lines.append(f"\ninvalid live messages dropped: {result.get('live_invalid_messages', 0)}")
     return "\n".join(lines)
 

@@ -89,7 +89,7 @@ def test_status_and_coverage_render():
         {
             "now": 1_795_478_400,
             "database": {"path": "/d/rocksdb", "open": True, "size_bytes": 2_097_152},
-            "writer": {"pid": 5, "symbols": {}},
+            "writer": {"pid": 5, "started": 1_795_478_000, "updated": 1_795_478_398, "symbols": {}},
             "symbols": {
                 "BTCUSDT": {
                     "publishing": True,
@@ -117,6 +117,9 @@ def test_status_and_coverage_render():
     )
 
     assert "2.0 MiB" in status
+    # The writer's times in UTC, like every other time of the table.
+    assert "started  2026-11-23T23:53:20Z" in status
+    assert "updated  2026-11-23T23:59:58Z" in status
     assert "BTCUSDT" in status
     assert "yes" in status
     rows = {line.split()[0]: line.split() for line in status.splitlines() if "USDT" in line}
@@ -167,3 +170,24 @@ def test_snapshot_rows_keep_exact_prices_and_show_the_event_time():
     assert "61836.00000000" in text
     assert "0.00009000" in text
     assert "2025-11-24T16:00:00.990Z" in text
+
+
+def test_unix_seconds_are_shown_as_utc_times_and_durations_are_not():
+    text = render_mapping(
+        {
+            "window_start": 1_795_478_340,
+            "window_end": 1_795_478_400,
+            "window_seconds": 60,
+            "timestamp": 1_795_478_400,
+            "update_ids_per_second": 12,
+            "peak": {"peak_second": 1_795_478_399, "seconds_missing": 3},
+        }
+    )
+    lines = dict(line.split(None, 1) for line in text.splitlines() if not line.endswith(":"))
+    assert lines["window_start"] == "2026-11-23T23:59:00Z"
+    assert lines["window_end"] == "2026-11-24T00:00:00Z"
+    assert lines["timestamp"] == "2026-11-24T00:00:00Z"
+    assert lines["peak_second"] == "2026-11-23T23:59:59Z"
+    assert lines["window_seconds"] == "60"
+    assert lines["update_ids_per_second"] == "12"
+    assert lines["seconds_missing"] == "3"
