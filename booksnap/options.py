@@ -8,6 +8,7 @@ an error reply (insufficient data, no data yet, ...) exits 1 with its message on
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from shared.fixedpoint import parse_fixed
 from shared.methods import BY_NAME
 from shared.model import validate_symbol
 from shared.protocol import INSUFFICIENT_DATA
-from shared.times import parse_time
+from shared.times import parse_duration, parse_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 Renderer = Callable[[dict[str, Any]], str]
@@ -35,15 +36,27 @@ class NotRunning(click.ClickException):
 
 
 class TimeType(click.ParamType):
-    """Unix seconds or ISO-8601 (``2026-11-24T08:00:00Z``, ``+01:00``; naive means UTC)."""
+    """Unix seconds, ISO-8601 (``2026-11-24T08:00:00Z``, ``+01:00``; naive means UTC) or a time
+    ago (``-15m``, ``-2h``, ``-1d``: that long before now, by this machine's clock)."""
 
     name = "TIME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         try:
+            if isinstance(value, str) and value.strip().startswith("-"):
+                return parse_time(int(time.time()) - self._ago(value.strip()[1:]))
             return parse_time(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+    @staticmethod
+    def _ago(text: str) -> int:
+        try:
+            return parse_duration(text)
+        except ValueError:
+            raise ValueError(
+                f"not a time ago: {('-' + text)[:40]!r}; use -30s, -15m, -2h or -1d"
+            ) from None
 
 
 def check_symbol(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -113,7 +126,10 @@ def start_option(*, required: bool) -> Callable[[F], F]:
         "--start",
         type=TimeType(),
         required=required,
-        help="First second (inclusive): unix seconds or ISO-8601; no offset means UTC.",
+        help=(
+            "First second (inclusive): unix seconds, ISO-8601 (no offset means UTC) or a time "
+            "ago (-15m, -2h, -1d)."
+        ),
     )
 
 
@@ -127,7 +143,10 @@ end_option = click.option(
     "--end",
     type=TimeType(),
     default=None,
-    help="End of the window (exclusive): unix seconds or ISO-8601, no offset = UTC [default: now].",
+    help=(
+        "End of the window (exclusive): unix seconds, ISO-8601 (no offset means UTC) or a time "
+        "ago (-5m) [default: now]."
+    ),
 )
 
 

@@ -1,4 +1,5 @@
-"""Times as operators type them: unix seconds or ISO-8601, naive meaning UTC."""
+"""Times as operators type them: unix seconds or ISO-8601, naive meaning UTC; durations as
+``7d``, ``36h``, ``90m``, ``30s`` or plain seconds."""
 
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ def parse_time(value: object) -> int:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return _check(int(parsed.timestamp() // 1), value)
+
+
+DAY = 86_400
+DURATION_UNITS = {"d": DAY, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> int:
+    """``"7d"``, ``"36h"``, ``"90m"``, ``"30s"`` or plain seconds → seconds (at most
+    ``MAX_SECOND``); ValueError with an example of what is accepted."""
+    raw = text.strip().lower()[: MAX_TIME_TEXT + 1]  # bounded before any parsing
+    scale = DURATION_UNITS.get(raw[-1:], 0)
+    number = raw[:-1] if scale else raw
+    if not (number.isascii() and number.isdigit()) or len(number) > 11:
+        raise ValueError(f"{text[:40]!r} is not a duration like 7d, 36h, 90m or 30s")
+    seconds = int(number) * (scale or 1)
+    if seconds > MAX_SECOND:
+        raise ValueError(f"duration {text[:40]!r} is longer than 1970..2286")
+    return seconds
 
 
 def format_time(second: int) -> str:

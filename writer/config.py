@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared import times
 from shared.config import (
     DEFAULT_BACKFILL_ENDPOINT,
     DEFAULT_INGEST_ENDPOINT,
@@ -16,19 +17,16 @@ from shared.config import (
 from shared.errors import ConfigError
 from shared.storage import db_path
 
-DAY = 86_400
+DAY = times.DAY
 PENDING_MINUTES = 20  # records held in memory while the disk is unavailable (at least 10 min)
 
 
 def parse_duration(option: str, text: str) -> int:
-    """``"7d"``, ``"36h"``, ``"90m"``, ``"30s"`` or plain seconds → seconds; ConfigError if not."""
-    units = {"d": DAY, "h": 3600, "m": 60, "s": 1}
-    raw = text.strip().lower()
-    scale = units.get(raw[-1:], 0)
-    number = raw[:-1] if scale else raw
-    if not number.isdigit():
-        raise ConfigError(option, f"{text!r} is not a duration like 7d, 36h, 90m or 30s")
-    return int(number) * (scale or 1)
+    """``shared.times.parse_duration`` of an option's value; ConfigError naming it if not one."""
+    try:
+        return times.parse_duration(text)
+    except ValueError as exc:
+        raise ConfigError(option, str(exc)) from None
 
 
 @dataclass(frozen=True)

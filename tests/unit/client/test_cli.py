@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from booksnap import options
 from booksnap.cli import cli
 from booksnap.commands import COMMANDS
 from tests.support.waiting import free_endpoint
@@ -39,6 +40,8 @@ def test_each_subcommand_has_help_with_an_example(name):
         (["order-flow", "BTCUSDT", "--window", "5"], "--window"),
         (["health", "BTCUSDT", "--window", "301"], "--window"),
         (["anomalies", "BTCUSDT", "--end", "yesterday"], "not a time"),
+        (["coverage", "BTCUSDT", "--start", "-2x"], "not a time ago: '-2x'"),
+        (["snapshots", "BTCUSDT", "--start", "-99999999d"], "not a time ago"),
         (["volume-profile", "ETHUSDT", "--hours", "0"], "--hours"),
         (["volume-profile", "ETHUSDT", "--tick-size", "-1"], "positive price step"),
         (["volume-profile", "ETHUSDT", "--tick-size", "0.000000001"], "positive price step"),
@@ -140,3 +143,12 @@ def test_export_refuses_an_existing_file_before_opening_anything(tmp_path):
     assert result.exit_code == 1
     assert "--force" in result.output
     assert out.read_text() == "keep"
+
+
+def test_a_time_ago_is_that_long_before_now(monkeypatch):
+    monkeypatch.setattr(options.time, "time", lambda: 1_795_478_400.7)
+    convert = options.TimeType().convert
+    assert convert("-15m", None, None) == 1_795_478_400 - 900
+    assert convert(" -2h", None, None) == 1_795_478_400 - 7200
+    assert convert("-0s", None, None) == 1_795_478_400
+    assert convert("1795478400", None, None) == 1_795_478_400  # absolute times unchanged
