@@ -61,7 +61,7 @@ def test_durations(text, seconds):
     assert parse_duration("--retention", text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "d", "7w", "-1d", "1.5h"])
+@pytest.mark.parametrize("text", ["", "d", "7w", "-1d", "1.5h", "²d", "9" * 12])
 def test_bad_durations_name_the_option(text):
     with pytest.raises(ConfigError, match="--retention"):
         parse_duration("--retention", text)
