@@ -92,9 +92,14 @@ def export(  # noqa: PLR0917  (click passes every option by keyword)
         )
     targets = [out, *([trades_path(out)] if trades else [])]
     for path in targets:
-        if path.exists() and not force:
+        try:
+            exists, folder = path.exists(), path.parent.is_dir()
+        except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL byte
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise click.BadParameter(f"{str(path)[:120]!r}: {reason}", param_hint="--out") from None
+        if exists and not force:
             raise click.ClickException(f"{path} exists; add --force to replace it")
-        if not path.parent.is_dir():
+        if not folder:
             raise click.ClickException(f"directory {path.parent} does not exist")
     try:
         history = open_history(data_dir)

@@ -149,8 +149,14 @@ class History:
 
     def __init__(self, data_dir: Path) -> None:
         self.db_path = storage.db_path(data_dir)
-        if not (self.db_path / "CURRENT").exists():
-            raise HistoryUnavailable(f"no booksnap database at {self.db_path}")
+        try:
+            present = (self.db_path / "CURRENT").exists()
+        except OSError as exc:  # a path the system refuses (too long, no permission)
+            raise HistoryUnavailable(
+                f"cannot use {str(self.db_path)[:120]!r}: {exc.strerror or exc}"
+            ) from None
+        if not present:
+            raise HistoryUnavailable(f"no booksnap database at {str(self.db_path)[:300]}")
         self._secondary_dir = Path(tempfile.mkdtemp(prefix="booksnap-history-"))
         # Removed on close, and also if the object is dropped unclosed or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._secondary_dir, True)

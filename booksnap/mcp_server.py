@@ -23,6 +23,7 @@ from shared.config import (
     ENV_MCP_HTTP,
     ENV_MCP_TIMEOUT,
     ENV_QUERY_ENDPOINT,
+    FiniteRange,
     check_endpoint,
     check_log_level,
     log_level_option,
@@ -102,7 +103,7 @@ def parse_http(value: str) -> tuple[str, int]:
     envvar=ENV_MCP_TIMEOUT,
     default=DEFAULT_TIMEOUT,
     show_default=True,
-    type=click.FloatRange(MIN_TIMEOUT, MAX_TIMEOUT),
+    type=FiniteRange(MIN_TIMEOUT, MAX_TIMEOUT),
     help="Seconds to wait for the query process before a tool call fails (the request "
     "deadline; env BOOKSNAP_MCP_TIMEOUT).",
 )

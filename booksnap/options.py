@@ -17,7 +17,7 @@ import click
 
 from booksnap import render, terminal
 from booksnap.client import QueryClient, QueryFailed, QueryTimeout
-from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_KEYS_DIR, ENV_QUERY_ENDPOINT
+from shared.config import DEFAULT_QUERY_ENDPOINT, ENV_KEYS_DIR, ENV_QUERY_ENDPOINT, FiniteRange
 from shared.errors import ConfigError
 from shared.fixedpoint import parse_fixed
 from shared.methods import BY_NAME
@@ -104,7 +104,7 @@ def connection_options(func: F) -> F:
         "--timeout",
         default=10.0,
         show_default=True,
-        type=click.FloatRange(0.1, 600.0),
+        type=FiniteRange(0.1, 600.0),
         help="Seconds to wait for the reply before giving up.",
     )(func)
     func = click.option(
@@ -158,7 +158,7 @@ def param_option(flag: str, method: str, param: str, *, default: bool = True) ->
     if spec.kind == "int":
         kind, bounds = click.IntRange(spec.low, spec.high), f" ({spec.low}-{spec.high})"
     elif spec.kind == "fraction":
-        kind, bounds = click.FloatRange(0.0, 1.0, min_open=True, max_open=True), " (0-1)"
+        kind, bounds = FiniteRange(0.0, 1.0, min_open=True, max_open=True), " (0-1)"
     else:
         raise TypeError(f"no option type for {spec.kind} parameters")
     extra = "" if default else f" [default: {spec.default}]"

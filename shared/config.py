@@ -10,6 +10,7 @@ stops the process at once with a message that names the option.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -165,6 +166,17 @@ def check_range(option: str, value: float, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ConfigError(option, f"{value} is outside {low}..{high}")
     return value
+
+
+class FiniteRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``nan`` (every comparison with it is false, so the
+    plain range lets it through) as a usage error."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def check_int_range(option: str, value: int, low: int, high: int) -> int:

@@ -94,17 +94,33 @@ def load_keyring(directory: str | Path, role: str) -> Keyring:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     folder = Path(directory)
+    try:
+        return _keyring(folder, role)
+    except OSError as exc:  # a path the system refuses (too long, no permission, ...)
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            OPTION, f"cannot read the keys folder {_shown(folder)}: {reason}"
+        ) from None
+
+
+def _keyring(folder: Path, role: str) -> Keyring:
     if not folder.is_dir():
-        raise ConfigError(OPTION, f"{folder} is not a folder (make one: booksnap keys init DIR)")
+        raise ConfigError(
+            OPTION, f"{_shown(folder)} is not a folder (make one: booksnap keys init DIR)"
+        )
     secret_path = folder / f"{role}{SECRET_SUFFIX}"
     if not secret_path.is_file():
-        raise ConfigError(OPTION, f"{secret_path} is missing (a {role} needs its secret key)")
+        raise ConfigError(
+            OPTION, f"{_shown(secret_path)} is missing (a {role} needs its secret key)"
+        )
     mode = stat.S_IMODE(secret_path.stat().st_mode)
     if mode & 0o077:
-        raise ConfigError(OPTION, f"{secret_path} is readable by others ({oct(mode)}); chmod 600")
+        raise ConfigError(
+            OPTION, f"{_shown(secret_path)} is readable by others ({oct(mode)}); chmod 600"
+        )
     public, secret = _load(secret_path)
     if secret is None:
-        raise ConfigError(OPTION, f"{secret_path} holds no secret-key")
+        raise ConfigError(OPTION, f"{_shown(secret_path)} holds no secret-key")
     publics = {
         other: _load(folder / f"{other}{PUBLIC_SUFFIX}")[0]
         for other in ROLES
@@ -114,13 +130,19 @@ def load_keyring(directory: str | Path, role: str) -> Keyring:
     return Keyring(role, public, secret, publics, load_allow_list(folder / CLIENTS_DIR))
 
 
+def _shown(path: Path, most: int = 120) -> str:
+    """A path for a message, bounded (it may come from anyone's command line or environment)."""
+    text = str(path)
+    return text if len(text) <= most else f"{text[: most - 1]}…"
+
+
 def load_allow_list(folder: Path) -> frozenset[bytes]:
     """The public keys of every ``*.key`` file in ``folder`` (empty if there is no folder)."""
     if not folder.is_dir():
         return frozenset()
     paths = sorted(folder.glob(f"*{PUBLIC_SUFFIX}"))
     if len(paths) > MAX_CLIENT_KEYS:
-        raise ConfigError(OPTION, f"{folder} holds more than {MAX_CLIENT_KEYS} client keys")
+        raise ConfigError(OPTION, f"{_shown(folder)} holds more than {MAX_CLIENT_KEYS} client keys")
     return frozenset(_load(path)[0] for path in paths)
 
 
@@ -128,7 +150,7 @@ def _load(path: Path) -> tuple[bytes, bytes | None]:
     try:
         public, secret = zmq.auth.load_certificate(path)
     except (OSError, ValueError) as exc:
-        raise ConfigError(OPTION, f"{path}: {exc}") from None
+        raise ConfigError(OPTION, f"{_shown(path)}: {exc}") from None
     for key in (public, secret):
         if key is None:
             continue
@@ -137,5 +159,5 @@ def _load(path: Path) -> tuple[bytes, bytes | None]:
         except (KeyError, ValueError, TypeError):
             valid = False
         if not valid:
-            raise ConfigError(OPTION, f"{path}: a key is not 40 characters of Z85")
+            raise ConfigError(OPTION, f"{_shown(path)}: a key is not 40 characters of Z85")
     return public, secret

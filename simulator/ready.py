@@ -15,7 +15,7 @@ import urllib.request
 
 import click
 
-from shared.config import DEFAULT_SIM_HOST, DEFAULT_SIM_PORT, ENV_REST_URL
+from shared.config import DEFAULT_SIM_HOST, DEFAULT_SIM_PORT, ENV_REST_URL, FiniteRange
 
 PING = "/api/v3/ping"
 INTERVAL = 0.2  # seconds between attempts
@@ -52,7 +52,7 @@ def wait_until_ready(rest_url: str, timeout: float) -> bool:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(0.0, 600.0),
+    type=FiniteRange(0.0, 600.0),
     default=60.0,
     show_default=True,
     help="Seconds to wait at most.",
