@@ -17,9 +17,9 @@ def keys() -> None:
 
 
 @keys.command("init")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace existing keys (locks out old holders).")
-def init(directory: Path, force: bool) -> None:
+def init(directory: str, force: bool) -> None:
     """Write a key pair per role (collector, writer, query, client) into DIRECTORY.
 
     \b
@@ -30,14 +30,22 @@ def init(directory: Path, force: bool) -> None:
     (ROLE.key_secret) and the public keys (*.key). To allow another client, copy its public
     key file into DIRECTORY/clients/ on the query host.
     """
+    if not directory.strip():
+        raise click.BadParameter("an empty folder name", param_hint="DIRECTORY")
+    folder = Path(directory)
     try:
-        written = init_keys(directory, force=force)
+        written = init_keys(folder, force=force)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # a folder the system refuses: too long, no permission, a file
+        reason = exc.strerror or type(exc).__name__
+        raise click.ClickException(
+            f"cannot write keys to {str(directory)[:120]!r}: {reason}"
+        ) from None
     for path in written:
         click.echo(str(path))
     click.echo(
-        f"Set {ENV_KEYS_DIR}={directory} for every process; allowed clients: "
-        f"{directory / CLIENTS_DIR}/*.key",
+        f"Set {ENV_KEYS_DIR}={folder} for every process; allowed clients: "
+        f"{folder / CLIENTS_DIR}/*.key",
         err=True,
     )

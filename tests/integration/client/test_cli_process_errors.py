@@ -37,6 +37,8 @@ LONG = "x" * 5000  # a file name longer than the system allows
             "File name too long",
         ),
         ([BOOKSNAP, "coverage", "BTCUSDT", "--start", "-2x"], "not a time ago: '-2x'"),
+        ([BOOKSNAP, "keys", "init", LONG], "File name too long"),
+        ([BOOKSNAP, "keys", "init", ""], "an empty folder name"),
         ([sys.executable, "-m", "writer", "--retention", "²d"], "is not a duration"),
         ([sys.executable, "-m", "simulator.ready", "--timeout", "nan"], "not a finite number"),
     ],

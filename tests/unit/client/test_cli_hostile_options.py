@@ -46,8 +46,10 @@ SERVERS = {"query", "writer", "collector", "simulate", "mcp"}  # they would star
 
 def _commands() -> list[tuple[list[str], click.Command]]:
     found: list[tuple[list[str], click.Command]] = []
-    for name, command in sorted(cli.commands.items()):
-        if name in SERVERS:
+    context = click.Context(cli)
+    for name in cli.list_commands(context):  # the lazily imported ones (keys) too
+        command = cli.get_command(context, name)
+        if name in SERVERS or command is None:
             continue
         if isinstance(command, click.Group):
             found.extend(([name, sub], c) for sub, c in sorted(command.commands.items()))
@@ -56,12 +58,16 @@ def _commands() -> list[tuple[list[str], click.Command]]:
     return found
 
 
-def _base_args(words: list[str], command: click.Command, fuzzed: str) -> list[str]:
-    """The command with its required parts filled in validly (all but the fuzzed option)."""
+def _base_args(
+    words: list[str], command: click.Command, fuzzed: str, argument: str | None = None
+) -> list[str]:
+    """The command with its required parts filled in validly (all but the fuzzed option), its
+    argument ``argument`` when given."""
     args = list(words)
     names = {p.name for p in command.params}
     if any(isinstance(p, click.Argument) for p in command.params):
-        args.append("BTCUSDT" if words[0] != "keys" else "keys-dir")
+        valid = "BTCUSDT" if words[0] != "keys" else "keys-dir"
+        args.append(valid if argument is None else argument)
     for option, value in (("start", "0"), ("out", "out.parquet"), ("data_dir", "/nonexistent")):
         if option in names and option != fuzzed:
             args += [f"--{option.replace('_', '-')}", value]
@@ -76,25 +82,27 @@ def nobody_answers(monkeypatch):
     monkeypatch.setattr(QueryClient, "request", no_answer)
 
 
-def test_hostile_option_values_are_usage_errors_never_tracebacks(
-    nobody_answers, tmp_path, monkeypatch
-):
-    monkeypatch.chdir(tmp_path)  # whatever a command would create lands here
+def _outcome(runner: CliRunner, args: list[str]) -> str | None:
+    """None when the command ended as a command should (any exit, no traceback); else what."""
+    result = runner.invoke(cli, args)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        return repr(result.exception)[:80]
+    if result.exit_code not in (0, 1, 2, 3) or "Traceback" in result.output:
+        return f"exit {result.exit_code}: {result.output[-80:]!r}"
+    return None
+
+
+def test_hostile_values_are_usage_errors_never_tracebacks(nobody_answers, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # whatever a command would create lands here (keys init)
     runner = CliRunner()
-    failures = []
-    tried = 0
+    cases: list[list[str]] = []
     for words, command in _commands():
         for param in command.params:
-            if not isinstance(param, click.Option) or param.is_flag or not param.opts:
-                continue
-            for value in HOSTILE:
-                args = [*_base_args(words, command, param.name or ""), param.opts[0], value]
-                result = runner.invoke(cli, args)
-                tried += 1
-                crashed = result.exception is not None and not isinstance(
-                    result.exception, SystemExit
-                )
-                if crashed or result.exit_code not in (1, 2, 3) or "Traceback" in result.output:
-                    failures.append((args[:4], value[:12], repr(result.exception)[:80]))
-    assert tried > 1000
+            if isinstance(param, click.Option) and not param.is_flag and param.opts:
+                name = param.name or ""
+                cases += [[*_base_args(words, command, name), param.opts[0], v] for v in HOSTILE]
+            elif isinstance(param, click.Argument):  # a symbol, a folder
+                cases += [_base_args(words, command, "", argument=v) for v in HOSTILE]
+    failures = [(args[:5], what) for args in cases if (what := _outcome(runner, args))]
+    assert len(cases) > 1000
     assert failures == []
