@@ -85,7 +85,7 @@ def parse_http(value: str) -> tuple[str, int]:
     if not sep:
         host, port_text = "127.0.0.1", text
     host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
-    if not port_text.isdigit() or len(port_text) > 5:
+    if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5:
         raise ConfigError("--http", f"expected HOST:PORT (e.g. 127.0.0.1:8765), got {value[:60]!r}")
     return host, int(port_text)
 

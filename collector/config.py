@@ -16,6 +16,7 @@ from shared.config import (
     check_http_url,
     check_int_range,
     check_log_level,
+    check_path,
     check_range,
     check_symbol,
     check_ws_url,
@@ -98,6 +99,8 @@ class CollectorConfig:
         check_range("--summary-interval", self.summary_interval, 1.0, 3600.0)
         check_range("--rest-timeout", self.rest_timeout, 0.1, 60.0)
         check_int_range("--rest-weight-budget", self.rest_weight_budget, 1, 6000)
+        if self.rest_budget_file:
+            check_path("--rest-budget-file", self.rest_budget_file)
         check_int_range("--event-buffer", self.event_buffer, 10, 1_000_000)
         check_int_range("--send-hwm", self.send_hwm, 0, 10_000_000)
         object.__setattr__(self, "log_level", check_log_level("--log-level", self.log_level))

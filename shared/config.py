@@ -186,10 +186,29 @@ def check_int_range(option: str, value: int, low: int, high: int) -> int:
 
 
 def check_dir(option: str, path: str | Path) -> Path:
-    resolved = Path(path).expanduser()
+    """A folder option: it may not exist yet, but it is not a file, and the system takes its name
+    (not too long, no NUL byte: refused here rather than as an OSError later)."""
+    resolved = check_path(option, path)
     if resolved.exists() and not resolved.is_dir():
-        raise ConfigError(option, f"{resolved} exists and is not a directory")
+        raise ConfigError(option, f"{shown_path(resolved)} exists and is not a directory")
     return resolved
+
+
+def check_path(option: str, path: str | Path) -> Path:
+    """A file or folder option whose name the system can use (it need not exist)."""
+    resolved = Path(path).expanduser()
+    try:
+        resolved.exists()
+    except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL byte, a path through a file
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(option, f"{shown_path(resolved)}: {reason}") from None
+    return resolved
+
+
+def shown_path(path: Path, most: int = 120) -> str:
+    """A path for a message, bounded (it comes from a command line or the environment)."""
+    text = str(path)
+    return text if len(text) <= most else f"{text[: most - 1]}…"
 
 
 def check_log_level(option: str, level: str) -> str:

@@ -27,7 +27,7 @@ import zmq
 import zmq.auth
 from zmq.utils import z85
 
-from shared.config import ENV_KEYS_DIR
+from shared.config import ENV_KEYS_DIR, shown_path
 from shared.errors import ConfigError
 from shared.private_files import DIR_MODE, FILE_MODE
 
@@ -99,28 +99,28 @@ def load_keyring(directory: str | Path, role: str) -> Keyring:
     except OSError as exc:  # a path the system refuses (too long, no permission, ...)
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(
-            OPTION, f"cannot read the keys folder {_shown(folder)}: {reason}"
+            OPTION, f"cannot read the keys folder {shown_path(folder)}: {reason}"
         ) from None
 
 
 def _keyring(folder: Path, role: str) -> Keyring:
     if not folder.is_dir():
         raise ConfigError(
-            OPTION, f"{_shown(folder)} is not a folder (make one: booksnap keys init DIR)"
+            OPTION, f"{shown_path(folder)} is not a folder (make one: booksnap keys init DIR)"
         )
     secret_path = folder / f"{role}{SECRET_SUFFIX}"
     if not secret_path.is_file():
         raise ConfigError(
-            OPTION, f"{_shown(secret_path)} is missing (a {role} needs its secret key)"
+            OPTION, f"{shown_path(secret_path)} is missing (a {role} needs its secret key)"
         )
     mode = stat.S_IMODE(secret_path.stat().st_mode)
     if mode & 0o077:
         raise ConfigError(
-            OPTION, f"{_shown(secret_path)} is readable by others ({oct(mode)}); chmod 600"
+            OPTION, f"{shown_path(secret_path)} is readable by others ({oct(mode)}); chmod 600"
         )
     public, secret = _load(secret_path)
     if secret is None:
-        raise ConfigError(OPTION, f"{_shown(secret_path)} holds no secret-key")
+        raise ConfigError(OPTION, f"{shown_path(secret_path)} holds no secret-key")
     publics = {
         other: _load(folder / f"{other}{PUBLIC_SUFFIX}")[0]
         for other in ROLES
@@ -130,19 +130,15 @@ def _keyring(folder: Path, role: str) -> Keyring:
     return Keyring(role, public, secret, publics, load_allow_list(folder / CLIENTS_DIR))
 
 
-def _shown(path: Path, most: int = 120) -> str:
-    """A path for a message, bounded (it may come from anyone's command line or environment)."""
-    text = str(path)
-    return text if len(text) <= most else f"{text[: most - 1]}…"
-
-
 def load_allow_list(folder: Path) -> frozenset[bytes]:
     """The public keys of every ``*.key`` file in ``folder`` (empty if there is no folder)."""
     if not folder.is_dir():
         return frozenset()
     paths = sorted(folder.glob(f"*{PUBLIC_SUFFIX}"))
     if len(paths) > MAX_CLIENT_KEYS:
-        raise ConfigError(OPTION, f"{_shown(folder)} holds more than {MAX_CLIENT_KEYS} client keys")
+        raise ConfigError(
+            OPTION, f"{shown_path(folder)} holds more than {MAX_CLIENT_KEYS} client keys"
+        )
     return frozenset(_load(path)[0] for path in paths)
 
 
@@ -150,7 +146,7 @@ def _load(path: Path) -> tuple[bytes, bytes | None]:
     try:
         public, secret = zmq.auth.load_certificate(path)
     except (OSError, ValueError) as exc:
-        raise ConfigError(OPTION, f"{_shown(path)}: {exc}") from None
+        raise ConfigError(OPTION, f"{shown_path(path)}: {exc}") from None
     for key in (public, secret):
         if key is None:
             continue
@@ -159,5 +155,5 @@ def _load(path: Path) -> tuple[bytes, bytes | None]:
         except (KeyError, ValueError, TypeError):
             valid = False
         if not valid:
-            raise ConfigError(OPTION, f"{_shown(path)}: a key is not 40 characters of Z85")
+            raise ConfigError(OPTION, f"{shown_path(path)}: a key is not 40 characters of Z85")
     return public, secret

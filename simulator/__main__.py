@@ -13,6 +13,7 @@ from shared import config as env
 from shared.config import (
     DEFAULT_SYMBOLS,
     ENV_SYMBOLS,
+    check_log_level,
     field_default,
     log_level_option,
     parse_symbols,
@@ -158,7 +159,11 @@ def main(
     Example:  python -m simulator --source replay --speed 10 --symbols BTCUSDT,ETHUSDT
               curl -XPOST localhost:9100/admin/fault -d '{"fault":"gap","symbol":"BTCUSDT"}'
     """
-    configure_logging(process="simulator", level=log_level)
+    try:
+        level = check_log_level("--log-level", log_level)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    configure_logging(process="simulator", level=level)
     try:
         config = cfg.SimConfig(
             symbols=parse_symbols("--symbols", symbols),
@@ -170,7 +175,12 @@ def main(
     except (ConfigError, FaultError, RecordingError) as exc:
         raise click.UsageError(str(exc)) from exc
     with stop_on_signals() as stop:
-        asyncio.run(SimulatorServer(config, market).run(stop))
+        try:
+            asyncio.run(SimulatorServer(config, market).run(stop))
+        except (OSError, UnicodeError) as exc:  # the address is taken, unknown or not ours
+            raise click.ClickException(
+                f"cannot listen on {config.host[:60]}:{config.port}: {exc}"
+            ) from None
 
 
 def build_source(config: cfg.SimConfig) -> MarketSource:

@@ -10,6 +10,7 @@ from shared.config import (
     DEFAULT_BACKFILL_ENDPOINT,
     DEFAULT_INGEST_ENDPOINT,
     DEFAULT_SYMBOLS,
+    check_dir,
     check_endpoint,
     check_int_range,
     check_range,
@@ -63,8 +64,7 @@ class WriterConfig:
         check_int_range("--pending-capacity", self.pending_capacity, 0, 10_000_000)
         check_range("flush_interval", self.flush_interval, 0.001, 1.0)
         check_int_range("max_batch", self.max_batch, 1, 100_000)
-        if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise ConfigError("--data-dir", f"{self.data_dir} exists and is not a directory")
+        check_dir("--data-dir", self.data_dir)
 
     @property
     def db_path(self) -> Path:
