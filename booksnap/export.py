@@ -14,7 +14,7 @@ from booksnap.columns import BOOK_SCHEMA, TRADE_SCHEMA
 from booksnap.history import History, HistoryUnavailable, open_history
 from booksnap.options import last_option, start_option, symbol_argument
 from booksnap.parquet_file import AtomicParquet, trades_path
-from shared.config import DEFAULT_DATA_DIR, ENV_DATA_DIR
+from shared.config import DEFAULT_DATA_DIR, ENV_DATA_DIR, shown_path
 from shared.errors import BooksnapError
 from shared.lifecycle import StopFlag, stop_on_signals
 from shared.model import MAX_LEVELS
@@ -96,7 +96,7 @@ def export(  # noqa: PLR0917  (click passes every option by keyword)
             exists, folder = path.exists(), path.parent.is_dir()
         except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL byte
             reason = getattr(exc, "strerror", None) or str(exc)
-            raise click.BadParameter(f"{str(path)[:120]!r}: {reason}", param_hint="--out") from None
+            raise click.BadParameter(f"{shown_path(path)}: {reason}", param_hint="--out") from None
         if exists and not force:
             raise click.ClickException(f"{path} exists; add --force to replace it")
         if not folder:

@@ -34,6 +34,7 @@ from booksnap.columns import BOOK_SCHEMA, TRADE_SCHEMA, build_batch, build_trade
 from booksnap.flat import flatten, flatten_trades
 from shared import storage
 from shared.codec import record_key
+from shared.config import shown_path
 from shared.errors import BooksnapError
 from shared.model import MAX_LEVELS, validate_symbol
 from shared.times import MAX_SECOND, parse_time
@@ -153,10 +154,10 @@ class History:
             present = (self.db_path / "CURRENT").exists()
         except OSError as exc:  # a path the system refuses (too long, no permission)
             raise HistoryUnavailable(
-                f"cannot use {str(self.db_path)[:120]!r}: {exc.strerror or exc}"
+                f"cannot use {shown_path(self.db_path)}: {exc.strerror or exc}"
             ) from None
         if not present:
-            raise HistoryUnavailable(f"no booksnap database at {str(self.db_path)[:300]}")
+            raise HistoryUnavailable(f"no booksnap database at {shown_path(self.db_path)}")
         self._secondary_dir = Path(tempfile.mkdtemp(prefix="booksnap-history-"))
         # Removed on close, and also if the object is dropped unclosed or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._secondary_dir, True)
