@@ -14,8 +14,8 @@ from booksnap.columns import BOOK_SCHEMA, TRADE_SCHEMA
 from booksnap.history import History, HistoryUnavailable, open_history
 from booksnap.options import last_option, start_option, symbol_argument
 from booksnap.parquet_file import AtomicParquet, trades_path
-from shared.config import DEFAULT_DATA_DIR, ENV_DATA_DIR, shown_path
-from shared.errors import BooksnapError
+from shared.config import DEFAULT_DATA_DIR, ENV_DATA_DIR, check_path
+from shared.errors import BooksnapError, ConfigError
 from shared.lifecycle import StopFlag, stop_on_signals
 from shared.model import MAX_LEVELS
 from shared.times import format_time
@@ -93,13 +93,12 @@ def export(  # noqa: PLR0917  (click passes every option by keyword)
     targets = [out, *([trades_path(out)] if trades else [])]
     for path in targets:
         try:
-            exists, folder = path.exists(), path.parent.is_dir()
-        except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL byte
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise click.BadParameter(f"{shown_path(path)}: {reason}", param_hint="--out") from None
-        if exists and not force:
+            check_path("--out", path)  # a name the system refuses: too long, a NUL byte
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+        if path.exists() and not force:
             raise click.ClickException(f"{path} exists; add --force to replace it")
-        if not folder:
+        if not path.parent.is_dir():
             raise click.ClickException(f"directory {path.parent} does not exist")
     try:
         history = open_history(data_dir)
