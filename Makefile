@@ -11,7 +11,7 @@ LOCK := requirements.lock
 # Every dependency (runtime, test, dev, bench, the build backend and pip) comes from the lock,
 # pinned exactly and checked against its sha256 hashes; booksnap itself is then installed
 # without dependencies and without build isolation, so nothing unhashed is ever downloaded.
-$(STAMP): $(LOCK) setup.cfg Makefile
+$(STAMP): $(LOCK) setup.cfg setup.py shared/walk.pyx Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --only-binary=:all: -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .

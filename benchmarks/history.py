@@ -144,9 +144,9 @@ def run(budget: Budget) -> Section:
         "`shared.model` structs: a Python int per price and quantity) and drops it. The history "
         "API takes a run of ~4 MB of stored values apart at once (`shared.envelope`, "
         "`shared.scan`: the same field of every record with a few numpy operations) and reads "
-        "all their level and trade arrays into int64 columns (`shared.unpack`: one numpy step "
-        "per element position; the tails of the few longest arrays and anything off msgspec's "
-        "own encoding go through the typed decode), then builds decimal128 and list columns.",
+        "all their level and trade arrays into int64 columns (`shared.unpack`: the compiled "
+        "walk of `shared/walk.pyx`, one loop over each array's bytes; anything off msgspec's "
+        "own encoding goes through the typed decode), then builds decimal128 and list columns.",
     ]
     paged_ratio = med["history books"] / med["reader pages"]
     trades_ratio = med["history trades"] / med["reader trades"]

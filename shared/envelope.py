@@ -24,7 +24,8 @@ import numpy as np
 
 from shared.codec import encode
 from shared.model import MAX_LEVELS, MAX_TRADES, BookSnapshot, SecondTrades, Trade
-from shared.scan import AMOUNT, BOOL, UINT, Scan
+from shared.scan import Scan
+from shared.walk import AMOUNT, BOOL, UINT, headers, walk
 
 SYMBOL, INT, ARRAY, VERSION = "symbol", "uint", "array", "version"  # field roles
 LEVEL_KINDS = (AMOUNT, AMOUNT)  # a level: [price, qty]
@@ -109,17 +110,12 @@ def take_apart(
     layout: Layout,
     values: Sequence[bytes],
     symbols: Sequence[bytes] | None = None,
-    *,
-    longest: int | None = None,
 ) -> tuple[Located, np.ndarray]:
     """The records of ``values`` read by ``layout``, and whether each one reads so.
 
     ``symbols``: the encoded symbol each record must carry (``encode_value(symbol)``), in place
-    of the layout's one symbol (a run of many symbols, as the writer receives them). ``longest``:
-    a record whose walked array (a book's bids) holds more elements does not read: the walk
-    takes one numpy step per element of the longest array, so one long array would cost every
-    record of the run. A record that does not read has meaningless columns and spans; the
-    others are exact.
+    of the layout's one symbol (a run of many symbols, as the writer receives them). A record
+    that does not read has meaningless columns and spans; the others are exact.
     """
     scan = Scan(values)
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
@@ -144,9 +140,7 @@ def take_apart(
             scalars[field.name], at = scan.uint(at)
             ok &= scalars[field.name] >= 0
         else:
-            after = _array_end(
-                scan, layout, fields[index + 1 :], field, at=at, ends=ends, longest=longest
-            )
+            after = _array_end(scan, layout, fields[index + 1 :], field, at=at, ends=ends)
             ok &= after >= at
             spans[field.name] = (at, np.where(after >= 0, after, at))
             at = spans[field.name][1]
@@ -164,17 +158,17 @@ def _array_end(
     *,
     at: np.ndarray,
     ends: np.ndarray,
-    longest: int | None = None,
 ) -> np.ndarray:
     """Where the array ``field`` starting at ``at`` ends; -1 where it cannot be read.
 
     When only fixed bytes follow it (the version), that is the record's end less those bytes;
-    otherwise its elements are walked.
+    otherwise its elements are walked (``shared.walk``, which also checks their values).
     """
     if all(f.role in (SYMBOL, VERSION) for f in later):
         return ends - sum(len(f.key) + len(f.value) for f in later)
     kinds = layout.kinds[field.name]
-    most = _ARRAYS[field.name] if longest is None else min(longest, _ARRAYS[field.name])
-    count, first, readable = scan.arrays(at, ends, arity=len(kinds), most=most)
-    after = scan.walk(first, count, ends, kinds)
-    return np.where(readable, after, -1)
+    count, first = headers(scan.data, at, ends, len(kinds), _ARRAYS[field.name])
+    return walk(scan.data, first, ends, count, count, np.asarray(kinds, dtype=np.int64), _NO_ROWS)
+
+
+_NO_ROWS = np.empty((0, 1), dtype=np.int64)  # ``walk`` only finds the arrays' ends

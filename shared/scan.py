@@ -1,11 +1,11 @@
 """Vectorised reading of MessagePack: one operation reads the same item at many positions.
 
 ``Scan`` holds a run of stored bytes; each method takes an array of byte positions (one per
-record, array or element being read) and returns arrays: values and the positions just after
-them. Only the encodings msgspec writes for booksnap's records are read: positive fixint and
-uint8..uint64 for ints, true/false for booleans, fixarray/array16/array32 headers. Anything else
-reads as out of range, so the caller hands that record to the typed decode (``shared.codec``),
-which reads it or raises its ``DecodeError``.
+record) and returns arrays: values and the positions just after them. It reads the scalar fields
+of a run's records (``shared.envelope``); the arrays inside them are walked by the compiled
+``shared.walk``. Only the encodings msgspec writes for booksnap's records are read: positive
+fixint and uint8..uint64 for ints. Anything else reads as out of range, so the caller hands that
+record to the typed decode (``shared.codec``), which reads it or raises its ``DecodeError``.
 
 Pure: bytes in, arrays out, no I/O.
 """
@@ -16,19 +16,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-UINT, AMOUNT, BOOL = 0, 1, 2  # field kinds: an int >= 0, an int > 0 (both <= MAX_INT64), a bool
 PADDING = 64  # bytes after the data: a read that runs past a record's end stays in the buffer
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per header byte: where an int's big-endian value word starts, its shift, its width, and
-    a boolean's value.
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per header byte: where an int's big-endian value word starts, its shift, and its width.
 
     A fixint is its own header byte (offset 0, shift 56: the word's top byte); ``0xcc``..``0xcf``
     carry 1, 2, 4 or 8 bytes after the header. Any other byte (>= 0x80) reads as the word that
     starts with it, unshifted: its top bit is set, so the value is negative as an int64 and
-    fails the range check like a value above MAX_INT64 does. A boolean is 0/1 from
-    ``0xc2``/``0xc3`` and -1 from any other byte.
+    fails the range check like a value above MAX_INT64 does.
     """
     offset = np.zeros(256, dtype=np.int64)
     shift = np.zeros(256, dtype=np.uint64)
@@ -36,12 +33,10 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     shift[:0x80] = 56
     for header, size in ((0xCC, 1), (0xCD, 2), (0xCE, 4), (0xCF, 8)):
         offset[header], shift[header], width[header] = 1, 64 - 8 * size, 1 + size
-    boolean = np.full(256, -1, dtype=np.int64)
-    boolean[0xC2], boolean[0xC3] = 0, 1
-    return offset, shift, width, boolean
+    return offset, shift, width
 
 
-_OFFSET, _SHIFT, _WIDTH, _BOOLEAN = _tables()
+_OFFSET, _SHIFT, _WIDTH = _tables()
 
 
 class Scan:
@@ -68,10 +63,6 @@ class Scan:
         word = self.word(at + _OFFSET.take(header)) >> _SHIFT.take(header)
         return word.view(np.int64), at + _WIDTH.take(header)  # above MAX_INT64: negative
 
-    def boolean(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(0/1, position after it) of the boolean at each position; -1: not a boolean."""
-        return _BOOLEAN.take(self.data[at].astype(np.intp)), at + 1
-
     def equals(self, at: np.ndarray, expected: bytes) -> np.ndarray:
         """Whether the bytes at each position are ``expected`` (at most PADDING of them)."""
         window = self.data[at[:, None] + np.arange(len(expected))]
@@ -96,64 +87,3 @@ class Scan:
         compared = np.arange(widest) < width[which][:, None]
         same = ((window == table[which]) | ~compared).all(axis=1)
         return same, width[which]
-
-    def arrays(
-        self, starts: np.ndarray, ends: np.ndarray, *, arity: int, most: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(count, first element position, readable) of the array header at each start.
-
-        Readable: a fixarray/array16/array32 header whose count is at most ``most`` and fits
-        before ``ends`` (every element of ``arity`` fields takes at least ``1 + arity`` bytes).
-        """
-        first = self.data[starts]
-        fix = (first & 0xF0) == 0x90
-        a16, a32 = first == 0xDC, first == 0xDD
-        word = self.word(starts + 1)
-        count = np.where(fix, first & 0x0F, np.where(a16, word >> 48, word >> 32)).astype(np.int64)
-        position = starts + np.where(fix, 1, np.where(a16, 3, 5))
-        readable = (fix | a16 | a32) & (count <= most) & (count * (1 + arity) <= ends - position)
-        return np.where(readable, count, 0), position, readable
-
-    def step(self, at: np.ndarray, kinds: Sequence[int]) -> np.ndarray:
-        """The position after the element (an array of ``kinds``) at each position.
-
-        Only walks from header to header; ``elements`` reads and checks the values.
-        """
-        at = at + 1
-        for kind in kinds:
-            at = at + 1 if kind == BOOL else at + _WIDTH.take(self.data[at].astype(np.intp))
-        return at
-
-    def elements(self, at: np.ndarray, kinds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(fields as an (elements, arity) int64 matrix, readable) of the element at each position.
-
-        Readable: the element is an array of ``len(kinds)`` and every value is in range.
-        """
-        arity = len(kinds)
-        ok = self.data[at] == 0x90 | arity
-        values = np.empty((len(at), arity), dtype=np.int64)
-        at = at + 1
-        for field, kind in enumerate(kinds):
-            value, at = self.boolean(at) if kind == BOOL else self.uint(at)
-            ok &= value >= kind % 2  # AMOUNT: >= 1, UINT and BOOL: >= 0
-            values[:, field] = value
-        return values, ok
-
-    def walk(
-        self, position: np.ndarray, counts: np.ndarray, ends: np.ndarray, kinds: Sequence[int]
-    ) -> np.ndarray:
-        """The position after ``counts`` elements from each position; -1 where they do not fit
-        before ``ends`` (one step per element position; every array walked to its end)."""
-        order = np.argsort(-counts, kind="stable")
-        at_sorted, end_sorted = position[order], ends[order]
-        running = np.searchsorted(-counts[order], -np.arange(int(counts.max(initial=0))))
-        fits = np.ones(len(position), dtype=bool)
-        for active in running.tolist():
-            at = self.step(at_sorted[:active], kinds)
-            end = end_sorted[:active]
-            ok = at <= end
-            at_sorted[:active] = np.where(ok, at, end)
-            fits[:active] &= ok
-        after = np.empty_like(position)
-        after[order] = np.where(fits, at_sorted, -1)
-        return after

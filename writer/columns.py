@@ -1,15 +1,15 @@
 """Validation of a drained run of ``snap.`` messages at once, in numpy columns.
 
 The per-record path (``writer.validate``: msgspec's typed decode of both frames, then the order,
-crossing, agreement and time checks) costs ~10 µs a record, most of it Python objects made per
+crossing, agreement and time checks) costs ~16 µs a record, most of it Python objects made per
 level and trade. Here the book and trades frames of a whole run are taken apart at once
 (``shared.envelope``, every record's symbol compared with its topic's), their level and trade
-arrays read into int64 matrices (``shared.unpack``), and the checks done on whole columns. This
-path only *accepts*: a record it does not accept (anything off msgspec's own encoding, any failed
-check) goes through ``validate_message`` itself, which accepts it or names the exact cause, so
-what is stored and what is rejected, with which message, is the per-record path's on every input
-(``tests/unit/writer/test_columns.py`` compares the two). A rejected record costs the per-record
-path once: O(1) beyond its own bytes.
+arrays read into int64 matrices by a compiled walk (``shared.unpack``), and the checks done on
+whole columns. This path only *accepts*: a record it does not accept (anything off msgspec's own
+encoding, any failed check) goes through ``validate_message`` itself, which accepts it or names
+the exact cause, so what is stored and what is rejected, with which message, is the per-record
+path's on every input (``tests/unit/writer/test_columns.py`` compares the two). A rejected
+record costs the per-record path once: O(1) beyond its own bytes.
 
 Pure: frames in, Records out, no I/O.
 """
@@ -37,17 +37,15 @@ from shared.unpack import rows, unpack
 from writer.pending import Record
 from writer.validate import _TOPICS, Limits, Rejected, topic_symbol, validate_message
 
-# Below this many messages the per-record path is cheaper than a run's ~500 numpy calls (~0.6 ms):
-# measured 100 at 13.8 µs a record against 11.8, 200 at 9.9. It is the path every message the
-# columns do not accept takes, so the results do not depend on it.
-MIN_RUN = 150
-# Runs of at most this many: the arrays of a run then stay in the CPU caches (a drain of 5,000
-# validated at once costs ~10.7 µs a record, in runs of 1,000 ~8 µs).
+# Below this many messages the per-record path is cheaper than a run's ~150 numpy calls: best of
+# 5 over 20,000 real seconds, drains of 25 cost 15.6 µs a record in runs against 16.2 per record,
+# of 50 9.6 against 16.2, of 150 6.8 against 16.6. It is the path every message the columns do
+# not accept takes, so the results do not depend on it.
+MIN_RUN = 32
+# Runs of at most this many: the arrays of a run then stay in the CPU caches (drains of 5,000
+# real seconds, best of 5: runs of 1,000 4.1-5.2 µs a record, of 500 or 2,500 4.7-5.5, one run of
+# 5,000 5.3-5.6).
 MAX_RUN = 1000
-# Books with more bids go through the per-record path: a run walks its bids one numpy step per
-# level of its longest bid array (~10 µs a step), so a hostile 5,000-level book would cost the
-# run 50 ms. Collectors send 20 levels a side by default (``--levels``).
-LONGEST_WALK = 256
 # Larger frames go through the per-record path: a run joins its frames (twice, with the padded
 # copy the scan reads), so this bounds a run's extra memory to ~4 x 1,000 x 32 KiB; frames of
 # MAX_PAYLOAD would make it gigabytes. A 20-level book is ~0.8 KB, a second of ~800 trades 32 KB.
@@ -99,7 +97,7 @@ def _accept_run(
         return
     indices, symbols, books, trades = zip(*candidates, strict=True)
     encoded = [_ENCODED.get(s) or _ENCODED.setdefault(s, encode_value(s)) for s in symbols]
-    book, ok = take_apart(_BOOK, books, encoded, longest=LONGEST_WALK)
+    book, ok = take_apart(_BOOK, books, encoded)
     trade, trades_ok = take_apart(_TRADES, trades, encoded)
     ok &= trades_ok
     second = book.scalars["second"]

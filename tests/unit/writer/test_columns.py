@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from shared.codec import encode, snap_topic
 from shared.model import MAX_INT64, BookSnapshot, SecondTrades, Trade
 from tests.integration.writer.recorded import recorded, retimed
-from writer.columns import LARGEST, LONGEST_WALK, MIN_RUN, _accept_run, validate_messages
+from writer.columns import LARGEST, MIN_RUN, _accept_run, validate_messages
 from writer.pending import Record
 from writer.validate import Limits, Rejected, validate_message
 
@@ -185,19 +185,20 @@ def test_the_columns_accept_every_valid_message_as_msgspec_writes_it():
     assert 50 < sum(accepted) < 450
 
 
-def test_a_book_deeper_than_the_walk_takes_the_per_record_path():
+def test_a_deep_book_is_read_in_the_run_as_the_per_record_path_reads_it():
     rng = random.Random(4)
     messages = [random_message(rng) for _ in range(MIN_RUN)]
     deep = retimed(recorded("BTCUSDT")[0], int(NOW), 1, 1)
     top = deep.bids[0][0]
-    bids = tuple((top - i, 1) for i in range(LONGEST_WALK + 1))
+    bids = tuple((top - i, 1) for i in range(1000))
     messages.append(dataclasses.replace(deep, bids=bids, asks=((top + 1, 1),)).frames())
+    assert len(messages[-1][1]) <= LARGEST
     results: list[Record | Rejected | None] = [None] * len(messages)
 
     _accept_run(messages, NOW, LIMITS, 2.5, results)
     got = check(messages)
 
-    assert results[-1] is None
+    assert isinstance(results[-1], Record)
     assert got[-1][0] == "BTCUSDT"
 
 
