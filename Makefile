@@ -8,10 +8,24 @@ STAMP := $(VENV)/.installed
 
 LOCK := requirements.lock
 
+# The install compiles shared/walk.pyx (setup.py): say in one line what is missing for that.
+define BUILD_CHECK
+import os, shutil, sys, sysconfig
+cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+headers = os.path.join(sysconfig.get_paths()["include"], "Python.h")
+missing = [f"a C compiler ({cc})"] if shutil.which(cc) is None else []
+missing += [] if os.path.exists(headers) else [f"the Python headers ({headers})"]
+if missing:
+    sys.exit("make install: booksnap compiles shared/walk.pyx and needs " + " and ".join(missing)
+             + "; on Debian/Ubuntu: apt install build-essential python3-dev")
+endef
+export BUILD_CHECK
+
 # Every dependency (runtime, test, dev, bench, the build backend and pip) comes from the lock,
 # pinned exactly and checked against its sha256 hashes; booksnap itself is then installed
 # without dependencies and without build isolation, so nothing unhashed is ever downloaded.
 $(STAMP): $(LOCK) setup.cfg setup.py shared/walk.pyx Makefile
+	@$(PYTHON) -c "$$BUILD_CHECK"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --only-binary=:all: -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
