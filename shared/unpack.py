@@ -79,9 +79,8 @@ def unpack(
     offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(keep, out=offsets[1:])
     out = np.empty((int(offsets[-1]), arity), dtype=np.int64)
-    after = walk(
-        scan.data, first, ends, np.where(readable, keep, -1), offsets[:-1], _kinds(kinds), out
-    )
+    walked = np.where(readable, keep, -1)  # -1: not walked
+    after = walk(scan.data, first, ends, walked, offsets[:-1], np.asarray(kinds, np.int64), out)
     if len(unread):
         _place(out, offsets, unread, *decoded)
     # Read to its last element, an array must end exactly where its bytes end.
@@ -89,10 +88,6 @@ def unpack(
     if len(needs):  # an element off these rules: its whole array goes to ``fallback``
         _place(out, offsets, needs, *_decoded(fallback, scan.joined, starts, ends, needs))
     return np.diff(offsets), out
-
-
-def _kinds(kinds: Sequence[int]) -> np.ndarray:
-    return np.asarray(kinds, dtype=np.int64)
 
 
 def _decoded(
