@@ -5,11 +5,11 @@ A stored book side is an array of ``[price, qty]`` elements, a stored second's t
 of ``[agg_id, price, qty, T, m]``. ``headers`` reads the array header at each start; ``walk``
 reads every kept element of each array, one loop over its bytes, into an int64 matrix.
 
-Only the encodings msgspec writes for booksnap's records are read: per field kind, a positive fixint or uint8..uint64 (at most 2**63 - 1) for an int, ``0xc2``/
-``0xc3`` for a boolean, a fixarray of the element's arity per element. An array holding
-anything else is reported unread; the caller typed-decodes it (``shared.codec``), which reads
-it or raises its ``DecodeError``. Every read is bounded by the array's end: nothing here reads
-past the bytes it was given.
+Only the encodings msgspec writes for booksnap's records are read: a positive fixint or
+uint8..uint64 (at most 2**63 - 1) for an int, ``0xc2``/``0xc3`` for a boolean, a fixarray of the
+element's arity per element. An array holding anything else is reported unread; the caller
+typed-decodes it (``shared.codec``), which reads it or raises its ``DecodeError``. Every read is
+bounded by the array's end: nothing here reads past the bytes it was given.
 
 Pure: bytes in, arrays out, no I/O, no Python object per element.
 """
