@@ -34,7 +34,7 @@ from booksnap.columns import BOOK_SCHEMA, TRADE_SCHEMA, build_batch, build_trade
 from booksnap.flat import flatten, flatten_trades
 from shared import storage
 from shared.codec import record_key
-from shared.config import shown_path
+from shared.config import os_reason, shown_path
 from shared.errors import BooksnapError
 from shared.model import MAX_LEVELS, validate_symbol
 from shared.times import MAX_SECOND, parse_time
@@ -154,7 +154,7 @@ class History:
             present = (self.db_path / "CURRENT").exists()
         except OSError as exc:  # a path the system refuses (too long, no permission)
             raise HistoryUnavailable(
-                f"cannot use {shown_path(self.db_path)}: {exc.strerror or exc}"
+                f"cannot use {shown_path(self.db_path)}: {os_reason(exc)}"
             ) from None
         if not present:
             raise HistoryUnavailable(f"no booksnap database at {shown_path(self.db_path)}")

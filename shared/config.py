@@ -200,9 +200,13 @@ def check_path(option: str, path: str | Path) -> Path:
     try:
         resolved.exists()
     except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL byte, a path through a file
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigError(option, f"{shown_path(resolved)}: {reason}") from None
+        raise ConfigError(option, f"{shown_path(resolved)}: {os_reason(exc)}") from None
     return resolved
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why the system refused a path, for a message: its strerror, else its text, else its type."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def shown_path(path: Path, most: int = 120) -> str:

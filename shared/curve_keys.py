@@ -27,7 +27,7 @@ import zmq
 import zmq.auth
 from zmq.utils import z85
 
-from shared.config import ENV_KEYS_DIR, shown_path
+from shared.config import ENV_KEYS_DIR, os_reason, shown_path
 from shared.errors import ConfigError
 from shared.private_files import DIR_MODE, FILE_MODE
 
@@ -97,9 +97,8 @@ def load_keyring(directory: str | Path, role: str) -> Keyring:
     try:
         return _keyring(folder, role)
     except OSError as exc:  # a path the system refuses (too long, no permission, ...)
-        reason = exc.strerror or type(exc).__name__
         raise ConfigError(
-            OPTION, f"cannot read the keys folder {shown_path(folder)}: {reason}"
+            OPTION, f"cannot read the keys folder {shown_path(folder)}: {os_reason(exc)}"
         ) from None
 
 

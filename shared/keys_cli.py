@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from shared.config import ENV_KEYS_DIR, shown_path
+from shared.config import ENV_KEYS_DIR, os_reason, shown_path
 from shared.curve_keys import CLIENTS_DIR, init_keys
 from shared.errors import ConfigError
 
@@ -38,8 +38,9 @@ def init(directory: str, force: bool) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:  # a folder the system refuses: too long, no permission, a file
-        reason = exc.strerror or type(exc).__name__
-        raise click.ClickException(f"cannot write keys to {shown_path(folder)}: {reason}") from None
+        raise click.ClickException(
+            f"cannot write keys to {shown_path(folder)}: {os_reason(exc)}"
+        ) from None
     for path in written:
         click.echo(str(path))
     click.echo(
